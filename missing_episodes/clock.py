@@ -1,0 +1,123 @@
+"""Time as the statutory guidance counts it: Europe/London, real elapsed hours, working days.
+
+Rules say "within 72 hours" (elapsed time: 72 real hours, so a deadline across the last Sunday of March is one
+wall-clock hour later than naive arithmetic on local times would give) and "within 3 working days" (calendar
+days that skip weekends and England and Wales bank holidays). Both live here, nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+LONDON = ZoneInfo("Europe/London")
+UTC = UTC
+
+
+class TimeParseError(ValueError):
+    """A time that cannot be read, or a local time that does not exist in Europe/London."""
+
+
+def parse_time(text: str) -> datetime:
+    """Read an ISO 8601 time; one without an offset is Europe/London local time.
+
+    A local time inside the spring-forward gap (01:00-01:59 on the last Sunday of March) never happened, so it is
+    refused rather than guessed. An ambiguous autumn time (01:00-01:59 on the last Sunday of October) is read as
+    its first occurrence (BST), the conservative choice: clocks then start an hour earlier.
+    """
+    raw = text.strip()
+    if not raw:
+        raise TimeParseError("empty time")
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+    except ValueError as exc:
+        raise TimeParseError(f"not an ISO 8601 time: {raw!r}") from exc
+    if parsed.tzinfo is None:
+        local = parsed.replace(tzinfo=LONDON, fold=0)
+        round_trip = local.astimezone(UTC).astimezone(LONDON)
+        if round_trip.replace(tzinfo=None) != parsed:
+            raise TimeParseError(f"{raw!r} does not exist in Europe/London (clocks went forward)")
+        return local.astimezone(UTC)
+    return parsed.astimezone(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Normalise an aware datetime to UTC; a naive one is refused (it is a bug, not data)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every time in missing-episodes carries its zone")
+    return moment.astimezone(UTC)
+
+
+def as_london(moment: datetime) -> datetime:
+    return as_utc(moment).astimezone(LONDON)
+
+
+def add_hours(moment: datetime, hours: float) -> datetime:
+    """Elapsed time: 24 hours is 24 real hours whatever the clocks do."""
+    return as_utc(moment) + timedelta(hours=hours)
+
+
+def add_days(moment: datetime, days: int) -> datetime:
+    """Calendar days in London: the same wall-clock time ``days`` later (23 or 25 hours over a clock change)."""
+    return _local_shift(moment, relativedelta(days=days))
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Calendar months in London (31 January + 1 month is 28/29 February)."""
+    return _local_shift(moment, relativedelta(months=months))
+
+
+def _local_shift(moment: datetime, delta: relativedelta) -> datetime:
+    local = as_london(moment).replace(tzinfo=None) + delta
+    return local.replace(tzinfo=LONDON, fold=0).astimezone(UTC)
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday, and not an England and Wales bank holiday."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(moment: datetime, days: int) -> datetime:
+    """The same London wall-clock time on the ``days``-th working day after ``moment``'s day.
+
+    Assessed on Friday 16:00 with 3 working days: due Wednesday 16:00, or Thursday 16:00 when the Monday is a
+    bank holiday. Starting on a weekend, the first working day is day 1.
+    """
+    if days < 0:
+        raise ValueError("working days count forwards")
+    local = as_london(moment)
+    day = local.date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    wall = datetime.combine(day, local.time().replace(tzinfo=None))
+    return wall.replace(tzinfo=LONDON, fold=0).astimezone(UTC)
+
+
+def age_on(date_of_birth: date, moment: datetime) -> int:
+    on = as_london(moment).date()
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def birthday(date_of_birth: date, years: int) -> datetime:
+    """Midnight London time on the ``years``-th birthday (29 February born: 1 March in common years)."""
+    try:
+        day = date_of_birth.replace(year=date_of_birth.year + years)
+    except ValueError:
+        day = date(date_of_birth.year + years, 3, 1)
+    return datetime.combine(day, datetime.min.time()).replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

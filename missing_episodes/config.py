@@ -1,0 +1,41 @@
+"""Settings read from the environment, with defaults that make a fresh clone work on its own.
+
+Every knob is an environment variable so that a Prefect worker, the CLI and the tests configure the product the
+same way, and no setting (a database password, say) ever has to travel as a flow-run parameter.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The repository root: templates, bundled data and policies live beside the packages (editable install).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"MISSING_EPISODES_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///missing_episodes.db"))
+    policy_path: Path = field(
+        default_factory=lambda: Path(_env("POLICY", str(DATA_DIR / "policies" / "default.yaml")))
+    )
+    roster_path: Path = field(default_factory=lambda: Path(_env("ROSTER", str(DATA_DIR / "roster.csv"))))
+    output_dir: Path = field(default_factory=lambda: Path(_env("OUTPUT_DIR", "out")))
+    # Key for the pseudonymous ids shown to Prefect. Set a secret per installation in production.
+    pseudonym_key: str = field(default_factory=lambda: _env("PSEUDONYM_KEY", "missing-episodes-development-key"))
+    # Per-episode subflows run concurrently up to this bound during the daily (small) load.
+    episode_concurrency: int = field(default_factory=lambda: int(_env("EPISODE_CONCURRENCY", "4")))
+    # More changed episodes than this in one ingest go through the set-based bulk path instead of subflows.
+    bulk_threshold: int = field(default_factory=lambda: int(_env("BULK_THRESHOLD", "50")))
+
+
+def get_settings() -> Settings:
+    """Read the settings now (not at import), so tests and workers can change the environment first."""
+    return Settings()

@@ -1,0 +1,278 @@
+"""The data model: what a missing coordinator, a data engineer and an auditor need to find in one place.
+
+Surrogate integer keys join the tables; every row that Prefect may ever name also has a ``ref``, a pseudonymous
+id (``CH-…`` for a child, ``EP-…`` for an episode) that carries no personal data. Effects are keyed: a
+notification by (source, message id), an action by a deterministic ``key``, a quarantined row by the hash of its
+raw text, a delivered document by its ``key``; a replay therefore finds the row already there and changes
+nothing twice. Every time is an aware UTC instant (see ``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from missing_episodes.clock import now
+from missing_episodes.db.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), date: Date()}
+
+
+class Child(Base):
+    """A child or young person, from the authority's register or first met in a police notification."""
+
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(24), unique=True)
+    person_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None]
+    # Normalised "last|first|yyyy-mm-dd": the only automatic match without a person id (never fuzzy).
+    match_key: Mapped[str | None] = mapped_column(String(500), index=True)
+    legal_status: Mapped[str] = mapped_column(String(32), default="none")
+    uasc: Mapped[bool] = mapped_column(Boolean, default=False)
+    responsible_authority: Mapped[str | None] = mapped_column(String(200))
+    host_authority: Mapped[str | None] = mapped_column(String(200))
+    allocated_worker: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    placement: Mapped[str | None] = mapped_column(String(500))
+    placement_distance_miles: Mapped[float | None] = mapped_column(Float)
+    # Find Me plan (Wakefield section 10).
+    photo_ref: Mapped[str | None] = mapped_column(String(500))
+    contacts: Mapped[str | None] = mapped_column(Text)
+    likely_locations: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(64))
+    return_address: Mapped[str | None] = mapped_column(Text)
+    # Not known to the register: MASH screens the child (Wakefield section 3).
+    needs_mash_screening: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+    episodes: Mapped[list[Episode]] = relationship(back_populates="child")
+
+
+class Notification(Base):
+    """Every incoming message, kept verbatim with where it came from and what became of it."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("source", "message_id", name="uq_notification_source_message"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    feed: Mapped[str] = mapped_column(String(32))  # notifications | outcomes | children
+    message_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(default=now)
+    origin: Mapped[str | None] = mapped_column(String(500))  # file name and row, or URL
+    payload: Mapped[str] = mapped_column(Text)  # the row as received, JSON
+    content_hash: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))  # applied | quarantined | conflict
+    incident_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    sent_at: Mapped[datetime | None]
+
+
+class Episode(Base):
+    """One missing or absent episode: the fold of every police message sharing an incident reference.
+
+    The row is derived state: ``missing_episodes.episodes.fold`` recomputes it from the notifications in any
+    order, so a replay, a duplicate or a ``found`` arriving before its ``missing`` all end in the same row.
+    """
+
+    __tablename__ = "episode"
+    __table_args__ = (
+        UniqueConstraint("source", "incident_ref", name="uq_episode_source_incident"),
+        Index("ix_episode_child_start", "child_id", "started_at"),
+        Index("ix_episode_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(24), unique=True)
+    source: Mapped[str] = mapped_column(String(100))
+    incident_ref: Mapped[str] = mapped_column(String(100))
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"))
+    kind: Mapped[str | None] = mapped_column(String(16))  # missing | absent | None until reported
+    status: Mapped[str] = mapped_column(String(16))  # unconfirmed | open | returned
+    started_at: Mapped[datetime | None]  # last seen, else reported: the start the rules count from
+    last_seen_at: Mapped[datetime | None]
+    last_seen_location: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime | None]
+    found_at: Mapped[datetime | None]
+    found_location: Mapped[str | None] = mapped_column(Text)
+    return_notified_at: Mapped[datetime | None]
+    risk_level: Mapped[str | None] = mapped_column(String(32))
+    clothing: Mapped[str | None] = mapped_column(Text)
+    areas_searched: Mapped[str | None] = mapped_column(Text)
+    responsible_authority: Mapped[str | None] = mapped_column(String(200))
+    # Placed here by another authority: recorded, forwarded, kept out of our figures (Wakefield section 3).
+    other_authority: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    state_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+    child: Mapped[Child | None] = relationship(back_populates="episodes")
+    risk_history: Mapped[list[RiskAssessment]] = relationship(
+        back_populates="episode", order_by="RiskAssessment.assessed_at", cascade="all, delete-orphan"
+    )
+
+
+class RiskAssessment(Base):
+    """The police risk grading over time (high, medium, low, no apparent risk)."""
+
+    __tablename__ = "risk_assessment"
+    __table_args__ = (UniqueConstraint("episode_id", "notification_id", name="uq_risk_episode_message"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"))
+    risk_level: Mapped[str] = mapped_column(String(32))
+    assessed_at: Mapped[datetime]
+
+    episode: Mapped[Episode] = relationship(back_populates="risk_history")
+
+
+class ContactLog(Base):
+    """Who was contacted or updated, when, and what was shared (Lilac Alliance incident record)."""
+
+    __tablename__ = "contact_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"), index=True)
+    at: Mapped[datetime]
+    direction: Mapped[str] = mapped_column(String(16))  # contacted | updated | police_update
+    who: Mapped[str | None] = mapped_column(String(200))
+    shared: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Outcome(Base):
+    """A case event from the case-management system or a coordinator (RHI completed, meeting held, ...)."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id", name="uq_outcome_source_event"),
+        Index("ix_outcome_child_time", "child_id", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    incident_ref: Mapped[str | None] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str | None] = mapped_column(String(200))
+    rationale: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Action(Base):
+    """An obligation: what must be done, by when, under which rule of which policy version, and whether it was.
+
+    ``status`` is what the record says (open, done, declined, not_required, withdrawn); "overdue" is not stored
+    but read as of a time (open and past due), so the worklist for any moment is one query.
+    """
+
+    __tablename__ = "action"
+    __table_args__ = (
+        Index("ix_action_due", "status", "due_at"),
+        Index("ix_action_trigger", "trigger_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(100))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    trigger_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(200))  # the role the rule names (Team Manager, ...)
+    assigned_to: Mapped[str | None] = mapped_column(String(200))
+    assignment_note: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+    child: Mapped[Child] = relationship()
+    episode: Mapped[Episode | None] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only trail: database triggers refuse UPDATE and DELETE on this table (see the migration)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_ref: Mapped[str | None] = mapped_column(String(200), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Quarantine(Base):
+    """Input that could not be used, kept whole for a person to fix: source, row, field, reason, raw text."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("source", "raw_hash", name="uq_quarantine_source_raw"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    feed: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str | None] = mapped_column(String(500))
+    row_number: Mapped[int | None]
+    field: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    raw_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=now)
+    resolved_at: Mapped[datetime | None]
+
+
+class FeedCursor(Base):
+    """How far an HTTP feed has been read (its since-cursor), so a poll resumes where the last one stopped."""
+
+    __tablename__ = "feed_cursor"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class Delivery(Base):
+    """A document rendered and sent: keyed so a retried flow never sends the same form twice."""
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    subject_ref: Mapped[str | None] = mapped_column(String(64))
+    recipients: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]
