@@ -1,0 +1,210 @@
+"""Policy as data: one YAML file per authority holds every timescale, validated on load.
+
+An authority changes a threshold by editing its file, with no release. Each rule has a stable ``id`` and the
+policy a ``version``; both are stored on every action a rule creates, so an auditor can say which rule, in which
+version, made a worker do what. The trigger *types* are code (``missing_episodes.rules``); the rules are data:
+a new rule of a known type (a 48-hour meeting, say) is a new entry in the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ACTION_KINDS = (
+    "return_home_interview",
+    "strategy_meeting",
+    "serious_notification",
+    "police_report",
+    "team_manager_notified",
+    "service_manager_notified",
+    "home_office_notified",
+    "weekly_review",
+    "return_meeting",
+    "written_confirmation",
+    "intervention_meeting",
+    "long_term_review",
+    "nrm_referral",
+)
+ActionKind = Literal[
+    "return_home_interview",
+    "strategy_meeting",
+    "serious_notification",
+    "police_report",
+    "team_manager_notified",
+    "service_manager_notified",
+    "home_office_notified",
+    "weekly_review",
+    "return_meeting",
+    "written_confirmation",
+    "intervention_meeting",
+    "long_term_review",
+    "nrm_referral",
+]
+EpisodeKind = Literal["missing", "absent"]
+LegalStatus = Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"]
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Offset(_Strict):
+    """A span after a moment: real hours, London calendar days or months, or working days."""
+
+    hours: float = 0
+    days: int = 0
+    months: int = 0
+    working_days: int = 0
+
+
+# Triggers: the moment an obligation arises. Each type is evaluated in missing_episodes.rules.
+class ReturnedTrigger(_Strict):
+    """The episode ended: fires when the return is notified (the police ``found`` message)."""
+
+    type: Literal["returned"]
+
+
+class MissingForTrigger(_Strict):
+    """Still missing ``after`` the start (last seen): fires at start + after, if not found by then."""
+
+    type: Literal["missing_for"]
+    after: Offset
+    # Repeat every ``every`` while still missing (a weekly review, a six-monthly audit) ...
+    every: Offset | None = None
+    # ... and stop repeating at ``until`` after the start (exclusive): "monthly, up to 6 months".
+    until: Offset | None = None
+
+
+class RepeatEpisodesTrigger(_Strict):
+    """The ``count``-th episode of the kinds counted within the window ending at this episode's start."""
+
+    type: Literal["repeat_episodes"]
+    count: int = Field(ge=2)
+    window: Offset
+    count_kinds: list[EpisodeKind] = ["missing"]
+
+
+class RiskGradedTrigger(_Strict):
+    """The police graded the episode at this risk level (at any point in it)."""
+
+    type: Literal["risk_graded"]
+    level: Literal["high", "medium", "low", "no_apparent_risk"] = "high"
+
+
+class OutcomeTrigger(_Strict):
+    """A case event (``media_interest``, ``assessed_missing`` ...) recorded for the child."""
+
+    type: Literal["outcome"]
+    event: str
+    # Repeat every ``every`` until the child returns (``returned`` outcome or a police ``found``).
+    every: Offset | None = None
+    # Fire at the child's return after this event, rather than at the event itself.
+    on_return: bool = False
+
+
+Trigger = Annotated[
+    ReturnedTrigger | MissingForTrigger | RepeatEpisodesTrigger | RiskGradedTrigger | OutcomeTrigger,
+    Field(discriminator="type"),
+]
+
+
+class AppliesTo(_Strict):
+    """Which children and episodes a rule is for. Empty lists mean no restriction."""
+
+    episode_kinds: list[EpisodeKind] = ["missing"]
+    legal_status: list[LegalStatus] = []
+    uasc: bool | None = None
+    # "uasc_or_care_leaver": the Surrey long-term schedule's population.
+    uasc_or_care_leaver: bool = False
+    under_18: bool | None = None
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_.-]+$")
+    action: ActionKind
+    title: str
+    seed: str  # where the rule comes from: the sentence in shared/seeds it implements
+    trigger: Trigger
+    applies_to: AppliesTo = AppliesTo()
+    due: Offset = Offset()
+    # Shorter timescale when the police grading or the assessment is high risk (Wokingham).
+    due_if_high_risk: Offset | None = None
+    actor: str
+    recipients: list[str] = []
+    done_by: list[str] = []
+    declined_by: list[str] = []
+    not_required_by: list[str] = []
+    on_declined: str | None = None
+    # Stop the schedule at the child's 18th birthday (Surrey: closed to the looked-after service at 18).
+    until_age: int | None = None
+    enabled: bool = True
+
+
+class Allocation(_Strict):
+    """Return Home Interview allocation (Wakefield section 6, Wolverhampton 3.9)."""
+
+    team: str = "Return Interview Team"
+    prefer_previous_worker: bool = True
+    distant_placement_miles: float = 20
+    distant_placement_note: str = (
+        "Placement over 20 miles away: offer a virtual interview or arrange it with the host authority"
+    )
+
+
+class Policy(_Strict):
+    authority: str
+    version: str
+    description: str = ""
+    # How far ahead recurring schedules are kept in the store (the daily review flow rolls it forward).
+    schedule_horizon_days: int = Field(default=8, ge=1)
+    allocation: Allocation = Allocation()
+    rules: list[Rule]
+
+    @model_validator(mode="after")
+    def _unique_rule_ids(self) -> Policy:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id {rule.id!r} is used twice; rule ids must be unique and stable")
+            seen.add(rule.id)
+        return self
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    @property
+    def active_rules(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.enabled]
+
+
+def parse_policy(data: object, origin: str = "<policy>") -> Policy:
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        raise PolicyError(f"{origin}: invalid policy: {problems}") from exc
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read and validate a policy file; a wrong file fails here with the file and key named."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PolicyError(f"{path}: policy file not found") from exc
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_policy(data, str(path))
