@@ -23,10 +23,9 @@ def _env(name: str, default: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///missing_episodes.db"))
-    policy_path: Path = field(
-        default_factory=lambda: Path(_env("POLICY", str(DATA_DIR / "policies" / "default.yaml")))
-    )
+    policy_path: Path = field(default_factory=lambda: Path(_env("POLICY", str(DATA_DIR / "policies" / "default.yaml"))))
     roster_path: Path = field(default_factory=lambda: Path(_env("ROSTER", str(DATA_DIR / "roster.csv"))))
+    sources_path: Path = field(default_factory=lambda: Path(_env("SOURCES", str(DATA_DIR / "sources.yaml"))))
     output_dir: Path = field(default_factory=lambda: Path(_env("OUTPUT_DIR", "out")))
     # Key for the pseudonymous ids shown to Prefect. Set a secret per installation in production.
     pseudonym_key: str = field(default_factory=lambda: _env("PSEUDONYM_KEY", "missing-episodes-development-key"))
@@ -34,6 +33,8 @@ class Settings:
     episode_concurrency: int = field(default_factory=lambda: int(_env("EPISODE_CONCURRENCY", "4")))
     # More changed episodes than this in one ingest go through the set-based bulk path instead of subflows.
     bulk_threshold: int = field(default_factory=lambda: int(_env("BULK_THRESHOLD", "50")))
+    # Rows per ingest transaction: a chunk is stored whole or not at all.
+    ingest_chunk_size: int = field(default_factory=lambda: int(_env("INGEST_CHUNK_SIZE", "2000")))
 
 
 def get_settings() -> Settings:

@@ -91,6 +91,12 @@ class RepeatEpisodesTrigger(_Strict):
     window: Offset
     count_kinds: list[EpisodeKind] = ["missing"]
 
+    @model_validator(mode="after")
+    def _calendar_window(self) -> RepeatEpisodesTrigger:
+        if self.window.working_days:
+            raise ValueError("a repeat window counts hours, days or months, not working days")
+        return self
+
 
 class RiskGradedTrigger(_Strict):
     """The police graded the episode at this risk level (at any point in it)."""

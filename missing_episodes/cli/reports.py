@@ -1,3 +1,104 @@
-"""Commands of the reports group (registered on the shared app)."""
+"""``report`` and ``export`` command groups (registered on the shared app).
 
-from missing_episodes.cli._app import app  # noqa: F401
+``report board`` and ``report oversight`` run their Prefect flows (imported inside the command, so the rest of
+the CLI never pays for Prefect) and print paths and counts. ``export …`` commands only read the store: they
+call the domain functions directly and never import Prefect.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from missing_episodes.cli._app import app
+from missing_episodes.config import get_settings
+
+report_app = typer.Typer(help="Reports for the board and for managers (run as Prefect flows).", no_args_is_help=True)
+export_app = typer.Typer(help="Statutory returns and data-set exports (read-only, no Prefect).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
+
+OutDir = Annotated[Path, typer.Option("--out", help="directory to write into (created if needed)")]
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from exc
+
+
+def _print(result: dict[str, object]) -> None:
+    for name, value in dict(result.get("counts", {})).items():  # type: ignore[arg-type]
+        typer.echo(f"{name}: {value}")
+    for name, path in dict(result.get("paths", {})).items():  # type: ignore[arg-type]
+        typer.echo(f"{name}: {path}")
+
+
+@report_app.command("board")
+def report_board(
+    date_from: Annotated[str, typer.Option("--from", help="first day of the period (YYYY-MM-DD)")],
+    date_to: Annotated[str, typer.Option("--to", help="last day of the period (YYYY-MM-DD)")],
+    out: OutDir,
+) -> None:
+    """Corporate Parenting Board report (PDF and Excel) for a period."""
+    start, end = _day(date_from, "--from"), _day(date_to, "--to")
+    if end < start:
+        raise typer.BadParameter("--to is before --from", param_hint="--to")
+    from flows.reports import board_report_flow
+
+    _print(board_report_flow(start, end, str(out.resolve())))
+
+
+@report_app.command("oversight")
+def report_oversight(
+    day: Annotated[str, typer.Option("--date", help="last day of the two months (YYYY-MM-DD)")],
+    out: OutDir,
+) -> None:
+    """Bi-monthly management-oversight list of children missing 3 or more times in the two months to DATE."""
+    from flows.reports import oversight_report_flow
+
+    _print(oversight_report_flow(_day(day, "--date"), str(out.resolve())))
+
+
+@export_app.command("ssda903")
+def export_ssda903(
+    year: Annotated[int, typer.Option("--year", help="collection year by its end: 2025 is April 2024 to March 2025")],
+    out: OutDir,
+    header: Annotated[
+        Path | None, typer.Option("--header", exists=True, dir_okay=False, help="the authority's 903 Header CSV")
+    ] = None,
+    episodes: Annotated[
+        Path | None, typer.Option("--episodes", exists=True, dir_okay=False, help="the authority's 903 Episodes CSV")
+    ] = None,
+) -> None:
+    """SSDA903 Missing table (missing.csv, missing.xml) and validation.csv; exit status 1 when a rule fails."""
+    from missing_episodes.reports.ssda903 import produce_ssda903
+
+    result = produce_ssda903(get_settings().database_url, year, out, header_path=header, episodes_path=episodes)
+    _print(result.to_json())
+    if result.counts["failures"]:
+        typer.echo(f"{result.counts['failures']} validation failure(s): see {result.paths['validation']}", err=True)
+        raise typer.Exit(1)
+
+
+@export_app.command("annex-a")
+def export_annex_a(
+    day: Annotated[str, typer.Option("--date", help="the date the 12 months run to (YYYY-MM-DD)")],
+    out: OutDir,
+) -> None:
+    """Ofsted Annex A list 8 missing columns for every looked-after child."""
+    from missing_episodes.reports.annex_a import produce_annex_a
+
+    _print(produce_annex_a(get_settings().database_url, _day(day, "--date"), out).to_json())
+
+
+@export_app.command("ssd")
+def export_ssd(out: OutDir) -> None:
+    """Standard Safeguarding Dataset ssd_missing table (every episode of ours)."""
+    from missing_episodes.reports.ssd import produce_ssd
+
+    _print(produce_ssd(get_settings().database_url, out).to_json())

@@ -61,6 +61,9 @@ class Child(Base):
     return_address: Mapped[str | None] = mapped_column(Text)
     # Not known to the register: MASH screens the child (Wakefield section 3).
     needs_mash_screening: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Facts changed since the rules last ran for this child. Cleared only when the actions are stored, so an
+    # ingest killed before its rules ran leaves the work visible to the next run instead of losing it.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
@@ -180,6 +183,8 @@ class Outcome(Base):
     by: Mapped[str | None] = mapped_column(String(200))
     rationale: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    # An assessment's risk grading (Wokingham: timescales shorten where risks are assessed).
+    risk_level: Mapped[str | None] = mapped_column(String(32))
 
 
 class Action(Base):

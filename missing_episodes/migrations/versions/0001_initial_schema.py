@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:28:17.960030
+Create Date: 2026-11-23 17:33:30.527198
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=64), nullable=True),
         sa.Column("return_address", sa.Text(), nullable=True),
         sa.Column("needs_mash_screening", sa.Boolean(), nullable=False),
+        sa.Column("needs_review", sa.Boolean(), nullable=False),
         sa.Column("created_at", missing_episodes.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", missing_episodes.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -66,6 +67,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("child", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_child_match_key"), ["match_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_child_needs_review"), ["needs_review"], unique=False)
 
     op.create_table(
         "delivery",
@@ -170,6 +172,7 @@ def upgrade() -> None:
         sa.Column("by", sa.String(length=200), nullable=True),
         sa.Column("rationale", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("risk_level", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["child_id"],
             ["child.id"],
@@ -327,6 +330,7 @@ def downgrade() -> None:
     op.drop_table("feed_cursor")
     op.drop_table("delivery")
     with op.batch_alter_table("child", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_child_needs_review"))
         batch_op.drop_index(batch_op.f("ix_child_match_key"))
 
     op.drop_table("child")

@@ -1,0 +1,331 @@
+"""The daily missing briefing pack (Wakefield section 4), read from the store as of 08:30 on the day.
+
+The coordinator, MASH and the police go through it each working morning: who is missing now and for how long,
+who was reported since yesterday's briefing, who has returned and is owed a Return Home Interview, which
+strategy meetings and serious notifications are due, who keeps going missing, and which children placed here by
+other authorities must be forwarded to them (and are kept out of every other section, Wakefield section 3).
+Everything is read as of the briefing moment, so a pack for a past day can be rebuilt as it would have stood.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from missing_episodes.clock import add_days, add_hours, add_months, now
+from missing_episodes.db.models import Child, Episode
+from missing_episodes.documents.common import (
+    ChildView,
+    FindMePlan,
+    briefing_moment,
+    child_view,
+    find_me_plan,
+    hours_between,
+    missing_at,
+    previous_working_day,
+    risk_sort_key,
+)
+from missing_episodes.policy import Offset, Policy, RepeatEpisodesTrigger
+from missing_episodes.worklist import worklist
+
+#: Wolverhampton's board figures count a child as "repeat missing" at three or more episodes.
+REPEAT_COUNT = 3
+REPEAT_WINDOW = Offset(days=28)
+
+
+@dataclass(frozen=True)
+class MissingNow:
+    child: ChildView
+    find_me: FindMePlan
+    episode_ref: str
+    started_at: datetime
+    hours_missing: float
+    risk_level: str | None
+    last_seen_at: datetime | None
+    last_seen_location: str | None
+    reported_at: datetime | None
+    clothing: str | None
+
+
+@dataclass(frozen=True)
+class ReportedEpisode:
+    child: ChildView
+    episode_ref: str
+    kind: str | None
+    still_missing: bool
+    started_at: datetime | None
+    reported_at: datetime | None
+    found_at: datetime | None
+    risk_level: str | None
+    last_seen_location: str | None
+
+
+@dataclass(frozen=True)
+class DueAction:
+    child: ChildView
+    episode_ref: str | None
+    kind: str
+    rule: str
+    title: str
+    due_at: datetime
+    status: str  # open | overdue
+    hours_to_due: float  # negative when overdue
+    actor: str | None
+    assigned_to: str | None
+    recipients: str | None
+    found_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RepeatChild:
+    child: ChildView
+    episodes_28_days: int
+    thresholds_met: list[str]
+    latest_start: datetime
+
+
+@dataclass(frozen=True)
+class OtherAuthorityEpisode:
+    child: ChildView
+    episode_ref: str
+    responsible_authority: str | None
+    still_missing: bool
+    started_at: datetime | None
+    reported_at: datetime | None
+    found_at: datetime | None
+    risk_level: str | None
+    last_seen_location: str | None
+
+
+@dataclass(frozen=True)
+class BriefingPack:
+    day: date
+    authority: str
+    policy_version: str
+    as_of: datetime
+    since: datetime
+    generated_at: datetime
+    missing_now: list[MissingNow] = field(default_factory=list)
+    reported_since: list[ReportedEpisode] = field(default_factory=list)
+    rhi_due: list[DueAction] = field(default_factory=list)
+    meetings_due: list[DueAction] = field(default_factory=list)
+    notifications_due: list[DueAction] = field(default_factory=list)
+    repeat: list[RepeatChild] = field(default_factory=list)
+    other_authority: list[OtherAuthorityEpisode] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """The delivery key: one briefing per day, however often the flow runs."""
+        return f"briefing:{self.day.isoformat()}"
+
+    def counts(self) -> dict[str, int]:
+        """Section sizes: the only facts about the pack that may travel to Prefect."""
+        return {
+            "missing_now": len(self.missing_now),
+            "reported_since": len(self.reported_since),
+            "rhi_due": len(self.rhi_due),
+            "rhi_overdue": sum(1 for item in self.rhi_due if item.status == "overdue"),
+            "meetings_due": len(self.meetings_due),
+            "notifications_due": len(self.notifications_due),
+            "repeat": len(self.repeat),
+            "other_authority": len(self.other_authority),
+        }
+
+
+def build_briefing(session: Session, day: date, policy: Policy) -> BriefingPack:
+    """Everything the daily missing briefing on ``day`` discusses, as of 08:30 London time that day."""
+    as_of = briefing_moment(day)
+    since = briefing_moment(previous_working_day(day))
+    episodes = _episodes_in_view(session, since, as_of)
+    ours = [(episode, child) for episode, child in episodes if not episode.other_authority]
+    pack = BriefingPack(
+        day=day,
+        authority=policy.authority,
+        policy_version=policy.version,
+        as_of=as_of,
+        since=since,
+        generated_at=now(),
+        missing_now=_missing_now(ours, as_of),
+        reported_since=_reported_since(ours, since, as_of),
+        other_authority=_other_authority(episodes, since, as_of),
+    )
+    due = _due_actions(session, as_of, policy)
+    pack.rhi_due.extend(item for item in due if item.kind == "return_home_interview")
+    pack.meetings_due.extend(item for item in due if item.kind == "strategy_meeting")
+    pack.notifications_due.extend(item for item in due if item.kind == "serious_notification")
+    pack.repeat.extend(_repeat_children(session, as_of, policy))
+    return pack
+
+
+def _episodes_in_view(session: Session, since: datetime, as_of: datetime) -> list[tuple[Episode, Child | None]]:
+    """Episodes open at the briefing or reported since the last one (one query; the filters are refined here)."""
+    query = (
+        select(Episode, Child)
+        .outerjoin(Child, Episode.child_id == Child.id)
+        .where(
+            Episode.kind.is_not(None),
+            Episode.started_at.is_not(None),
+            Episode.started_at <= as_of,
+            or_(
+                Episode.found_at.is_(None),
+                Episode.found_at > as_of,
+                Episode.reported_at > since,
+                Episode.started_at > since,
+            ),
+        )
+        .order_by(Episode.started_at, Episode.ref)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def _reported_between(episode: Episode, since: datetime, as_of: datetime) -> bool:
+    reported = episode.reported_at or episode.started_at
+    return reported is not None and since < reported <= as_of
+
+
+def _missing_now(episodes: list[tuple[Episode, Child | None]], as_of: datetime) -> list[MissingNow]:
+    rows = [
+        MissingNow(
+            child=child_view(child, as_of),
+            find_me=find_me_plan(child),
+            episode_ref=episode.ref,
+            started_at=episode.started_at,
+            hours_missing=hours_between(episode.started_at, as_of) or 0.0,
+            risk_level=episode.risk_level,
+            last_seen_at=episode.last_seen_at,
+            last_seen_location=episode.last_seen_location,
+            reported_at=episode.reported_at,
+            clothing=episode.clothing,
+        )
+        for episode, child in episodes
+        if episode.kind == "missing" and missing_at(episode, as_of)
+    ]
+    return sorted(rows, key=lambda row: (risk_sort_key(row.risk_level), -row.hours_missing))
+
+
+def _reported_since(
+    episodes: list[tuple[Episode, Child | None]], since: datetime, as_of: datetime
+) -> list[ReportedEpisode]:
+    return [
+        ReportedEpisode(
+            child=child_view(child, as_of),
+            episode_ref=episode.ref,
+            kind=episode.kind,
+            still_missing=missing_at(episode, as_of),
+            started_at=episode.started_at,
+            reported_at=episode.reported_at,
+            found_at=episode.found_at if episode.found_at and episode.found_at <= as_of else None,
+            risk_level=episode.risk_level,
+            last_seen_location=episode.last_seen_location,
+        )
+        for episode, child in episodes
+        if _reported_between(episode, since, as_of)
+    ]
+
+
+def _other_authority(
+    episodes: list[tuple[Episode, Child | None]], since: datetime, as_of: datetime
+) -> list[OtherAuthorityEpisode]:
+    return [
+        OtherAuthorityEpisode(
+            child=child_view(child, as_of),
+            episode_ref=episode.ref,
+            responsible_authority=episode.responsible_authority or (child.responsible_authority if child else None),
+            still_missing=missing_at(episode, as_of),
+            started_at=episode.started_at,
+            reported_at=episode.reported_at,
+            found_at=episode.found_at if episode.found_at and episode.found_at <= as_of else None,
+            risk_level=episode.risk_level,
+            last_seen_location=episode.last_seen_location,
+        )
+        for episode, child in episodes
+        if episode.other_authority and (missing_at(episode, as_of) or _reported_between(episode, since, as_of))
+    ]
+
+
+def _due_actions(session: Session, as_of: datetime, policy: Policy) -> list[DueAction]:
+    """Open and overdue RHIs, strategy meetings and serious notifications, with the child and the rule's title."""
+    kinds = ("return_home_interview", "strategy_meeting", "serious_notification")
+    items = worklist(session, as_of, kinds=kinds, include_closed=False)
+    if not items:
+        return []
+    children = {c.ref: c for c in session.scalars(select(Child).where(Child.ref.in_({i.child_ref for i in items})))}
+    episode_refs = {item.episode_ref for item in items if item.episode_ref}
+    episodes = {e.ref: e for e in session.scalars(select(Episode).where(Episode.ref.in_(episode_refs)))}
+    titles = {rule.id: rule.title for rule in policy.rules}
+    due: list[DueAction] = []
+    for item in items:
+        episode = episodes.get(item.episode_ref or "")
+        if episode is not None and episode.other_authority:
+            continue
+        due.append(
+            DueAction(
+                child=child_view(children.get(item.child_ref), as_of),
+                episode_ref=item.episode_ref,
+                kind=item.action,
+                rule=item.rule,
+                title=titles.get(item.rule, item.rule),
+                due_at=item.due_at,
+                status=item.status,
+                hours_to_due=hours_between(as_of, item.due_at) or 0.0,
+                actor=item.actor,
+                assigned_to=item.assigned_to,
+                recipients=item.recipients,
+                found_at=episode.found_at if episode is not None and episode.found_at else None,
+            )
+        )
+    return due
+
+
+def _window_start(as_of: datetime, window: Offset) -> datetime:
+    start = add_hours(as_of, -window.hours) if window.hours else as_of
+    start = add_days(start, -window.days) if window.days else start
+    return add_months(start, -window.months) if window.months else start
+
+
+def _repeat_children(session: Session, as_of: datetime, policy: Policy) -> list[RepeatChild]:
+    """Children with 3+ missing episodes in 28 days, or meeting a policy repeat threshold (4 in 28 d, 6 in 2 m).
+
+    The thresholds come from the policy's ``repeat_episodes`` rules, so an authority that changes a threshold
+    sees its briefing change with it. Absent episodes are not counted unless the rule says so (Wakefield s8).
+    """
+    thresholds = [
+        (rule.title, rule.trigger, _window_start(as_of, rule.trigger.window))
+        for rule in policy.active_rules
+        if isinstance(rule.trigger, RepeatEpisodesTrigger)
+    ]
+    base_start = _window_start(as_of, REPEAT_WINDOW)
+    earliest = min([base_start, *(start for _, _, start in thresholds)])
+    query = select(Episode.child_id, Episode.kind, Episode.started_at).where(
+        Episode.child_id.is_not(None),
+        Episode.other_authority.is_(False),
+        Episode.kind.is_not(None),
+        Episode.started_at > earliest,
+        Episode.started_at <= as_of,
+        or_(Episode.reported_at.is_(None), Episode.reported_at <= as_of),
+    )
+    by_child: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    for child_id, kind, started_at in session.execute(query):
+        by_child[child_id].append((kind, started_at))
+    found: dict[int, tuple[int, list[str], datetime]] = {}
+    for child_id, starts in by_child.items():
+        in_28 = sum(1 for kind, start in starts if kind == "missing" and start > base_start)
+        met = [
+            title
+            for title, trigger, start in thresholds
+            if sum(1 for kind, when in starts if kind in trigger.count_kinds and when > start) >= trigger.count
+        ]
+        if in_28 >= REPEAT_COUNT or met:
+            found[child_id] = (in_28, met, max(start for _, start in starts))
+    if not found:
+        return []
+    children = {c.id: c for c in session.scalars(select(Child).where(Child.id.in_(found)))}
+    rows = [
+        RepeatChild(child_view(children[child_id], as_of), count, met, latest)
+        for child_id, (count, met, latest) in found.items()
+    ]
+    return sorted(rows, key=lambda row: (-len(row.thresholds_met), -row.episodes_28_days, row.child.name))

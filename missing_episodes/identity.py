@@ -1,0 +1,50 @@
+"""Pseudonymous ids and the one automatic way two records are taken to be the same child.
+
+Prefect sees only ``CH-…`` and ``EP-…`` refs: keyed hashes (HMAC-SHA256 with the installation's key) of the
+authority's person id, the exact normalised name and date of birth, or the police incident reference. They are
+stable (a replay finds the same ref) and reveal nothing without the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from datetime import date
+
+
+def _digest(key: str, text: str, length: int = 12) -> str:
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()[:length].upper()
+
+
+def normalise_name(name: str) -> str:
+    """Case, accents, spacing and punctuation folded: "  O'Brien " and "obrien" match; "Zoe" and "Zoë" match."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    kept = "".join(ch for ch in decomposed if ch.isalnum())
+    return kept
+
+
+def match_key(first_name: str | None, last_name: str | None, date_of_birth: date | None) -> str | None:
+    """Exact normalised name and date of birth; None when any part is unknown (then there is no match)."""
+    if not (first_name and last_name and date_of_birth):
+        return None
+    first, last = normalise_name(first_name), normalise_name(last_name)
+    if not first or not last:
+        return None
+    return f"{last}|{first}|{date_of_birth.isoformat()}"
+
+
+def child_ref(key: str, person_id: str | None, name_key: str | None) -> str:
+    if person_id:
+        return "CH-" + _digest(key, f"person:{person_id}")
+    if name_key:
+        return "CH-" + _digest(key, f"name:{name_key}")
+    raise ValueError("a child needs a person id or a name and date of birth")
+
+
+def episode_ref(key: str, source: str, incident_ref: str) -> str:
+    return "EP-" + _digest(key, f"incident:{source}:{incident_ref}")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,530 @@
+"""Recording feeds: every message kept verbatim, bad rows quarantined, episodes and children kept true.
+
+The unit of work is a chunk of rows in one transaction: a chunk is stored whole or not at all, so a run killed
+mid-file leaves no half-written record, and running it again skips what was stored (messages are keyed by
+source and message id) and finishes the rest. Rules do not run here: changed children are flagged
+``needs_review`` and the flows run the rules for them, so nothing is lost between the two steps either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from missing_episodes.clock import now
+from missing_episodes.config import Settings
+from missing_episodes.db.models import (
+    Child,
+    ContactLog,
+    Episode,
+    Notification,
+    Outcome,
+    Quarantine,
+    RiskAssessment,
+)
+from missing_episodes.episodes import EpisodeState, Message, fold
+from missing_episodes.feeds import (
+    OUTCOME_EVENTS,
+    CaseOutcome,
+    ChildRecord,
+    PoliceNotification,
+    RowError,
+    validate_row,
+)
+from missing_episodes.identity import child_ref, content_hash, episode_ref, match_key
+from missing_episodes.policy import Policy
+from missing_episodes.sources import BrokenFile, RawRow
+from missing_episodes.store import audit, insert_ignoring_duplicates, lock_keys
+
+# Register fields that change which rules apply: a change there means the child's actions are recomputed.
+_RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles")
+
+
+@dataclass
+class IngestSummary:
+    source: str
+    feed: str
+    read: int = 0
+    new: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    changed_episodes: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.feed} from {self.source}: read {self.read}, new {self.new}, duplicate {self.duplicate}, "
+            f"quarantined {self.quarantined}, episodes changed {self.changed_episodes}"
+        )
+
+    def add(self, other: IngestSummary) -> None:
+        for name in ("read", "new", "duplicate", "quarantined", "changed_episodes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Valid:
+    raw: RawRow
+    record: PoliceNotification | CaseOutcome | ChildRecord
+    payload: str
+    digest: str
+
+
+@dataclass
+class _Chunk:
+    valid: list[_Valid] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+
+
+def known_outcome_events(policy: Policy) -> frozenset[str]:
+    """The standard events plus every event the policy's rules close actions with."""
+    named = {e for r in policy.rules for e in (*r.done_by, *r.declined_by, *r.not_required_by)}
+    return OUTCOME_EVENTS | named
+
+
+def ingest_rows(
+    session_factory,
+    *,
+    feed: str,
+    source: str,
+    rows: Iterable[RawRow | BrokenFile],
+    settings: Settings,
+    policy: Policy,
+    chunk_size: int = 2000,
+) -> IngestSummary:
+    """Store a stream of rows, chunk by chunk, each chunk in its own transaction (``session_factory()``)."""
+    summary = IngestSummary(source=source, feed=feed)
+    events = known_outcome_events(policy)
+    for batch in _chunks(rows, chunk_size):
+        chunk = _classify(batch, feed, source, events)
+        with session_factory() as session:
+            part = _store_chunk(session, chunk, feed=feed, source=source, settings=settings, policy=policy)
+        summary.add(part)
+    return summary
+
+
+def _chunks(rows: Iterable[RawRow | BrokenFile], size: int) -> Iterator[list[RawRow | BrokenFile]]:
+    batch: list[RawRow | BrokenFile] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _quarantine_row(
+    source: str, feed: str, origin: str, number: int | None, field_: str | None, reason: str, raw: str
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "feed": feed,
+        "origin": origin,
+        "row_number": number,
+        "field": field_,
+        "reason": reason,
+        "raw": raw,
+        "raw_hash": content_hash(f"{origin}|{number}|{raw}"),
+        "received_at": now(),
+    }
+
+
+def _classify(batch: list[RawRow | BrokenFile], feed: str, source: str, events: frozenset[str]) -> _Chunk:
+    chunk = _Chunk()
+    for item in batch:
+        if isinstance(item, BrokenFile):
+            chunk.quarantine.append(_quarantine_row(source, feed, item.origin, None, None, item.reason, item.raw))
+            continue
+        payload = json.dumps(item.data, sort_keys=True, ensure_ascii=False, default=str)
+        if item.problem:
+            chunk.quarantine.append(
+                _quarantine_row(source, feed, item.origin, item.row_number, None, item.problem, payload)
+            )
+            continue
+        result = validate_row(feed, item.data, events)
+        if isinstance(result, RowError):
+            chunk.quarantine.append(
+                _quarantine_row(source, feed, item.origin, item.row_number, result.field, result.reason, payload)
+            )
+            continue
+        chunk.valid.append(_Valid(item, result, payload, content_hash(payload)))
+    return chunk
+
+
+def _store_chunk(
+    session: Session, chunk: _Chunk, *, feed: str, source: str, settings: Settings, policy: Policy
+) -> IngestSummary:
+    summary = IngestSummary(source=source, feed=feed, read=len(chunk.valid) + len(chunk.quarantine))
+    inserted = insert_ignoring_duplicates(session, Quarantine, chunk.quarantine, returning=[Quarantine.id])
+    summary.quarantined += len(chunk.quarantine)
+
+    # The register is a snapshot, not a message stream: a row is "new" when it changes the child.
+    if feed == "children":
+        _store_register(session, chunk.valid, source, settings, summary)
+        return summary
+
+    # Keep every message verbatim, keyed by (source, message id); a replay inserts nothing.
+    first_seen: dict[str, _Valid] = {}
+    for valid in chunk.valid:
+        first_seen.setdefault(valid.record.message_id, valid)
+    existing = dict(
+        session.execute(
+            select(Notification.message_id, Notification.content_hash).where(
+                Notification.source == source, Notification.message_id.in_(list(first_seen))
+            )
+        ).all()
+    )
+    rows = []
+    for message_id, valid in first_seen.items():
+        if message_id in existing:
+            continue
+        record = valid.record
+        rows.append(
+            {
+                "source": source,
+                "feed": feed,
+                "message_id": message_id,
+                "received_at": now(),
+                "origin": f"{valid.raw.origin} row {valid.raw.row_number}",
+                "payload": valid.payload,
+                "content_hash": valid.digest,
+                "outcome": "applied",
+                "incident_ref": getattr(record, "incident_ref", None),
+                "sent_at": getattr(record, "sent_at", None) or getattr(record, "recorded_at", None),
+            }
+        )
+    stored = {
+        message_id: row_id
+        for row_id, message_id in insert_ignoring_duplicates(
+            session, Notification, rows, returning=[Notification.id, Notification.message_id]
+        )
+    }
+    conflicts = []
+    for valid in chunk.valid:
+        message_id = valid.record.message_id
+        known_hash = existing.get(message_id)
+        if known_hash is not None and known_hash != valid.digest:
+            conflicts.append(
+                _quarantine_row(
+                    source,
+                    feed,
+                    valid.raw.origin,
+                    valid.raw.row_number,
+                    "notification_id" if feed == "notifications" else "event_id",
+                    "this id was already received with different content; the first message is kept",
+                    valid.payload,
+                )
+            )
+    insert_ignoring_duplicates(session, Quarantine, conflicts)
+    summary.quarantined += len(conflicts)
+    summary.new = len(stored)
+    summary.duplicate = len(chunk.valid) - len(stored) - len(conflicts)
+
+    new_records = [
+        (stored[v.record.message_id], v.record) for v in first_seen.values() if v.record.message_id in stored
+    ]
+    if feed == "notifications":
+        incidents = {record.incident_ref for _, record in new_records}  # type: ignore[union-attr]
+        summary.changed_episodes = refold_incidents(session, source, incidents, settings, policy)
+        _police_updates_to_log(session, source, new_records)
+    else:
+        _store_outcomes(session, source, new_records, settings)
+    if inserted or conflicts or stored:
+        audit(
+            session,
+            "ingest",
+            "chunk_stored",
+            "feed",
+            source,
+            feed=feed,
+            new=summary.new,
+            duplicate=summary.duplicate,
+            quarantined=summary.quarantined,
+        )
+    return summary
+
+
+# --- children -------------------------------------------------------------------------------------------------
+
+
+def _child_values(record: ChildRecord) -> dict[str, Any]:
+    return {
+        "first_name": record.first_name,
+        "last_name": record.last_name,
+        "date_of_birth": record.date_of_birth,
+        "legal_status": record.legal_status,
+        "uasc": record.uasc,
+        "responsible_authority": record.responsible_authority,
+        "host_authority": record.host_authority,
+        "allocated_worker": record.allocated_worker,
+        "team": record.team,
+        "placement": record.placement,
+        "placement_distance_miles": record.placement_distance_miles,
+        "photo_ref": record.photo_ref,
+        "contacts": record.contacts,
+        "likely_locations": record.likely_locations,
+        "phone": record.phone,
+        "return_address": record.return_address,
+    }
+
+
+def _store_register(
+    session: Session, valid: list[_Valid], source: str, settings: Settings, summary: IngestSummary
+) -> None:
+    records = {v.record.child_id: v.record for v in valid}  # type: ignore[union-attr]
+    lock_keys(session, "child", records)
+    children = {c.person_id: c for c in session.scalars(select(Child).where(Child.person_id.in_(list(records))))}
+    for person_id, record in records.items():
+        assert isinstance(record, ChildRecord)
+        values = _child_values(record)
+        key = match_key(record.first_name, record.last_name, record.date_of_birth)
+        child = children.get(person_id)
+        if child is None and key:
+            # Adopt the one record first met in a police notification under the same exact name and birth date.
+            unregistered = list(session.scalars(select(Child).where(Child.match_key == key, Child.person_id.is_(None))))
+            if len(unregistered) == 1:
+                child = unregistered[0]
+                child.person_id = person_id
+                child.needs_mash_screening = False
+                child.needs_review = True
+                audit(session, "ingest", "child_registered", "child", child.ref, person_id=person_id)
+        if child is None:
+            child = Child(
+                ref=child_ref(settings.pseudonym_key, person_id, None),
+                person_id=person_id,
+                match_key=key,
+                needs_review=True,
+                **values,
+            )
+            session.add(child)
+            summary.new += 1
+            audit(session, "ingest", "child_created", "child", child.ref, source=source)
+            continue
+        changed = {name: value for name, value in values.items() if getattr(child, name) != value}
+        if key != child.match_key:
+            child.match_key = key
+        if not changed:
+            summary.duplicate += 1
+            continue
+        for name, value in changed.items():
+            setattr(child, name, value)
+        if any(name in _RULE_FIELDS for name in changed):
+            child.needs_review = True
+        summary.new += 1
+        audit(session, "ingest", "child_updated", "child", child.ref, fields=sorted(changed))
+    session.flush()
+
+
+def _child_for_person(session: Session, person_id: str, settings: Settings, **names: Any) -> Child:
+    child = session.scalar(select(Child).where(Child.person_id == person_id))
+    if child is None:
+        # The authority's own id: a real child the register has not sent yet. Not a guess, so no MASH flag.
+        key = match_key(names.get("first_name"), names.get("last_name"), names.get("date_of_birth"))
+        child = Child(
+            ref=child_ref(settings.pseudonym_key, person_id, None),
+            person_id=person_id,
+            match_key=key,
+            **{k: v for k, v in names.items() if v is not None},
+        )
+        session.add(child)
+        session.flush()
+        audit(session, "ingest", "child_created", "child", child.ref, reason="person id first seen in a feed")
+    return child
+
+
+def resolve_child(session: Session, state: EpisodeState, settings: Settings) -> Child | None:
+    """child_id when given; otherwise exact normalised name and date of birth; otherwise a new record for MASH.
+
+    Never a guess: when two registered children share the exact name and date of birth, the episode is left
+    without a child and the audit trail says why, for a person to decide.
+    """
+    names = {"first_name": state.first_name, "last_name": state.last_name, "date_of_birth": state.date_of_birth}
+    if state.person_id:
+        return _child_for_person(session, state.person_id, settings, **names)
+    key = match_key(state.first_name, state.last_name, state.date_of_birth)
+    if key is None:
+        return None
+    matches = list(session.scalars(select(Child).where(Child.match_key == key).limit(2)))
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        return None
+    child = Child(ref=child_ref(settings.pseudonym_key, None, key), match_key=key, needs_mash_screening=True, **names)
+    session.add(child)
+    session.flush()
+    audit(session, "ingest", "child_created", "child", child.ref, reason="not on the register: MASH to screen")
+    return child
+
+
+# --- episodes -------------------------------------------------------------------------------------------------
+
+
+def refold_incidents(session: Session, source: str, incidents: set[str], settings: Settings, policy: Policy) -> int:
+    """Recompute the episodes of these incidents from all their stored messages. Returns how many changed."""
+    if not incidents:
+        return 0
+    lock_keys(session, f"incident:{source}", incidents)
+    messages: dict[str, list[Message]] = {ref: [] for ref in incidents}
+    for row_id, incident, payload in session.execute(
+        select(Notification.id, Notification.incident_ref, Notification.payload).where(
+            Notification.source == source,
+            Notification.feed == "notifications",
+            Notification.outcome == "applied",
+            Notification.incident_ref.in_(list(incidents)),
+        )
+    ):
+        record = PoliceNotification.model_validate(json.loads(payload))
+        messages[incident].append(Message(row_id, record))
+    episodes = {
+        e.incident_ref: e
+        for e in session.scalars(
+            select(Episode).where(Episode.source == source, Episode.incident_ref.in_(list(incidents)))
+        )
+    }
+    ours = _normalise_authority(policy.authority)
+    changed = 0
+    for incident in sorted(incidents):
+        state = fold(messages[incident])
+        fingerprint = state.fingerprint()
+        episode = episodes.get(incident)
+        if episode is not None and episode.state_hash == fingerprint:
+            continue
+        child = resolve_child(session, state, settings)
+        authority = state.responsible_authority or (child.responsible_authority if child else None)
+        values = {
+            "child_id": child.id if child else None,
+            "kind": state.kind,
+            "status": state.status,
+            "started_at": state.started_at,
+            "last_seen_at": state.last_seen_at,
+            "last_seen_location": state.last_seen_location,
+            "reported_at": state.reported_at,
+            "found_at": state.found_at,
+            "found_location": state.found_location,
+            "return_notified_at": state.return_notified_at,
+            "risk_level": state.risk_level,
+            "clothing": state.clothing,
+            "areas_searched": state.areas_searched,
+            "responsible_authority": authority,
+            "other_authority": bool(authority) and _normalise_authority(authority) != ours,
+            "message_count": state.message_count,
+            "state_hash": fingerprint,
+        }
+        if episode is None:
+            episode = Episode(
+                ref=episode_ref(settings.pseudonym_key, source, incident),
+                source=source,
+                incident_ref=incident,
+                **values,
+            )
+            session.add(episode)
+            session.flush()
+            audit(session, "ingest", "episode_created", "episode", episode.ref, status=state.status)
+        else:
+            previous_child = episode.child_id
+            for name, value in values.items():
+                setattr(episode, name, value)
+            if previous_child and previous_child != episode.child_id:
+                session.execute(update(Child).where(Child.id == previous_child).values(needs_review=True))
+            audit(
+                session,
+                "ingest",
+                "episode_changed",
+                "episode",
+                episode.ref,
+                status=state.status,
+                messages=state.message_count,
+            )
+        _store_risk_history(session, episode, state)
+        if child is not None:
+            child.needs_review = True
+        changed += 1
+    session.flush()
+    return changed
+
+
+def _normalise_authority(name: str) -> str:
+    return " ".join(name.casefold().replace("council", "").replace("borough", "").split())
+
+
+def _store_risk_history(session: Session, episode: Episode, state: EpisodeState) -> None:
+    insert_ignoring_duplicates(
+        session,
+        RiskAssessment,
+        [
+            {"episode_id": episode.id, "notification_id": message_id, "risk_level": level, "assessed_at": at}
+            for at, level, message_id, _nid in state.risk_history
+        ],
+    )
+
+
+def _police_updates_to_log(session: Session, source: str, records: list[tuple[int, Any]]) -> None:
+    """Police updates with notes join the incident record (who updated us, when, what was shared)."""
+    rows = []
+    for _row_id, record in records:
+        if record.event == "update" and record.notes:
+            episode_id = session.scalar(
+                select(Episode.id).where(Episode.source == source, Episode.incident_ref == record.incident_ref)
+            )
+            rows.append(
+                {
+                    "key": f"{source}:{record.notification_id}",
+                    "episode_id": episode_id,
+                    "child_id": None,
+                    "at": record.sent_at,
+                    "direction": "police_update",
+                    "who": "Police",
+                    "shared": record.notes,
+                    "recorded_by": source,
+                }
+            )
+    insert_ignoring_duplicates(session, ContactLog, rows)
+
+
+# --- outcomes -------------------------------------------------------------------------------------------------
+
+
+def _store_outcomes(session: Session, source: str, records: list[tuple[int, Any]], settings: Settings) -> None:
+    outcome_rows, log_rows = [], []
+    for _row_id, record in records:
+        assert isinstance(record, CaseOutcome)
+        child = _child_for_person(session, record.child_id, settings)
+        child.needs_review = True
+        outcome_rows.append(
+            {
+                "source": source,
+                "event_id": record.event_id,
+                "recorded_at": record.recorded_at,
+                "child_id": child.id,
+                "incident_ref": record.incident_ref,
+                "event": record.event,
+                "by": record.by,
+                "rationale": record.rationale,
+                "notes": record.notes,
+                "risk_level": record.risk_level,
+            }
+        )
+        if record.event in ("contact_made", "update_given"):
+            episode_id = None
+            if record.incident_ref:
+                episode_id = session.scalar(select(Episode.id).where(Episode.incident_ref == record.incident_ref))
+            log_rows.append(
+                {
+                    "key": f"{source}:{record.event_id}",
+                    "episode_id": episode_id,
+                    "child_id": child.id,
+                    "at": record.recorded_at,
+                    "direction": "contacted" if record.event == "contact_made" else "updated",
+                    "who": record.extra.get("who") or record.by,
+                    "shared": record.notes,
+                    "recorded_by": record.by,
+                }
+            )
+    insert_ignoring_duplicates(session, Outcome, outcome_rows)
+    insert_ignoring_duplicates(session, ContactLog, log_rows)
+    session.flush()

@@ -1,0 +1,237 @@
+"""Where feeds come from: files in a drop folder (CSV, JSON array, JSON Lines) and an HTTP JSON endpoint.
+
+Readers yield raw rows with their origin and row number and never judge them: validation and quarantine are the
+ingest's job. A file that cannot be read at all yields one ``BrokenFile`` so the whole file is quarantined, named.
+Sources are configured in a YAML file (``MISSING_EPISODES_SOURCES``), not in code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+FILE_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    origin: str  # file name or URL: where a person finds the row
+    row_number: int  # 1-based data row (a CSV's header is row 0)
+    data: dict[str, Any]
+    problem: str | None = None  # a row the reader could already tell is malformed
+
+
+@dataclass(frozen=True)
+class BrokenFile:
+    origin: str
+    reason: str
+    raw: str
+
+
+def read_file(path: Path) -> Iterator[RawRow | BrokenFile]:
+    """Rows of one feed file, by its suffix. Never raises for bad content: it yields ``BrokenFile``."""
+    origin = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield BrokenFile(origin, f"not UTF-8 text: {exc}", path.read_bytes()[:100_000].decode("latin-1"))
+        return
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield from _read_csv(text, origin)
+    elif suffix == ".json":
+        yield from _read_json_array(text, origin)
+    elif suffix in (".jsonl", ".ndjson"):
+        yield from _read_json_lines(text, origin)
+    else:
+        yield BrokenFile(origin, f"unknown file type {suffix!r} (expected one of {', '.join(FILE_SUFFIXES)})", text)
+
+
+def _read_csv(text: str, origin: str) -> Iterator[RawRow | BrokenFile]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield BrokenFile(origin, f"unreadable CSV header: {exc}", text[:100_000])
+        return
+    header = [name.strip() for name in header]
+    number = 0
+    while True:
+        number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield RawRow(origin, number, {}, problem=f"unreadable CSV row: {exc}")
+            continue
+        if not values or values == [""]:
+            continue
+        problem = None
+        if len(values) != len(header):
+            problem = f"row has {len(values)} fields, the header has {len(header)}"
+        yield RawRow(origin, number, dict(zip(header, values, strict=False)), problem)
+
+
+def _read_json_array(text: str, origin: str) -> Iterator[RawRow | BrokenFile]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield BrokenFile(origin, f"not valid JSON: {exc}", text[:100_000])
+        return
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        data = data["items"]
+    if not isinstance(data, list):
+        yield BrokenFile(origin, "a JSON feed file must hold an array of objects", text[:100_000])
+        return
+    for number, item in enumerate(data, start=1):
+        yield _json_row(origin, number, item)
+
+
+def _read_json_lines(text: str, origin: str) -> Iterator[RawRow]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield RawRow(origin, number, {"_raw": line}, problem=f"not valid JSON: {exc}")
+            continue
+        yield _json_row(origin, number, item)
+
+
+def _json_row(origin: str, number: int, item: Any) -> RawRow:
+    if not isinstance(item, dict):
+        return RawRow(origin, number, {"_raw": json.dumps(item)}, problem="a feed item must be a JSON object")
+    return RawRow(origin, number, {str(k): v for k, v in item.items()})
+
+
+# --- configured sources ---------------------------------------------------------------------------------------
+
+
+class FolderSource(BaseModel):
+    """A drop folder: files arrive in ``inbox``; each processed file is moved to ``archive``, never deleted."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    feed: Literal["notifications", "outcomes", "children"]
+    type: Literal["folder"]
+    inbox: Path
+    archive: Path
+
+    def pending(self) -> list[Path]:
+        if not self.inbox.is_dir():
+            return []
+        return sorted(p for p in self.inbox.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES)
+
+    def archive_file(self, path: Path) -> Path:
+        """Move a processed file aside; a same-named earlier file is kept (the new one gets a suffix)."""
+        self.archive.mkdir(parents=True, exist_ok=True)
+        target = self.archive / path.name
+        counter = 1
+        while target.exists():
+            target = self.archive / f"{path.stem}.{counter}{path.suffix}"
+            counter += 1
+        shutil.move(str(path), target)
+        return target
+
+
+class HttpSource(BaseModel):
+    """An HTTP JSON endpoint read with a since-cursor and paging.
+
+    The endpoint answers ``GET url?since=CURSOR`` with ``{"items": [...], "next": "CURSOR or null",
+    "cursor": "CURSOR"}``: ``next`` asks for another page, ``cursor`` is where the next poll starts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    feed: Literal["notifications", "outcomes", "children"]
+    type: Literal["http"]
+    url: str
+    timeout_seconds: float = 10.0
+    retries: int = 3
+    backoff_seconds: float = 1.0
+    max_pages: int = 1000
+    headers: dict[str, str] = {}
+
+
+class SourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sources: list[FolderSource | HttpSource]
+
+
+def load_sources(path: Path) -> list[FolderSource | HttpSource]:
+    """Read the configured sources; relative folders are taken from the file's own folder."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {"sources": []}
+    sources = SourcesFile.model_validate(data).sources
+    for source in sources:
+        if isinstance(source, FolderSource):
+            source.inbox = (path.parent / source.inbox).resolve()
+            source.archive = (path.parent / source.archive).resolve()
+    return sources
+
+
+class FeedUnavailable(RuntimeError):
+    """The endpoint did not answer usefully after every retry (the message names the source, not any data)."""
+
+
+def poll_http(
+    source: HttpSource, cursor: str | None, client: httpx.Client | None = None
+) -> tuple[list[RawRow], str | None]:
+    """All pages after ``cursor``; returns the rows and the cursor to store once they are safely ingested."""
+    own_client = client is None
+    client = client or httpx.Client(timeout=source.timeout_seconds, headers=source.headers)
+    rows: list[RawRow] = []
+    next_cursor = cursor
+    try:
+        page_cursor = cursor
+        for page in range(1, source.max_pages + 1):
+            body = _get_with_retries(client, source, page_cursor)
+            items = body.get("items", [])
+            for number, item in enumerate(items, start=1):
+                rows.append(_json_row(f"{source.name} page {page}", number, item))
+            next_cursor = body.get("cursor", next_cursor)
+            page_cursor = body.get("next")
+            if not page_cursor:
+                break
+    finally:
+        if own_client:
+            client.close()
+    return rows, next_cursor
+
+
+def _get_with_retries(client: httpx.Client, source: HttpSource, cursor: str | None) -> dict[str, Any]:
+    params = {"since": cursor} if cursor else {}
+    last_problem = ""
+    for attempt in range(source.retries + 1):
+        try:
+            response = client.get(source.url, params=params, timeout=source.timeout_seconds)
+            if response.status_code < 500 and response.status_code != 429:
+                response.raise_for_status()
+                body = response.json()
+                if not isinstance(body, dict):
+                    raise FeedUnavailable(f"{source.name}: the endpoint did not answer with a JSON object")
+                return body
+            last_problem = f"HTTP {response.status_code}"
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            last_problem = type(exc).__name__
+        except httpx.HTTPStatusError as exc:
+            raise FeedUnavailable(f"{source.name}: HTTP {exc.response.status_code}") from None
+        except ValueError:
+            raise FeedUnavailable(f"{source.name}: the endpoint did not answer with JSON") from None
+        if attempt < source.retries:
+            time.sleep(source.backoff_seconds * 2**attempt)
+    raise FeedUnavailable(f"{source.name}: no answer after {source.retries + 1} attempts ({last_problem})")

@@ -1,0 +1,1 @@
+"""Prefect tasks: thin, retryable wrappers over ``missing_episodes.service``; they return ids and counts only."""

@@ -1,0 +1,205 @@
+"""The store's invariants, held by the database itself, on both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+
+from missing_episodes.db import (
+    Action,
+    AuditEvent,
+    Child,
+    Episode,
+    Notification,
+    make_engine,
+    session_scope,
+    upgrade,
+)
+from missing_episodes.db.engine import normalise_url
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _audit(at: datetime, actor: str = "tester") -> AuditEvent:
+    return AuditEvent(at=at, actor=actor, event="test", entity="child", entity_ref="CH-1")
+
+
+def _notification(source: str = "police", message_id: str = "M-1") -> Notification:
+    return Notification(
+        source=source,
+        feed="notifications",
+        message_id=message_id,
+        payload="{}",
+        content_hash="0" * 64,
+        outcome="applied",
+    )
+
+
+def test_fixture_gives_a_fresh_migrated_database(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert {"audit_event", "notification", "episode", "action", "alembic_version"} <= set(
+        inspect(engine).get_table_names()
+    )
+    with session_scope(db_url) as session:
+        assert session.scalars(select(Notification)).all() == []
+
+
+def test_postgres_urls_drive_psycopg3(pg_url: str) -> None:
+    url = make_url(pg_url)
+    assert url.drivername == "postgresql+psycopg"
+    assert make_engine(pg_url).dialect.driver == "psycopg"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2024, 7, 1, 9, 30, tzinfo=LONDON),  # BST, UTC+1
+        datetime(2024, 10, 27, 1, 30, fold=1, tzinfo=LONDON),  # the second 01:30 of the autumn change (GMT)
+        datetime(2024, 1, 15, 23, 59, 59, 123456, tzinfo=UTC),
+        datetime(2024, 3, 31, 3, 0, tzinfo=ZoneInfo("America/New_York")),
+    ],
+    ids=["bst", "autumn-fold", "utc-microseconds", "other-zone"],
+)
+def test_aware_datetime_round_trips_as_the_same_instant_in_utc(db_url: str, moment: datetime) -> None:
+    with session_scope(db_url) as session:
+        session.add(_audit(moment))
+    with session_scope(db_url) as session:
+        stored = session.scalars(select(AuditEvent.at)).one()
+    # Compared as timestamps: PEP 495 makes `==` between zones False for an ambiguous (fold) local time.
+    assert stored.timestamp() == moment.timestamp()
+    assert stored.tzinfo == UTC
+    assert stored == moment.astimezone(UTC)
+
+
+def test_naive_datetime_is_refused(db_url: str) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), session_scope(db_url) as session:
+        session.add(_audit(datetime(2024, 7, 1, 9, 30)))
+    with session_scope(db_url) as session:
+        assert session.scalars(select(AuditEvent)).all() == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_event SET actor = 'someone else'", "DELETE FROM audit_event"],
+    ids=["update", "delete"],
+)
+def test_audit_event_is_append_only(db_url: str, statement: str) -> None:
+    with session_scope(db_url) as session:
+        session.add(_audit(datetime(2024, 7, 1, 9, 30, tzinfo=UTC)))
+    with pytest.raises(DBAPIError, match="append-only"), make_engine(db_url).begin() as connection:
+        connection.execute(text(statement))
+    with session_scope(db_url) as session:
+        assert session.scalars(select(AuditEvent.actor)).all() == ["tester"]
+
+
+def test_audit_event_refuses_an_orm_update(db_url: str) -> None:
+    with session_scope(db_url) as session:
+        session.add(_audit(datetime(2024, 7, 1, 9, 30, tzinfo=UTC)))
+    with pytest.raises(DBAPIError, match="append-only"), session_scope(db_url) as session:
+        session.scalars(select(AuditEvent)).one().actor = "rewritten"
+
+
+def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
+    with session_scope(db_url) as session:
+        session.add(_notification())
+    engine = make_engine(db_url)
+    before = sorted(inspect(engine).get_table_names())
+    with engine.connect() as connection:
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+
+    upgrade(db_url)
+
+    engine = make_engine(db_url)
+    assert sorted(inspect(engine).get_table_names()) == before
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == head
+    with session_scope(db_url) as session:
+        assert session.scalars(select(Notification.message_id)).all() == ["M-1"]
+
+
+def test_notification_is_unique_per_source_and_message_id(db_url: str) -> None:
+    with session_scope(db_url) as session:
+        session.add(_notification("police", "M-1"))
+    with pytest.raises(IntegrityError), session_scope(db_url) as session:
+        session.add(_notification("police", "M-1"))
+    # The same message id from another source is another message.
+    with session_scope(db_url) as session:
+        session.add(_notification("other-force", "M-1"))
+        session.add(_notification("police", "M-2"))
+    with session_scope(db_url) as session:
+        assert len(session.scalars(select(Notification)).all()) == 3
+
+
+def test_episode_is_unique_per_source_and_incident(db_url: str) -> None:
+    def episode(ref: str) -> Episode:
+        return Episode(ref=ref, source="police", incident_ref="INC-1", status="open", state_hash="0" * 64)
+
+    with session_scope(db_url) as session:
+        session.add(episode("EP-1"))
+    with pytest.raises(IntegrityError), session_scope(db_url) as session:
+        session.add(episode("EP-2"))
+
+
+def test_action_key_is_unique(db_url: str) -> None:
+    moment = datetime(2024, 7, 1, 9, 30, tzinfo=UTC)
+    with session_scope(db_url) as session:
+        child = Child(ref="CH-1")
+        session.add(child)
+        session.flush()
+        child_id = child.id
+
+    def action() -> Action:
+        return Action(
+            key="rhi:EP-1",
+            child_id=child_id,
+            kind="rhi",
+            rule_id="rhi-72h",
+            policy_version="test",
+            trigger_at=moment,
+            due_at=moment + timedelta(hours=72),
+        )
+
+    with session_scope(db_url) as session:
+        session.add(action())
+    with pytest.raises(IntegrityError), session_scope(db_url) as session:
+        session.add(action())
+
+
+def test_foreign_keys_are_enforced(db_url: str) -> None:
+    """SQLite ignores foreign keys unless asked (make_engine's PRAGMA); an orphan action must fail on both."""
+    moment = datetime(2024, 7, 1, 9, 30, tzinfo=UTC)
+    with pytest.raises(IntegrityError), session_scope(db_url) as session:
+        session.add(
+            Action(
+                key="orphan",
+                child_id=999_999,
+                kind="rhi",
+                rule_id="r",
+                policy_version="test",
+                trigger_at=moment,
+                due_at=moment,
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgres://u:p@h:5433/d", "postgresql+psycopg://u:p@h:5433/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///missing_episodes.db", "sqlite:///missing_episodes.db"),
+    ],
+)
+def test_normalise_url_drives_postgres_with_psycopg3(given: str, expected: str) -> None:
+    assert normalise_url(given) == expected
+
+
+def test_normalised_postgres_url_loads_the_psycopg3_dialect() -> None:
+    dialect = make_url(normalise_url("postgresql://u@h/d")).get_dialect()
+    assert dialect.driver == "psycopg"

@@ -1,0 +1,282 @@
+"""Document content from known data: the right children in the right sections, as a coordinator would read them.
+
+Domain tests only (no Prefect). The data is ``tests/test_documents_data.py``: a Monday briefing just after the
+October clock change. PDF text is read back with ``pdftotext`` (poppler-utils), Word with python-docx.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from docx import Document
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from missing_episodes.clock import UTC
+from missing_episodes.config import DATA_DIR
+from missing_episodes.db.engine import session_scope
+from missing_episodes.documents import DocumentError
+from missing_episodes.documents.briefing import BriefingPack, build_briefing
+from missing_episodes.documents.environment import docx_environment, html_environment
+from missing_episodes.documents.forms import build_rhi_record, build_serious_notification, build_written_confirmation
+from missing_episodes.documents.render import (
+    render_briefing,
+    render_rhi_record,
+    render_serious_notification,
+    render_weekly_list,
+    render_written_confirmation,
+)
+from missing_episodes.documents.weekly import build_weekly_list
+from missing_episodes.policy import Policy, load_policy
+from tests.test_documents_data import (
+    AS_OF,
+    BRIEFING_DAY,
+    GREEK,
+    HOSTILE_NAME,
+    HOSTILE_PLACE,
+    VIETNAMESE,
+    seed_briefing,
+)
+
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(DATA_DIR / "policies" / "default.yaml")
+
+
+def _pack(url: str, policy: Policy) -> BriefingPack:
+    with session_scope(url) as session:
+        seed_briefing(session)
+    with session_scope(url) as session:
+        return build_briefing(session, BRIEFING_DAY, policy)
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """Text of each page, whitespace collapsed (pdftotext separates pages with form feeds)."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True)
+    return [re.sub(r"\s+", " ", page).strip() for page in text.stdout.split("\f") if page.strip()]
+
+
+def docx_text(path: Path) -> list[str]:
+    """Every paragraph's text: body, table cells, headers and footers."""
+    document = Document(str(path))
+    texts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            texts.extend(cell.text for cell in row.cells)
+    for section in document.sections:
+        texts.extend(p.text for p in section.header.paragraphs)
+        texts.extend(p.text for p in section.footer.paragraphs)
+    return texts
+
+
+def _section(html: str, section_id: str) -> str:
+    start = html.index(f'<section id="{section_id}">')
+    return html[start : html.index("</section>", start)]
+
+
+# -- the briefing's data -------------------------------------------------------------------------------------
+
+
+def test_briefing_puts_each_child_in_the_right_sections(db_url: str, policy: Policy) -> None:
+    pack = _pack(db_url, policy)
+    assert pack.as_of == AS_OF
+    assert pack.since == datetime(2026, 10, 23, 7, 30, tzinfo=UTC)  # Friday 08:30 BST: Monday looks back to Friday
+
+    # Missing now: high risk first; hours are real hours across the clock change (naive wall clock says 36.5).
+    assert [row.episode_ref for row in pack.missing_now] == ["EP-ZOE", "EP-TOM"]
+    zoe = pack.missing_now[0]
+    assert zoe.hours_missing == pytest.approx(37.5)
+    assert zoe.child.name == HOSTILE_NAME and zoe.find_me.phone == "07700 900123" and zoe.find_me.gaps == []
+    assert pack.missing_now[1].find_me.gaps == ["photograph", "contacts", "likely locations", "phone", "return address"]
+
+    assert {row.episode_ref for row in pack.reported_since} == {"EP-ZOE", "EP-AN-4"}
+    an = next(row for row in pack.reported_since if row.episode_ref == "EP-AN-4")
+    assert not an.still_missing and an.found_at is not None
+
+    rhi = {row.episode_ref: row for row in pack.rhi_due}
+    assert set(rhi) == {"EP-SOFIA", "EP-AN-4"}
+    assert rhi["EP-SOFIA"].status == "overdue" and rhi["EP-SOFIA"].hours_to_due == pytest.approx(-10.5)
+    assert rhi["EP-SOFIA"].assigned_to == "Jo Reed" and rhi["EP-SOFIA"].child.allocated_worker == "Dana Kowalski"
+    assert rhi["EP-AN-4"].status == "open"
+
+    # The 72-hour meeting for Tom was held: only open and overdue actions are shown.
+    assert {(row.episode_ref, row.rule) for row in pack.meetings_due} == {
+        ("EP-AN-4", "strategy.four_in_28_days"),
+        ("EP-ZOE", "strategy.missing_24h"),
+    }
+    assert [(row.episode_ref, row.status) for row in pack.notifications_due] == [("EP-TOM", "overdue")]
+
+    repeat = {row.child.ref: row for row in pack.repeat}
+    assert set(repeat) == {"CH-AN", "CH-AVA"}  # absent episodes are not counted; Leeds's child is not ours
+    assert repeat["CH-AN"].episodes_28_days == 4
+    assert repeat["CH-AN"].thresholds_met == ["Strategy meeting, missing four times within 28 days"]
+    assert repeat["CH-AVA"].episodes_28_days == 3 and repeat["CH-AVA"].thresholds_met == []
+
+    assert [(row.episode_ref, row.responsible_authority) for row in pack.other_authority] == [
+        ("EP-LIAM", "Leeds City Council")
+    ]
+    ours = [*pack.missing_now, *pack.reported_since, *pack.rhi_due, *pack.meetings_due, *pack.notifications_due]
+    assert all(row.child.ref not in ("CH-LIAM", "CH-OLD") for row in [*ours, *pack.repeat])
+    assert pack.counts()["rhi_overdue"] == 1
+
+
+def test_an_empty_day_renders_every_section_as_none(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
+    with session_scope(sqlite_url) as session:
+        pack = build_briefing(session, date(2026, 11, 2), policy)
+    assert all(value == 0 for value in pack.counts().values())
+    html = render_briefing(pack, tmp_path)[0].read_text(encoding="utf-8")
+    assert "No child of ours is missing" in html and "No Return Home Interview is due." in html
+
+
+# -- the briefing as rendered --------------------------------------------------------------------------------
+
+
+@needs_pdftotext
+def test_briefing_html_and_pdf_read_right(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
+    pack = _pack(sqlite_url, policy)
+    html_path, pdf_path = render_briefing(pack, tmp_path)
+    assert (html_path.name, pdf_path.name) == ("briefing-2026-10-26.html", "briefing-2026-10-26.pdf")
+    html = html_path.read_text(encoding="utf-8")
+
+    missing = _section(html, "missing-now")
+    assert "37 h 30 min" in missing and "4 d 23 h" in missing and "07700 900123" in missing
+    assert "Find Me plan missing: photograph" in missing  # Tom's plan is empty
+    rhi = _section(html, "rhi-due")
+    sofia_row = rhi[rhi.index(GREEK) : rhi.index("</tr>", rhi.index(GREEK))]
+    assert "OVERDUE by 10 h 30 min" in sofia_row and "Jo Reed" in sofia_row
+    assert "due in 54 h 30 min" in rhi
+    # The Leeds child is only in the forwarding section.
+    assert html.count("Leeds-Placed") == 1 and "Leeds-Placed" in _section(html, "other-authority")
+    assert "Olive" not in html
+
+    pages = pdf_pages(pdf_path)
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert page.count("OFFICIAL-SENSITIVE") >= 2, f"page {number} lacks the marking in header and footer"
+        assert f"Page {number} of {len(pages)}" in page
+        assert "Daily missing briefing · Monday 26 October 2026" in page  # the running header, on every page
+    assert "37 h 30 min" in pages[0]
+
+
+# -- escaping through every document -------------------------------------------------------------------------
+
+
+@needs_pdftotext
+def test_hostile_and_non_latin_text_survives_every_document(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
+    pack = _pack(sqlite_url, policy)
+    with session_scope(sqlite_url) as session:
+        serious = build_serious_notification(session, "EP-ZOE", policy, rule_id="serious.media_interest", as_of=AS_OF)
+        rhi = build_rhi_record(session, "EP-ZOE", policy, as_of=AS_OF)
+        weekly = build_weekly_list(session, date(2026, 10, 25), policy)
+        letter = build_written_confirmation(session, "CH-LEAVER", policy, on=BRIEFING_DAY)
+    documents = {
+        "briefing": (render_briefing(pack, tmp_path), [HOSTILE_NAME, GREEK, VIETNAMESE, HOSTILE_PLACE]),
+        "serious": (
+            render_serious_notification(serious, tmp_path),
+            [HOSTILE_NAME, HOSTILE_PLACE, "Aunt Mary & Uncle Joe"],
+        ),
+        "rhi": (render_rhi_record(rhi, tmp_path), [HOSTILE_NAME]),
+        "weekly": (render_weekly_list(weekly, tmp_path), [HOSTILE_NAME, GREEK, VIETNAMESE]),
+        "letter": (render_written_confirmation(letter, tmp_path), ["Σοφία O'Brien & <Nguyễn>", "Flat 2 & 3"]),
+    }
+    for name, (paths, expected) in documents.items():
+        by_suffix = {path.suffix: path for path in paths}
+        html = by_suffix[".html"].read_text(encoding="utf-8")
+        assert "<script>alert" not in html and "<b>car park" not in html and "<Nguyễn>" not in html, name
+        pdf = " ".join(pdf_pages(by_suffix[".pdf"]))
+        for text in expected:
+            escaped = text.replace("&", "&amp;").replace("<", "&lt;")
+            assert escaped == text or escaped not in pdf, f"{name}: PDF shows escaped text"
+            assert text in pdf, f"{name}: PDF lost {text!r}"
+        if ".docx" in by_suffix:
+            words = "\n".join(docx_text(by_suffix[".docx"]))
+            for text in expected:
+                assert text in words, f"{name}: Word file lost {text!r}"
+    html = documents["briefing"][0][0].read_text(encoding="utf-8")
+    assert "O&#39;Brien &amp; &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#34;Stand 4&#34; &amp; &lt;b&gt;car park&lt;/b&gt;" in html
+
+
+def test_environments_are_sandboxed_strict_and_escaping() -> None:
+    env = html_environment()
+    assert env.get_template("base.html.j2").environment.autoescape  # type: ignore[truthy-function]
+    assert "&lt;script&gt;" in env.from_string("{{ x }}").render(x="<script>")
+    with pytest.raises(UndefinedError):
+        env.from_string("{{ missing_field }}").render()
+    with pytest.raises(SecurityError):
+        env.from_string("{{ x.__class__.__mro__[1].__subclasses__() }}").render(x="")
+    assert docx_environment().from_string("{{ x }}").render(x="A & <B>") == "A &amp; &lt;B&gt;"
+
+
+# -- forms ---------------------------------------------------------------------------------------------------
+
+
+def test_serious_notification_is_addressed_as_the_rule_says(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+    with session_scope(sqlite_url) as session:
+        tom = build_serious_notification(session, "EP-TOM", policy, as_of=AS_OF)  # the rule raised on the episode
+        media = build_serious_notification(session, "EP-ZOE", policy, rule_id="serious.media_interest", as_of=AS_OF)
+        with pytest.raises(DocumentError) as caught:
+            build_serious_notification(session, "EP-AVA-1", policy, as_of=AS_OF)
+    assert tom.rule_id == "serious.missing_72h" and tom.key == "serious_notification:EP-TOM:serious.missing_72h"
+    assert tom.recipients == ["Relevant Heads of Service", "Service Director", "Director of Children's Services"]
+    assert tom.hours_missing == pytest.approx(119.5) and tom.still_missing
+    assert media.recipients[0] == "Service Director" and "Safeguarding Partnership Manager" in media.recipients
+    assert [c.who for c in media.contacts] == ["Aunt Mary <mary@example.org>"]
+    assert str(caught.value) == "EP-AVA-1: no serious notification is due"  # a ref, never a name
+
+    paths = render_serious_notification(tom, tmp_path)
+    assert [p.suffix for p in paths] == [".html", ".pdf", ".docx"]
+    words = docx_text(paths[2])
+    assert "Relevant Heads of Service; Service Director; Director of Children's Services" in words
+    assert any("4 d 23 h since last seen" in text for text in words)
+    assert any(text.startswith("OFFICIAL-SENSITIVE") for text in words)  # the Word footer
+
+
+def test_weekly_list_has_everyone_missing_in_the_week(db_url: str, policy: Policy) -> None:
+    with session_scope(db_url) as session:
+        seed_briefing(session)
+    with session_scope(db_url) as session:
+        weekly = build_weekly_list(session, date(2026, 10, 25), policy)  # Mon 19 - Sun 25 October
+    rows = {row.episode_ref: row for row in weekly.rows}
+    assert set(rows) == {"EP-ZOE", "EP-AN-4", "EP-TOM", "EP-SOFIA"}  # absent and earlier episodes are not
+    assert rows["EP-ZOE"].still_missing and rows["EP-SOFIA"].rhi_status == "overdue"
+    assert rows["EP-AN-4"].hours_missing == pytest.approx(24.0)  # 16:00 BST to 15:00 GMT is 24 real hours
+    assert {row.episode_ref for row in weekly.other_authority} == {"EP-LIAM", "EP-LIAM-3"}
+    assert weekly.counts() == {"episodes": 4, "children": 4, "still_missing": 2, "other_authority": 2}
+
+
+def test_rhi_record_and_letter(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+    with session_scope(sqlite_url) as session:
+        record = build_rhi_record(session, "EP-AN-4", policy, as_of=AS_OF)
+        letter = build_written_confirmation(session, "CH-LEAVER", policy, on=BRIEFING_DAY)
+        with pytest.raises(DocumentError, match="CH-ZOE: written confirmation is for care leavers only"):
+            build_written_confirmation(session, "CH-ZOE", policy)
+    assert record.previous_episodes == 3 and record.assigned_to == "Jo Reed"
+    assert letter.support_until == date(2031, 2, 28)
+    words = "\n".join(docx_text(render_rhi_record(record, tmp_path)[2]))
+    for heading in (
+        "Why the child went missing",
+        "The young person's views, in their own words",
+        "If the interview was declined",
+    ):
+        assert heading in words
+    letter_words = "\n".join(docx_text(render_written_confirmation(letter, tmp_path)[2]))
+    assert "until your 25th birthday on 28 February 2031" in letter_words
+
+
+def test_documents_cli_module_does_not_import_prefect() -> None:
+    probe = "import sys, missing_episodes.cli.documents; print('prefect' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

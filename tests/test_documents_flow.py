@@ -1,0 +1,88 @@
+"""The document flows on Prefect's test harness: what Prefect records must name no child.
+
+The flow-run name, the return value and the artifact carry dates, refs, counts and paths; the names, dates of birth
+and addresses stay in the files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from missing_episodes.db.engine import session_scope
+from tests.test_documents_data import BRIEFING_DAY, GREEK, VIETNAMESE, seed_briefing
+
+PERSONAL = ["Zoë", "O'Brien", "Σοφία", "Nguyễn", "Tom Green", "Leeds-Placed", "2011-03-14", "14 Mar 2011", "Larch"]
+
+
+async def _artifacts(key: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async with get_client() as client:
+        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+        return [str(artifact.data) for artifact in found]
+
+
+async def _run_names(flow_name: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])))
+        return [run.name for run in runs]
+
+
+@pytest.mark.prefect
+def test_daily_briefing_flow_publishes_counts_not_names(
+    prefect_harness: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.documents import daily_briefing
+
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("MISSING_EPISODES_OUTPUT_DIR", str(tmp_path / "store"))
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+
+    result = asyncio.run(daily_briefing(day=BRIEFING_DAY))
+    assert result["delivery"] == "stored" and result["key"] == "briefing:2026-10-26"
+    assert result["counts"]["missing_now"] == 2 and result["counts"]["other_authority"] == 1
+    pdf = tmp_path / "store" / "briefing" / "briefing-2026-10-26.pdf"
+    assert str(pdf) in result["files"] and pdf.exists()
+    assert GREEK in (tmp_path / "store" / "briefing" / "briefing-2026-10-26.html").read_text(encoding="utf-8")
+
+    again = asyncio.run(daily_briefing(day=BRIEFING_DAY))
+    assert again["delivery"] == "already_stored"
+
+    artifacts = asyncio.run(_artifacts("daily-briefing"))
+    assert artifacts and "| missing now | 2 |" in artifacts[0] and "briefing-2026-10-26.pdf" in artifacts[0]
+    recorded = json.dumps(result, ensure_ascii=False) + "".join(artifacts)
+    recorded += "".join(asyncio.run(_run_names("daily-briefing")))
+    assert "briefing-2026-10-26" in recorded
+    for personal in [*PERSONAL, VIETNAMESE]:
+        assert personal not in recorded, f"{personal!r} reached Prefect"
+
+
+@pytest.mark.prefect
+def test_cli_briefing_writes_the_pack_into_out(
+    prefect_harness: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from missing_episodes.cli import app
+
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+    out = tmp_path / "pack"
+    result = CliRunner().invoke(app, ["briefing", "--date", "2026-10-26", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["briefing-2026-10-26.html", "briefing-2026-10-26.pdf"]
+    result = CliRunner().invoke(app, ["form", "serious-notification", "--episode", "EP-TOM", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "serious-notification-EP-TOM-serious-missing_72h.docx").exists()
+    result = CliRunner().invoke(app, ["weekly-list", "--week-ending", "2026-10-25", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "weekly-list-2026-10-25.pdf").exists()

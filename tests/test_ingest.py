@@ -1,0 +1,274 @@
+"""Ingest: police notifications, outcomes and the register into the database, whatever the feed does.
+
+Each test runs on SQLite and on PostgreSQL (the ``db_url`` fixture) unless it says otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from missing_episodes import service
+from missing_episodes.config import DATA_DIR, get_settings
+from missing_episodes.db.engine import session_scope
+from missing_episodes.db.models import Child, Episode, Notification, Quarantine
+from missing_episodes.policy import load_policy
+from missing_episodes.sources import FolderSource, HttpSource, RawRow, read_file
+from tests.helpers import london
+from tests.snapshot import snapshot
+
+POLICE_FIELDS = [
+    "notification_id", "sent_at", "event", "incident_ref", "child_id", "first_name", "last_name", "date_of_birth",
+    "last_seen_at", "last_seen_location", "found_at", "found_location", "risk_level", "responsible_authority",
+    "clothing", "notes",
+]
+
+
+def message(nid: str, sent: str, event: str, incident: str, **fields: str) -> dict[str, str]:
+    row = dict.fromkeys(POLICE_FIELDS, "")
+    row.update(notification_id=nid, sent_at=sent, event=event, incident_ref=incident, **fields)
+    return row
+
+
+#: One child's episode in four messages, and a second child known only by name and date of birth.
+FEED = [
+    message("N1", "2026-03-27T22:00:00", "missing", "INC-1", child_id="P100", first_name="Amy", last_name="Stone",
+            date_of_birth="2011-05-01", last_seen_at="2026-03-27T20:00:00", last_seen_location="Park",
+            risk_level="medium", responsible_authority="Kingsbridge", clothing="red coat"),
+    message("N2", "2026-03-28T08:00:00", "update", "INC-1", risk_level="high", notes="seen with friends & cousin"),
+    message("N3", "2026-03-30T10:00:00", "found", "INC-1", found_at="2026-03-30T09:00:00", found_location="Station"),
+    message("N4", "2026-04-01T10:00:00+01:00", "missing", "INC-2", first_name="Zoë", last_name="O'Brien",
+            date_of_birth="2010-02-02", last_seen_at="2026-04-01T09:00:00+01:00", risk_level="low"),
+]
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], fields: list[str] | None = None) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def use_db(db_url, monkeypatch):
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", db_url)
+    return db_url
+
+
+def ingest(kind: str, path: Path, source: str = "police"):
+    return service.ingest_path(kind, path, source)
+
+
+def episodes(url: str) -> dict[str, Episode]:
+    with session_scope(url) as session:
+        return {e.incident_ref: e for e in session.scalars(select(Episode))}
+
+
+def test_a_replayed_file_changes_nothing(use_db, tmp_path):
+    path = write_csv(tmp_path / "police.csv", FEED)
+    first = ingest("notifications", path)
+    assert (first.read, first.new, first.duplicate, first.quarantined) == (4, 4, 0, 0)
+    service.review_children([i.child_ref for i in service.pending_reviews()])
+    before = snapshot(use_db)
+    again = ingest("notifications", path)
+    assert (again.new, again.duplicate, again.changed_episodes) == (0, 4, 0)
+    service.review_children([i.child_ref for i in service.pending_reviews()])
+    assert snapshot(use_db) == before
+
+
+def test_found_before_missing_and_update_before_either_still_make_the_right_episode(use_db, tmp_path):
+    ingest("notifications", write_csv(tmp_path / "a.csv", [FEED[2]]))
+    [early] = episodes(use_db).values()
+    assert (early.kind, early.status, early.child_id) == (None, "unconfirmed", None)
+    ingest("notifications", write_csv(tmp_path / "b.csv", [FEED[1]]))
+    ingest("notifications", write_csv(tmp_path / "c.csv", [FEED[0]]))
+    episode = episodes(use_db)["INC-1"]
+    assert (episode.kind, episode.status, episode.risk_level) == ("missing", "returned", "high")
+    assert episode.last_seen_at == london("2026-03-27 20:00")
+    assert episode.found_at == london("2026-03-30 09:00")
+    assert episode.reported_at == london("2026-03-27 22:00")
+    assert episode.return_notified_at == london("2026-03-30 10:00")
+    assert episode.clothing == "red coat" and episode.found_location == "Station"
+    with session_scope(use_db) as session:
+        assert [r.risk_level for r in session.get(Episode, episode.id).risk_history] == ["medium", "high"]
+
+
+def test_children_are_matched_by_id_then_exact_name_and_birth_date_never_by_guess(use_db, tmp_path):
+    register = write_csv(tmp_path / "children.csv", [
+        {"child_id": "P200", "first_name": "Zoe", "last_name": "OBrien", "date_of_birth": "2010-02-02",
+         "legal_status": "looked_after", "uasc": "no", "responsible_authority": "Kingsbridge"},
+        {"child_id": "P300", "first_name": "Sam", "last_name": "Lee", "date_of_birth": "2012-01-01",
+         "legal_status": "looked_after", "uasc": "no", "responsible_authority": "Kingsbridge"},
+        {"child_id": "P301", "first_name": "Sam", "last_name": "Lee", "date_of_birth": "2012-01-01",
+         "legal_status": "child_in_need", "uasc": "no", "responsible_authority": "Kingsbridge"},
+    ])
+    ingest("children", register, "register")
+    ingest("notifications", write_csv(tmp_path / "p.csv", [
+        FEED[3],  # "Zoë O'Brien" matches the register's "Zoe OBrien" exactly once normalised
+        message("N5", "2026-04-02T10:00:00", "missing", "INC-3", first_name="Sam", last_name="Lee",
+                date_of_birth="2012-01-01", last_seen_at="2026-04-02T09:00:00"),  # two registered Sam Lees
+        message("N6", "2026-04-03T10:00:00", "missing", "INC-4", first_name="Kai", last_name="New",
+                date_of_birth="2013-03-03", last_seen_at="2026-04-03T09:00:00"),  # nobody we know
+        message("N7", "2026-04-03T11:00:00", "missing", "INC-5", first_name="Sam", last_name="Lea",
+                date_of_birth="2012-01-01", last_seen_at="2026-04-03T10:00:00"),  # close is not a match
+    ]))
+    with session_scope(use_db) as session:
+        by_incident = {e.incident_ref: e for e in session.scalars(select(Episode))}
+        assert by_incident["INC-2"].child.person_id == "P200"
+        assert by_incident["INC-3"].child_id is None  # ambiguous: left for a person, not guessed
+        assert by_incident["INC-4"].child.needs_mash_screening and by_incident["INC-4"].child.person_id is None
+        assert by_incident["INC-5"].child.needs_mash_screening
+        assert by_incident["INC-5"].child_id != by_incident["INC-3"].child_id
+
+
+def test_a_child_first_met_in_a_notification_is_adopted_by_the_register(use_db, tmp_path):
+    ingest("notifications", write_csv(tmp_path / "p.csv", [FEED[3]]))
+    ingest("children", write_csv(tmp_path / "c.csv", [
+        {"child_id": "P200", "first_name": "Zoë", "last_name": "O'Brien", "date_of_birth": "2010-02-02",
+         "legal_status": "looked_after", "uasc": "no"}]), "register")
+    with session_scope(use_db) as session:
+        [child] = session.scalars(select(Child)).all()
+        assert child.person_id == "P200" and not child.needs_mash_screening
+        assert child.legal_status == "looked_after"
+
+
+def test_children_placed_here_by_another_authority_are_recorded_for_forwarding(use_db, tmp_path):
+    ingest("notifications", write_csv(tmp_path / "p.csv", [
+        message("N9", "2026-04-01T10:00:00", "missing", "INC-9", child_id="X1", first_name="Ola", last_name="Ng",
+                date_of_birth="2011-01-01", last_seen_at="2026-04-01T08:00:00", responsible_authority="Northfield"),
+    ]))
+    service.review_children([i.child_ref for i in service.pending_reviews()])
+    episode = episodes(use_db)["INC-9"]
+    assert episode.other_authority and episode.responsible_authority == "Northfield"
+    with session_scope(use_db) as session:
+        assert session.scalar(select(func.count()).select_from(Episode).where(Episode.other_authority)) == 1
+        from missing_episodes.db.models import Action
+
+        assert session.scalar(select(func.count()).select_from(Action)) == 0
+
+
+def test_bad_rows_are_quarantined_with_source_row_and_field_and_the_rest_is_stored(use_db, tmp_path):
+    rows = [
+        FEED[0],
+        message("B1", "2026-04-01T10:00:00", "lost", "INC-B1"),
+        message("B2", "not a time", "missing", "INC-B2"),
+        message("B3", "2026-04-01T10:00:00", "found", "INC-B3", last_seen_at="2026-04-01T09:00:00",
+                found_at="2026-04-01T08:00:00"),
+        message("B4", "2026-04-01T10:00:00", "missing", "", child_id="P1", last_seen_at="2026-04-01T09:00:00"),
+        message("B5", "2026-04-01T10:00:00", "missing", "INC-B5", last_seen_at="2026-04-01T09:00:00"),
+        message("B6", "2026-03-29T01:30:00", "missing", "INC-B6", child_id="P1", last_seen_at="2026-03-29T00:30"),
+        FEED[2],
+    ]
+    summary = ingest("notifications", write_csv(tmp_path / "damaged.csv", rows))
+    assert (summary.read, summary.new, summary.quarantined) == (8, 2, 6)
+    with session_scope(use_db) as session:
+        kept = {(q.row_number, q.field): q for q in session.scalars(select(Quarantine))}
+        assert set(kept) == {(2, "event"), (3, "sent_at"), (4, "found_at"), (5, "incident_ref"),
+                             (6, "child_id"), (7, "sent_at")}
+        assert all(q.origin == "damaged.csv" and q.source == "police" for q in kept.values())
+        assert "does not exist in Europe/London" in kept[(7, "sent_at")].reason
+        assert json.loads(kept[(2, "event")].raw)["event"] == "lost"  # the raw row is kept for a person
+    again = ingest("notifications", write_csv(tmp_path / "damaged.csv", rows))
+    assert again.new == 0
+    with session_scope(use_db) as session:
+        assert session.scalar(select(func.count()).select_from(Quarantine)) == 6
+
+
+def test_an_id_reused_with_different_content_is_quarantined_and_the_first_message_kept(use_db, tmp_path):
+    ingest("notifications", write_csv(tmp_path / "a.csv", [FEED[0]]))
+    altered = dict(FEED[0], last_seen_location="Somewhere else")
+    summary = ingest("notifications", write_csv(tmp_path / "b.csv", [altered]))
+    assert (summary.new, summary.quarantined) == (0, 1)
+    assert episodes(use_db)["INC-1"].last_seen_location == "Park"
+
+
+def test_json_array_json_lines_and_a_broken_file(use_db, tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps([FEED[0], FEED[1]]))
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in FEED[2:]) + "\n{not json\n")
+    (tmp_path / "c.json").write_text("[{broken")
+    assert ingest("notifications", tmp_path / "a.json").new == 2
+    jsonl = ingest("notifications", tmp_path / "b.jsonl")
+    assert (jsonl.new, jsonl.quarantined) == (2, 1)
+    broken = ingest("notifications", tmp_path / "c.json")
+    assert (broken.new, broken.quarantined) == (0, 1)
+    with session_scope(use_db) as session:
+        reasons = {q.origin: q.reason for q in session.scalars(select(Quarantine))}
+    assert reasons["c.json"].startswith("not valid JSON")
+    assert len(episodes(use_db)) == 2
+
+
+def test_outcomes_and_extra_columns_are_kept(use_db, tmp_path):
+    rows = [dict(FEED[0], force_division="North")]
+    ingest("notifications", write_csv(tmp_path / "p.csv", rows))
+    outcomes = write_csv(tmp_path / "o.csv", [
+        {"event_id": "E1", "recorded_at": "2026-03-31T12:00:00", "child_id": "P100", "incident_ref": "INC-1",
+         "event": "rhi_completed", "by": "Alex", "rationale": "", "notes": ""},
+        {"event_id": "E2", "recorded_at": "2026-03-31T12:00:00", "child_id": "P100", "incident_ref": "",
+         "event": "strategy_meeting_not_required", "by": "TM", "rationale": "", "notes": ""},
+    ])
+    summary = ingest("outcomes", outcomes, "case-management")
+    assert (summary.new, summary.quarantined) == (1, 1)
+    with session_scope(use_db) as session:
+        payload = session.scalar(select(Notification.payload).where(Notification.message_id == "N1"))
+        assert json.loads(payload)["force_division"] == "North"
+        assert session.scalar(select(Quarantine.field)) == "rationale"
+
+
+def test_a_drop_folder_moves_processed_files_to_the_archive(tmp_path):
+    source = FolderSource(name="police", feed="notifications", type="folder", inbox=tmp_path / "in",
+                          archive=tmp_path / "archive")
+    source.inbox.mkdir()
+    write_csv(source.inbox / "day1.csv", FEED)
+    (source.inbox / "notes.txt").write_text("not a feed")
+    [pending] = source.pending()
+    source.archive_file(pending)
+    write_csv(source.inbox / "day1.csv", FEED)
+    source.archive_file(source.pending()[0])
+    assert sorted(p.name for p in source.archive.iterdir()) == ["day1.1.csv", "day1.csv"]
+    assert source.pending() == []
+
+
+def test_an_http_feed_is_paged_retried_and_resumed_from_its_cursor(sqlite_url, monkeypatch):
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    calls: list[dict[str, str]] = []
+    failures = {"left": 1}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        calls.append(params)
+        if failures["left"]:
+            failures["left"] -= 1
+            return httpx.Response(503)
+        since = params.get("since")
+        if since is None:
+            return httpx.Response(200, json={"items": FEED[:2], "next": "p2", "cursor": "c1"})
+        if since == "p2":
+            return httpx.Response(200, json={"items": FEED[2:3], "next": None, "cursor": "c2"})
+        assert since == "c2"
+        return httpx.Response(200, json={"items": FEED[3:], "next": None, "cursor": "c3"})
+
+    source = HttpSource(name="police-api", feed="notifications", type="http", url="https://police.test/feed",
+                        backoff_seconds=0)
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    first = service.ingest_http_source(source, client=client)
+    assert (first.read, first.new) == (3, 3)
+    second = service.ingest_http_source(source, client=client)
+    assert (second.read, second.new) == (1, 1)
+    assert [c.get("since") for c in calls] == [None, None, "p2", "c2"]
+
+
+def test_the_bundled_damaged_file_is_quarantined_row_by_row():
+    rows = list(read_file(DATA_DIR / "sample" / "damaged.csv"))
+    assert rows and all(isinstance(r, RawRow) for r in rows)
+    policy = load_policy(get_settings().policy_path)
+    from missing_episodes.feeds import RowError, validate_row
+    from missing_episodes.ingest import known_outcome_events
+
+    errors = [validate_row("notifications", r.data, known_outcome_events(policy)) for r in rows]
+    assert sum(isinstance(e, RowError) for e in errors) >= 6

@@ -1,0 +1,212 @@
+"""Replay safety: shuffled, duplicated and replayed feeds; a run killed mid-file; two ingests at once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from missing_episodes import service
+from missing_episodes.db.engine import make_engine, session_scope
+from missing_episodes.db.models import Action, Episode, Notification
+from tests.snapshot import snapshot
+from tests.test_ingest import message, write_csv
+
+
+def _history() -> list[dict[str, str]]:
+    """Two children over six weeks: repeat episodes (the 4-in-28-days trigger), risk updates, returns."""
+    rows = []
+    for i, day in enumerate((2, 9, 16, 23, 30)):
+        incident = f"INC-A{i}"
+        start = f"2026-03-{day:02d}T18:00:00"
+        rows.append(message(f"A{i}m", f"2026-03-{day:02d}T19:00:00", "missing", incident, child_id="P1",
+                            first_name="Amy", last_name="Stone", date_of_birth="2011-05-01", last_seen_at=start,
+                            risk_level="medium"))
+        if i % 2:
+            rows.append(message(f"A{i}u", f"2026-03-{day:02d}T21:00:00", "update", incident, risk_level="high"))
+        if i < 4:
+            rows.append(message(f"A{i}f", f"2026-03-{day + 1:02d}T20:30:00", "found", incident,
+                                found_at=f"2026-03-{day + 1:02d}T20:00:00"))
+    rows.append(message("B1m", "2026-03-05T10:00:00", "absent", "INC-B1", first_name="Kai", last_name="New",
+                        date_of_birth="2012-02-02", last_seen_at="2026-03-05T09:00:00"))
+    rows.append(message("B1f", "2026-03-05T15:00:00", "found", "INC-B1", found_at="2026-03-05T14:00:00"))
+    return rows
+
+
+HISTORY = _history()
+
+
+def _copy_template(template: Path, target: Path) -> str:
+    source, dest = sqlite3.connect(template), sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        source.close()
+        dest.close()
+    return f"sqlite:///{target}"
+
+
+def _ingest_in_batches(url: str, rows: list[dict[str, str]], folder: Path, batch: int) -> dict:
+    os.environ["MISSING_EPISODES_DATABASE_URL"] = url
+    for number, start in enumerate(range(0, len(rows), batch)):
+        service.ingest_path("notifications", write_csv(folder / f"part{number}.csv", rows[start : start + batch]),
+                            "police")
+    service.review_children([item.child_ref for item in service.pending_reviews()])
+    return snapshot(url)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, _sqlite_template):
+    folder = tmp_path_factory.mktemp("reference")
+    url = _copy_template(_sqlite_template, folder / "reference.db")
+    saved = os.environ.get("MISSING_EPISODES_DATABASE_URL")
+    try:
+        return _ingest_in_batches(url, HISTORY, folder, len(HISTORY))
+    finally:
+        if saved is not None:
+            os.environ["MISSING_EPISODES_DATABASE_URL"] = saved
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    order=st.permutations(range(len(HISTORY))),
+    duplicates=st.lists(st.integers(0, len(HISTORY) - 1), max_size=6),
+    batch=st.integers(1, len(HISTORY)),
+    replays=st.integers(1, 2),
+)
+def test_any_order_any_duplication_any_replay_gives_the_database_one_pass_gives(
+    order, duplicates, batch, replays, reference, _sqlite_template, tmp_path_factory, monkeypatch
+):
+    folder = tmp_path_factory.mktemp("replay")
+    url = _copy_template(_sqlite_template, folder / "db.sqlite")
+    rows = [HISTORY[i] for i in order] + [HISTORY[i] for i in duplicates]
+    try:
+        for _ in range(replays):
+            result = _ingest_in_batches(url, rows, folder, batch)
+        assert _differences(result, reference) == {}
+    finally:
+        make_engine(url).dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _differences(result: dict, expected: dict) -> dict[str, object]:
+    """Per table, the rows one side has and the other lacks: a readable failure instead of two dumps."""
+    out = {}
+    for table in expected:
+        got, want = set(result[table]), set(expected[table])
+        if got != want:
+            out[table] = {"unexpected": [dict(r) for r in got - want][:2], "missing": [dict(r) for r in want - got][:2]}
+    return out
+
+
+def test_the_history_fires_the_repeat_trigger(reference):
+    rules = [dict(row)["rule_id"] for row in reference["action"]]
+    assert "strategy.four_in_28_days" in rules
+    assert rules.count("rhi.within_72h_of_return") == 4  # A0-A3 returned; A4 still missing; B1 was absent
+
+
+# --- a run killed mid-file ----------------------------------------------------------------------------------
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from missing_episodes import service
+service.ingest_path("notifications", Path(sys.argv[1]), "police")
+service.review_children([i.child_ref for i in service.pending_reviews()])
+"""
+
+
+def _big_feed(path: Path, children: int = 300) -> Path:
+    rows = []
+    for c in range(children):
+        for e in range(4):
+            day = 1 + e * 6
+            incident = f"INC-{c}-{e}"
+            rows.append(message(f"{c}-{e}m", f"2026-05-{day:02d}T10:00:00", "missing", incident, child_id=f"P{c}",
+                                first_name="F", last_name=f"L{c}", date_of_birth="2011-01-01",
+                                last_seen_at=f"2026-05-{day:02d}T08:00:00"))
+            rows.append(message(f"{c}-{e}f", f"2026-05-{day + 2:02d}T10:00:00", "found", incident,
+                                found_at=f"2026-05-{day + 2:02d}T09:00:00"))
+    return write_csv(path, rows)
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_mid_file_then_run_again_ends_as_an_uninterrupted_run(
+    _sqlite_template, tmp_path
+):
+    feed = _big_feed(tmp_path / "feed.csv")
+    env = dict(os.environ, MISSING_EPISODES_INGEST_CHUNK_SIZE="100")
+    whole = _copy_template(_sqlite_template, tmp_path / "whole.db")
+    subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(feed)], check=True,
+                   env=dict(env, MISSING_EPISODES_DATABASE_URL=whole))
+
+    killed = _copy_template(_sqlite_template, tmp_path / "killed.db")
+    process = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(feed)],
+                               env=dict(env, MISSING_EPISODES_DATABASE_URL=killed))
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        with sqlite3.connect(tmp_path / "killed.db", timeout=30) as connection:
+            stored = connection.execute("SELECT count(*) FROM notification").fetchone()[0]
+        if stored >= 300:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be killed: make the feed bigger"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 0 < stored < 2400
+    subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(feed)], check=True,
+                   env=dict(env, MISSING_EPISODES_DATABASE_URL=killed))
+    assert snapshot(killed) == snapshot(whole)
+
+
+# --- two ingests at once on PostgreSQL ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_two_ingest_runs_of_the_same_feed_at_once_on_postgresql_store_everything_once(pg_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", pg_url)
+    monkeypatch.setenv("MISSING_EPISODES_INGEST_CHUNK_SIZE", "50")
+    feed = _big_feed(tmp_path / "feed.csv", children=60)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            service.ingest_path("notifications", feed, "police")
+            service.review_children([i.child_ref for i in service.pending_reviews()])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with session_scope(pg_url) as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == 60 * 8
+        assert session.scalar(select(func.count()).select_from(Episode)) == 60 * 4
+        assert session.scalar(select(func.count(func.distinct(Action.key)))) == session.scalar(
+            select(func.count()).select_from(Action)
+        )
+        # Each child: 4 episodes of 49 hours (4 RHIs and 4 meetings at 24 hours) and the 4-in-28-days meeting
+        # on the fourth (1, 7, 13, 19 May).
+        assert session.scalar(select(func.count()).select_from(Action)) == 60 * 9

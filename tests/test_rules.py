@@ -1,0 +1,329 @@
+"""Each rule of the default policy, tested from the sentence of the seed it implements.
+
+Times are London wall-clock times; several cross the clock changes (29 March and 25 October 2026) or the Easter
+and Christmas bank holidays, where a naive implementation would be an hour or a day out.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from missing_episodes.config import DATA_DIR
+from missing_episodes.policy import load_policy
+from missing_episodes.rules import evaluate_child
+from tests.helpers import child, episode, london, outcome
+
+POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
+FAR = london("2030-01-01 00:00")
+
+
+def actions(kid, episodes, outcomes=(), horizon=FAR, policy=POLICY):
+    return evaluate_child(policy, kid, list(episodes), list(outcomes), horizon)
+
+
+def by_rule(specs, rule_id):
+    return [s for s in specs if s.rule_id == rule_id]
+
+
+# --- Return Home Interview (Wakefield s5: "within 72 hours of notification that the child has returned") ------
+
+
+def test_rhi_due_72_real_hours_after_the_return_was_notified_across_the_spring_clock_change():
+    # Found Friday 27 March 2026 22:00 GMT, the police tell us at 23:30. 72 real hours later is Monday 30 March
+    # 23:30 GMT = 31 March 00:30 BST (a naive local +72 h would say 23:30, an hour early).
+    specs = actions(
+        child(), [episode("EP-A", "2026-03-27 18:00", found="2026-03-27 22:00", notified="2026-03-27 23:30")]
+    )
+    [rhi] = by_rule(specs, "rhi.within_72h_of_return")
+    assert rhi.trigger_at == london("2026-03-27 23:30")
+    assert rhi.due_at == london("2026-03-31 00:30")
+    assert rhi.kind == "return_home_interview" and rhi.status == "open"
+
+
+def test_rhi_only_for_missing_episodes_that_ended_not_absent_or_still_missing():
+    specs = actions(
+        child(),
+        [
+            episode("EP-ABS", "2026-05-01 10:00", found="2026-05-01 15:00", kind="absent"),
+            episode("EP-OPEN", "2026-05-02 10:00"),
+        ],
+    )
+    assert by_rule(specs, "rhi.within_72h_of_return") == []
+
+
+def test_rhi_completed_closes_the_interview_and_declined_asks_for_the_carers_information():
+    eps = [
+        episode("EP-1", "2026-06-01 10:00", found="2026-06-01 20:00", incident="I1"),
+        episode("EP-2", "2026-06-10 10:00", found="2026-06-10 20:00", incident="I2"),
+    ]
+    specs = actions(
+        child(),
+        eps,
+        [
+            outcome("O1", "rhi_completed", "2026-06-03 11:00", incident="I1", by="Sam"),
+            # No incident named: taken to be about the most recent return before it.
+            outcome("O2", "rhi_declined", "2026-06-12 09:00"),
+        ],
+    )
+    first, second = by_rule(specs, "rhi.within_72h_of_return")
+    assert (first.status, first.done_by, first.done_at) == ("done", "Sam", london("2026-06-03 11:00"))
+    assert second.status == "declined"
+    assert "carer" in (second.detail or "")
+
+
+def test_no_rhi_for_a_care_leaver_over_18():
+    leaver = child(legal_status="care_leaver", dob=date(2005, 1, 1))
+    specs = actions(leaver, [episode("EP-1", "2026-06-01 10:00", found="2026-06-01 20:00")])
+    assert by_rule(specs, "rhi.within_72h_of_return") == []
+
+
+# --- Strategy meetings (Wakefield s8) ------------------------------------------------------------------------
+
+
+def test_strategy_meeting_at_24_hours_missing_and_again_at_72_hours_across_the_autumn_clock_change():
+    # Last seen Saturday 24 October 2026 12:00 BST; clocks go back on Sunday 25th. 24 real hours later is Sunday
+    # 11:00 GMT; 72 hours later is Tuesday 27th 11:00 GMT.
+    specs = actions(child(), [episode("EP-1", "2026-10-24 12:00")])
+    [day1] = by_rule(specs, "strategy.missing_24h")
+    [day3] = by_rule(specs, "strategy.missing_72h")
+    assert day1.due_at == london("2026-10-25 11:00")
+    assert day3.due_at == london("2026-10-27 11:00")
+
+
+def test_no_24_hour_meeting_when_found_before_24_hours_and_only_one_when_found_before_72():
+    specs = actions(
+        child(),
+        [
+            episode("EP-1", "2026-02-01 12:00", found="2026-02-02 11:59"),
+            episode("EP-2", "2026-02-10 12:00", found="2026-02-12 08:00"),
+        ],
+    )
+    assert [s.episode_ref for s in by_rule(specs, "strategy.missing_24h")] == ["EP-2"]
+    assert by_rule(specs, "strategy.missing_72h") == []
+
+
+def test_absent_episodes_never_trigger_strategy_meetings():
+    specs = actions(child(), [episode("EP-1", "2026-02-01 12:00", kind="absent")])
+    assert [s for s in specs if s.kind == "strategy_meeting"] == []
+
+
+def test_fourth_missing_episode_within_28_days_due_when_that_episode_is_reported():
+    # Missing 1, 8, 15 and 28 February; absences in between do not count (missing episodes only - NOT absent).
+    eps = [
+        episode(f"EP-{d}", f"2026-02-{d:02d} 18:00", found=f"2026-02-{d:02d} 23:00", reported=f"2026-02-{d:02d} 19:30")
+        for d in (1, 8, 15, 28)
+    ]
+    eps.append(episode("EP-ABS", "2026-02-20 18:00", found="2026-02-20 21:00", kind="absent"))
+    specs = by_rule(actions(child(), eps), "strategy.four_in_28_days")
+    assert [(s.episode_ref, s.due_at) for s in specs] == [("EP-28", london("2026-02-28 19:30"))]
+
+
+def test_four_episodes_spread_over_more_than_28_days_do_not_trigger():
+    # 1, 8, 15 February and 1 March: the window (1 February 18:00, 1 March 18:00] holds 8, 15 Feb and 1 March.
+    eps = [
+        episode(f"EP-{i}", start, found=start.replace("18:00", "23:00"))
+        for i, start in enumerate(["2026-02-01 18:00", "2026-02-08 18:00", "2026-02-15 18:00", "2026-03-01 18:00"])
+    ]
+    assert by_rule(actions(child(), eps), "strategy.four_in_28_days") == []
+
+
+def test_sixth_missing_episode_within_two_calendar_months():
+    starts = ["2026-01-05", "2026-01-20", "2026-02-09", "2026-02-25", "2026-03-01", "2026-03-04"]
+    eps = [episode(f"EP-{i}", f"{d} 18:00", found=f"{d} 22:00") for i, d in enumerate(starts)]
+    specs = by_rule(actions(child(), eps), "strategy.six_in_2_months")
+    # 4 March minus 2 months is 4 January: all six lie in (4 Jan, 4 Mar].
+    assert [s.episode_ref for s in specs] == ["EP-5"]
+
+
+def test_high_risk_asks_for_a_meeting_or_a_recorded_rationale():
+    eps = [
+        episode(
+            "EP-1",
+            "2026-07-01 09:00",
+            found="2026-07-01 15:00",
+            incident="I1",
+            risk=(("2026-07-01 10:00", "medium"), ("2026-07-01 11:00", "high")),
+        )
+    ]
+    [open_spec] = by_rule(actions(child(), eps), "strategy.high_risk")
+    assert open_spec.trigger_at == london("2026-07-01 11:00") and open_spec.due_at == london("2026-07-02 11:00")
+    closed = by_rule(
+        actions(
+            child(),
+            eps,
+            [
+                outcome(
+                    "O1",
+                    "strategy_meeting_not_required",
+                    "2026-07-01 16:00",
+                    incident="I1",
+                    rationale="found safe within hours; plan reviewed",
+                )
+            ],
+        ),
+        "strategy.high_risk",
+    )
+    assert closed[0].status == "not_required" and "found safe" in (closed[0].evidence or "")
+
+
+def test_one_meeting_answers_every_trigger_of_the_episode_that_had_fired_by_then():
+    eps = [episode("EP-1", "2026-07-01 09:00", incident="I1", risk=(("2026-07-01 10:00", "high"),))]
+    specs = actions(child(), eps, [outcome("O1", "strategy_meeting_held", "2026-07-02 12:00", incident="I1")])
+    status = {s.rule_id: s.status for s in specs if s.kind == "strategy_meeting"}
+    # Held at 27 hours: the 24-hour and high-risk meetings are done; the 72-hour one is still to come.
+    assert status == {"strategy.high_risk": "done", "strategy.missing_24h": "done", "strategy.missing_72h": "open"}
+
+
+# --- Serious notification (Wakefield s3) ---------------------------------------------------------------------
+
+
+def test_serious_notification_at_72_hours_addressed_to_the_policy_recipients():
+    specs = actions(child(), [episode("EP-1", "2026-09-01 08:00")])
+    [form] = by_rule(specs, "serious.missing_72h")
+    assert form.due_at == london("2026-09-04 08:00")
+    assert "Director of Children's Services" in form.recipients
+
+
+def test_media_interest_asks_for_a_serious_notification_within_a_day():
+    eps = [episode("EP-1", "2026-09-01 08:00", found="2026-09-01 20:00", incident="I1")]
+    [form] = by_rule(
+        actions(child(), eps, [outcome("O1", "media_interest", "2026-09-01 12:00", incident="I1")]),
+        "serious.media_interest",
+    )
+    assert form.episode_ref == "EP-1" and form.due_at == london("2026-09-02 12:00")
+    assert "Corporate Director CYPS" in form.recipients
+
+
+# --- Care leavers (Wokingham) -------------------------------------------------------------------------------
+
+
+def test_care_leaver_assessed_missing_working_day_deadlines_skip_the_easter_bank_holidays():
+    # Assessed missing Thursday 2 April 2026 15:00. Good Friday (3 April) and Easter Monday (6 April) are bank
+    # holidays: 3 working days are 7, 8, 9 April; 5 working days end on 13 April.
+    leaver = child("CH-L", legal_status="care_leaver", uasc=True, dob=date(2004, 3, 1))
+    specs = actions(
+        leaver, [], [outcome("A1", "assessed_missing", "2026-04-02 15:00")], horizon=london("2026-04-30 00:00")
+    )
+    due = {s.kind: s.due_at for s in specs if "#" not in s.key}
+    assert due["team_manager_notified"] == london("2026-04-09 15:00")
+    assert due["service_manager_notified"] == london("2026-04-13 15:00")
+    assert due["police_report"] == london("2026-04-03 15:00")
+    assert "home_office_notified" in due  # former UASC
+    weekly = [s.trigger_at for s in specs if s.kind == "weekly_review"]
+    assert weekly == [london("2026-04-09 15:00"), london("2026-04-16 15:00"), london("2026-04-23 15:00")]
+
+
+def test_high_risk_shortens_the_care_leaver_reporting_timescales():
+    leaver = child("CH-L", legal_status="care_leaver", dob=date(2004, 3, 1))
+    specs = actions(
+        leaver,
+        [],
+        [outcome("A1", "assessed_missing", "2026-04-02 15:00", risk_level="high")],
+        horizon=london("2026-04-03 00:00"),
+    )
+    due = {s.kind: s.due_at for s in specs}
+    assert due["team_manager_notified"] == london("2026-04-07 15:00")  # 1 working day after Easter
+    assert due["service_manager_notified"] == london("2026-04-08 15:00")
+    assert "home_office_notified" not in due  # not former UASC
+
+
+def test_care_leaver_weekly_reviews_stop_and_a_return_meeting_is_due_on_return():
+    leaver = child("CH-L", legal_status="care_leaver", dob=date(2004, 3, 1))
+    specs = actions(
+        leaver,
+        [],
+        [outcome("A1", "assessed_missing", "2026-05-01 10:00"), outcome("R1", "returned", "2026-05-20 10:00")],
+    )
+    assert [s.trigger_at for s in specs if s.kind == "weekly_review"] == [
+        london("2026-05-08 10:00"),
+        london("2026-05-15 10:00"),
+    ]
+    [meeting] = [s for s in specs if s.kind == "return_meeting"]
+    # 5 working days from Wednesday 20 May: 21, 22, (weekend, Spring bank holiday 25th) 26, 27, 28 May.
+    assert meeting.trigger_at == london("2026-05-20 10:00") and meeting.due_at == london("2026-05-28 10:00")
+
+
+def test_not_in_touch_asks_for_a_written_confirmation():
+    leaver = child("CH-L", legal_status="care_leaver", dob=date(2003, 3, 1))
+    specs = actions(leaver, [], [outcome("N1", "assessed_not_in_touch", "2026-12-23 10:00")])
+    [letter] = [s for s in specs if s.kind == "written_confirmation"]
+    # Working days from Wednesday 23 December: 24, (Christmas Day, weekend, Boxing Day substitute Monday 28th)
+    # 29, 30, 31 December, (New Year's Day, weekend) 4 January.
+    assert letter.due_at == london("2027-01-04 10:00")
+
+
+# --- UASC and care leavers missing long term (Surrey) ------------------------------------------------------------
+
+
+def test_long_term_missing_uasc_schedule_from_day_one_to_month_twelve():
+    kid = child("CH-U", uasc=True, dob=date(2010, 1, 1))
+    specs = actions(kid, [episode("EP-U", "2026-01-10 12:00")], horizon=london("2027-02-01 00:00"))
+    triggers = {s.key.split(":", 1)[1]: s.trigger_at for s in specs if s.rule_id.startswith("ltm.")}
+    assert triggers["ltm.day1_intervention_meeting"] == london("2026-01-11 12:00")
+    assert triggers["ltm.day1_nrm_referral"] == london("2026-01-11 12:00")
+    assert triggers["ltm.day1_home_office"] == london("2026-01-11 12:00")
+    assert triggers["ltm.week1_intervention_meeting"] == london("2026-01-17 12:00")
+    assert triggers["ltm.week2_intervention_meeting"] == london("2026-01-24 12:00")
+    assert triggers["ltm.week4_intervention_meeting"] == london("2026-02-07 12:00")
+    monthly = sorted(v for k, v in triggers.items() if k.startswith("ltm.monthly_review"))
+    assert monthly == [london(f"2026-{m:02d}-10 12:00") for m in (3, 4, 5, 6)]  # months 2-5: after 28 days, to 6
+    audits = sorted(v for k, v in triggers.items() if k.startswith("ltm.six_monthly_audit_panel"))
+    assert audits == [london("2026-07-10 12:00"), london("2027-01-10 12:00")]
+    assert triggers["ltm.month9_review"] == london("2026-10-10 12:00")
+    assert triggers["ltm.month12_review"] == london("2027-01-10 12:00")
+
+
+def test_long_term_schedule_closes_at_18():
+    # 18 on 1 August 2026: the month 9 and month 12 reviews and later audits are not made.
+    kid = child("CH-U", uasc=True, dob=date(2008, 8, 1))
+    specs = actions(kid, [episode("EP-U", "2026-01-10 12:00")], horizon=london("2027-06-01 00:00"))
+    rules = {s.rule_id for s in specs}
+    assert "ltm.month9_review" not in rules and "ltm.month12_review" not in rules
+    assert [s.trigger_at for s in specs if s.rule_id == "ltm.six_monthly_audit_panel"] == [london("2026-07-10 12:00")]
+
+
+def test_schedule_stops_when_the_child_is_found():
+    kid = child("CH-U", uasc=True)
+    specs = actions(kid, [episode("EP-U", "2026-01-10 12:00", found="2026-01-20 09:00")])
+    rules = {s.rule_id for s in specs if s.rule_id.startswith("ltm.")}
+    assert rules == {
+        "ltm.day1_intervention_meeting",
+        "ltm.day1_nrm_referral",
+        "ltm.day1_home_office",
+        "ltm.day1_cause_for_concern",
+        "ltm.week1_intervention_meeting",
+    }
+
+
+def test_children_placed_here_by_another_authority_get_no_actions_from_us():
+    specs = actions(child(), [episode("EP-1", "2026-01-10 12:00", other_authority=True)])
+    assert specs == []
+
+
+# --- policy as data ------------------------------------------------------------------------------------------
+
+
+def test_an_authority_changes_a_threshold_in_its_policy_file_without_a_release(tmp_path):
+    text = (DATA_DIR / "policies" / "default.yaml").read_text()
+    changed = text.replace(
+        "trigger: {type: missing_for, after: {hours: 24}}\n    applies_to: {episode_kinds: "
+        "[missing], under_18: true}\n    actor: Team Manager",
+        "trigger: {type: missing_for, after: {hours: 12}}\n    applies_to: {episode_kinds: "
+        "[missing], under_18: true}\n    actor: Team Manager",
+        1,
+    ).replace('version: "2026.11"', 'version: "2026.11-northby"')
+    assert changed != text
+    (tmp_path / "northby.yaml").write_text(changed)
+    northby = load_policy(tmp_path / "northby.yaml")
+    [spec] = by_rule(actions(child(), [episode("EP-1", "2026-01-10 12:00")], policy=northby), "strategy.missing_24h")
+    assert spec.due_at == london("2026-01-11 00:00") and spec.policy_version == "2026.11-northby"
+
+
+@pytest.mark.parametrize("horizon_days", [1, 30])
+def test_evaluating_twice_gives_the_same_keys(horizon_days):
+    eps = [episode("EP-1", "2026-01-10 12:00")]
+    first = actions(child(uasc=True), eps)
+    assert first == actions(child(uasc=True), eps)
+    assert len({s.key for s in first}) == len(first)
