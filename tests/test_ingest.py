@@ -23,9 +23,22 @@ from tests.helpers import london
 from tests.snapshot import snapshot
 
 POLICE_FIELDS = [
-    "notification_id", "sent_at", "event", "incident_ref", "child_id", "first_name", "last_name", "date_of_birth",
-    "last_seen_at", "last_seen_location", "found_at", "found_location", "risk_level", "responsible_authority",
-    "clothing", "notes",
+    "notification_id",
+    "sent_at",
+    "event",
+    "incident_ref",
+    "child_id",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "last_seen_at",
+    "last_seen_location",
+    "found_at",
+    "found_location",
+    "risk_level",
+    "responsible_authority",
+    "clothing",
+    "notes",
 ]
 
 
@@ -37,13 +50,34 @@ def message(nid: str, sent: str, event: str, incident: str, **fields: str) -> di
 
 #: One child's episode in four messages, and a second child known only by name and date of birth.
 FEED = [
-    message("N1", "2026-03-27T22:00:00", "missing", "INC-1", child_id="P100", first_name="Amy", last_name="Stone",
-            date_of_birth="2011-05-01", last_seen_at="2026-03-27T20:00:00", last_seen_location="Park",
-            risk_level="medium", responsible_authority="Kingsbridge", clothing="red coat"),
+    message(
+        "N1",
+        "2026-03-27T22:00:00",
+        "missing",
+        "INC-1",
+        child_id="P100",
+        first_name="Amy",
+        last_name="Stone",
+        date_of_birth="2011-05-01",
+        last_seen_at="2026-03-27T20:00:00",
+        last_seen_location="Park",
+        risk_level="medium",
+        responsible_authority="Kingsbridge",
+        clothing="red coat",
+    ),
     message("N2", "2026-03-28T08:00:00", "update", "INC-1", risk_level="high", notes="seen with friends & cousin"),
     message("N3", "2026-03-30T10:00:00", "found", "INC-1", found_at="2026-03-30T09:00:00", found_location="Station"),
-    message("N4", "2026-04-01T10:00:00+01:00", "missing", "INC-2", first_name="Zoë", last_name="O'Brien",
-            date_of_birth="2010-02-02", last_seen_at="2026-04-01T09:00:00+01:00", risk_level="low"),
+    message(
+        "N4",
+        "2026-04-01T10:00:00+01:00",
+        "missing",
+        "INC-2",
+        first_name="Zoë",
+        last_name="O'Brien",
+        date_of_birth="2010-02-02",
+        last_seen_at="2026-04-01T09:00:00+01:00",
+        risk_level="low",
+    ),
 ]
 
 
@@ -100,24 +134,78 @@ def test_found_before_missing_and_update_before_either_still_make_the_right_epis
 
 
 def test_children_are_matched_by_id_then_exact_name_and_birth_date_never_by_guess(use_db, tmp_path):
-    register = write_csv(tmp_path / "children.csv", [
-        {"child_id": "P200", "first_name": "Zoe", "last_name": "OBrien", "date_of_birth": "2010-02-02",
-         "legal_status": "looked_after", "uasc": "no", "responsible_authority": "Kingsbridge"},
-        {"child_id": "P300", "first_name": "Sam", "last_name": "Lee", "date_of_birth": "2012-01-01",
-         "legal_status": "looked_after", "uasc": "no", "responsible_authority": "Kingsbridge"},
-        {"child_id": "P301", "first_name": "Sam", "last_name": "Lee", "date_of_birth": "2012-01-01",
-         "legal_status": "child_in_need", "uasc": "no", "responsible_authority": "Kingsbridge"},
-    ])
+    register = write_csv(
+        tmp_path / "children.csv",
+        [
+            {
+                "child_id": "P200",
+                "first_name": "Zoe",
+                "last_name": "OBrien",
+                "date_of_birth": "2010-02-02",
+                "legal_status": "looked_after",
+                "uasc": "no",
+                "responsible_authority": "Kingsbridge",
+            },
+            {
+                "child_id": "P300",
+                "first_name": "Sam",
+                "last_name": "Lee",
+                "date_of_birth": "2012-01-01",
+                "legal_status": "looked_after",
+                "uasc": "no",
+                "responsible_authority": "Kingsbridge",
+            },
+            {
+                "child_id": "P301",
+                "first_name": "Sam",
+                "last_name": "Lee",
+                "date_of_birth": "2012-01-01",
+                "legal_status": "child_in_need",
+                "uasc": "no",
+                "responsible_authority": "Kingsbridge",
+            },
+        ],
+    )
     ingest("children", register, "register")
-    ingest("notifications", write_csv(tmp_path / "p.csv", [
-        FEED[3],  # "Zoë O'Brien" matches the register's "Zoe OBrien" exactly once normalised
-        message("N5", "2026-04-02T10:00:00", "missing", "INC-3", first_name="Sam", last_name="Lee",
-                date_of_birth="2012-01-01", last_seen_at="2026-04-02T09:00:00"),  # two registered Sam Lees
-        message("N6", "2026-04-03T10:00:00", "missing", "INC-4", first_name="Kai", last_name="New",
-                date_of_birth="2013-03-03", last_seen_at="2026-04-03T09:00:00"),  # nobody we know
-        message("N7", "2026-04-03T11:00:00", "missing", "INC-5", first_name="Sam", last_name="Lea",
-                date_of_birth="2012-01-01", last_seen_at="2026-04-03T10:00:00"),  # close is not a match
-    ]))
+    ingest(
+        "notifications",
+        write_csv(
+            tmp_path / "p.csv",
+            [
+                FEED[3],  # "Zoë O'Brien" matches the register's "Zoe OBrien" exactly once normalised
+                message(
+                    "N5",
+                    "2026-04-02T10:00:00",
+                    "missing",
+                    "INC-3",
+                    first_name="Sam",
+                    last_name="Lee",
+                    date_of_birth="2012-01-01",
+                    last_seen_at="2026-04-02T09:00:00",
+                ),  # two registered Sam Lees
+                message(
+                    "N6",
+                    "2026-04-03T10:00:00",
+                    "missing",
+                    "INC-4",
+                    first_name="Kai",
+                    last_name="New",
+                    date_of_birth="2013-03-03",
+                    last_seen_at="2026-04-03T09:00:00",
+                ),  # nobody we know
+                message(
+                    "N7",
+                    "2026-04-03T11:00:00",
+                    "missing",
+                    "INC-5",
+                    first_name="Sam",
+                    last_name="Lea",
+                    date_of_birth="2012-01-01",
+                    last_seen_at="2026-04-03T10:00:00",
+                ),  # close is not a match
+            ],
+        ),
+    )
     with session_scope(use_db) as session:
         by_incident = {e.incident_ref: e for e in session.scalars(select(Episode))}
         assert by_incident["INC-2"].child.person_id == "P200"
@@ -129,9 +217,23 @@ def test_children_are_matched_by_id_then_exact_name_and_birth_date_never_by_gues
 
 def test_a_child_first_met_in_a_notification_is_adopted_by_the_register(use_db, tmp_path):
     ingest("notifications", write_csv(tmp_path / "p.csv", [FEED[3]]))
-    ingest("children", write_csv(tmp_path / "c.csv", [
-        {"child_id": "P200", "first_name": "Zoë", "last_name": "O'Brien", "date_of_birth": "2010-02-02",
-         "legal_status": "looked_after", "uasc": "no"}]), "register")
+    ingest(
+        "children",
+        write_csv(
+            tmp_path / "c.csv",
+            [
+                {
+                    "child_id": "P200",
+                    "first_name": "Zoë",
+                    "last_name": "O'Brien",
+                    "date_of_birth": "2010-02-02",
+                    "legal_status": "looked_after",
+                    "uasc": "no",
+                }
+            ],
+        ),
+        "register",
+    )
     with session_scope(use_db) as session:
         [child] = session.scalars(select(Child)).all()
         assert child.person_id == "P200" and not child.needs_mash_screening
@@ -139,10 +241,26 @@ def test_a_child_first_met_in_a_notification_is_adopted_by_the_register(use_db, 
 
 
 def test_children_placed_here_by_another_authority_are_recorded_for_forwarding(use_db, tmp_path):
-    ingest("notifications", write_csv(tmp_path / "p.csv", [
-        message("N9", "2026-04-01T10:00:00", "missing", "INC-9", child_id="X1", first_name="Ola", last_name="Ng",
-                date_of_birth="2011-01-01", last_seen_at="2026-04-01T08:00:00", responsible_authority="Northfield"),
-    ]))
+    ingest(
+        "notifications",
+        write_csv(
+            tmp_path / "p.csv",
+            [
+                message(
+                    "N9",
+                    "2026-04-01T10:00:00",
+                    "missing",
+                    "INC-9",
+                    child_id="X1",
+                    first_name="Ola",
+                    last_name="Ng",
+                    date_of_birth="2011-01-01",
+                    last_seen_at="2026-04-01T08:00:00",
+                    responsible_authority="Northfield",
+                ),
+            ],
+        ),
+    )
     service.review_children([i.child_ref for i in service.pending_reviews()])
     episode = episodes(use_db)["INC-9"]
     assert episode.other_authority and episode.responsible_authority == "Northfield"
@@ -158,8 +276,14 @@ def test_bad_rows_are_quarantined_with_source_row_and_field_and_the_rest_is_stor
         FEED[0],
         message("B1", "2026-04-01T10:00:00", "lost", "INC-B1"),
         message("B2", "not a time", "missing", "INC-B2"),
-        message("B3", "2026-04-01T10:00:00", "found", "INC-B3", last_seen_at="2026-04-01T09:00:00",
-                found_at="2026-04-01T08:00:00"),
+        message(
+            "B3",
+            "2026-04-01T10:00:00",
+            "found",
+            "INC-B3",
+            last_seen_at="2026-04-01T09:00:00",
+            found_at="2026-04-01T08:00:00",
+        ),
         message("B4", "2026-04-01T10:00:00", "missing", "", child_id="P1", last_seen_at="2026-04-01T09:00:00"),
         message("B5", "2026-04-01T10:00:00", "missing", "INC-B5", last_seen_at="2026-04-01T09:00:00"),
         message("B6", "2026-03-29T01:30:00", "missing", "INC-B6", child_id="P1", last_seen_at="2026-03-29T00:30"),
@@ -169,8 +293,14 @@ def test_bad_rows_are_quarantined_with_source_row_and_field_and_the_rest_is_stor
     assert (summary.read, summary.new, summary.quarantined) == (8, 2, 6)
     with session_scope(use_db) as session:
         kept = {(q.row_number, q.field): q for q in session.scalars(select(Quarantine))}
-        assert set(kept) == {(2, "event"), (3, "sent_at"), (4, "found_at"), (5, "incident_ref"),
-                             (6, "child_id"), (7, "sent_at")}
+        assert set(kept) == {
+            (2, "event"),
+            (3, "sent_at"),
+            (4, "found_at"),
+            (5, "incident_ref"),
+            (6, "child_id"),
+            (7, "sent_at"),
+        }
         assert all(q.origin == "damaged.csv" and q.source == "police" for q in kept.values())
         assert "does not exist in Europe/London" in kept[(7, "sent_at")].reason
         assert json.loads(kept[(2, "event")].raw)["event"] == "lost"  # the raw row is kept for a person
@@ -206,12 +336,31 @@ def test_json_array_json_lines_and_a_broken_file(use_db, tmp_path):
 def test_outcomes_and_extra_columns_are_kept(use_db, tmp_path):
     rows = [dict(FEED[0], force_division="North")]
     ingest("notifications", write_csv(tmp_path / "p.csv", rows))
-    outcomes = write_csv(tmp_path / "o.csv", [
-        {"event_id": "E1", "recorded_at": "2026-03-31T12:00:00", "child_id": "P100", "incident_ref": "INC-1",
-         "event": "rhi_completed", "by": "Alex", "rationale": "", "notes": ""},
-        {"event_id": "E2", "recorded_at": "2026-03-31T12:00:00", "child_id": "P100", "incident_ref": "",
-         "event": "strategy_meeting_not_required", "by": "TM", "rationale": "", "notes": ""},
-    ])
+    outcomes = write_csv(
+        tmp_path / "o.csv",
+        [
+            {
+                "event_id": "E1",
+                "recorded_at": "2026-03-31T12:00:00",
+                "child_id": "P100",
+                "incident_ref": "INC-1",
+                "event": "rhi_completed",
+                "by": "Alex",
+                "rationale": "",
+                "notes": "",
+            },
+            {
+                "event_id": "E2",
+                "recorded_at": "2026-03-31T12:00:00",
+                "child_id": "P100",
+                "incident_ref": "",
+                "event": "strategy_meeting_not_required",
+                "by": "TM",
+                "rationale": "",
+                "notes": "",
+            },
+        ],
+    )
     summary = ingest("outcomes", outcomes, "case-management")
     assert (summary.new, summary.quarantined) == (1, 1)
     with session_scope(use_db) as session:
@@ -221,8 +370,9 @@ def test_outcomes_and_extra_columns_are_kept(use_db, tmp_path):
 
 
 def test_a_drop_folder_moves_processed_files_to_the_archive(tmp_path):
-    source = FolderSource(name="police", feed="notifications", type="folder", inbox=tmp_path / "in",
-                          archive=tmp_path / "archive")
+    source = FolderSource(
+        name="police", feed="notifications", type="folder", inbox=tmp_path / "in", archive=tmp_path / "archive"
+    )
     source.inbox.mkdir()
     write_csv(source.inbox / "day1.csv", FEED)
     (source.inbox / "notes.txt").write_text("not a feed")
@@ -253,8 +403,9 @@ def test_an_http_feed_is_paged_retried_and_resumed_from_its_cursor(sqlite_url, m
         assert since == "c2"
         return httpx.Response(200, json={"items": FEED[3:], "next": None, "cursor": "c3"})
 
-    source = HttpSource(name="police-api", feed="notifications", type="http", url="https://police.test/feed",
-                        backoff_seconds=0)
+    source = HttpSource(
+        name="police-api", feed="notifications", type="http", url="https://police.test/feed", backoff_seconds=0
+    )
     client = httpx.Client(transport=httpx.MockTransport(handler))
     first = service.ingest_http_source(source, client=client)
     assert (first.read, first.new) == (3, 3)

@@ -30,16 +30,44 @@ def _history() -> list[dict[str, str]]:
     for i, day in enumerate((2, 9, 16, 23, 30)):
         incident = f"INC-A{i}"
         start = f"2026-03-{day:02d}T18:00:00"
-        rows.append(message(f"A{i}m", f"2026-03-{day:02d}T19:00:00", "missing", incident, child_id="P1",
-                            first_name="Amy", last_name="Stone", date_of_birth="2011-05-01", last_seen_at=start,
-                            risk_level="medium"))
+        rows.append(
+            message(
+                f"A{i}m",
+                f"2026-03-{day:02d}T19:00:00",
+                "missing",
+                incident,
+                child_id="P1",
+                first_name="Amy",
+                last_name="Stone",
+                date_of_birth="2011-05-01",
+                last_seen_at=start,
+                risk_level="medium",
+            )
+        )
         if i % 2:
             rows.append(message(f"A{i}u", f"2026-03-{day:02d}T21:00:00", "update", incident, risk_level="high"))
         if i < 4:
-            rows.append(message(f"A{i}f", f"2026-03-{day + 1:02d}T20:30:00", "found", incident,
-                                found_at=f"2026-03-{day + 1:02d}T20:00:00"))
-    rows.append(message("B1m", "2026-03-05T10:00:00", "absent", "INC-B1", first_name="Kai", last_name="New",
-                        date_of_birth="2012-02-02", last_seen_at="2026-03-05T09:00:00"))
+            rows.append(
+                message(
+                    f"A{i}f",
+                    f"2026-03-{day + 1:02d}T20:30:00",
+                    "found",
+                    incident,
+                    found_at=f"2026-03-{day + 1:02d}T20:00:00",
+                )
+            )
+    rows.append(
+        message(
+            "B1m",
+            "2026-03-05T10:00:00",
+            "absent",
+            "INC-B1",
+            first_name="Kai",
+            last_name="New",
+            date_of_birth="2012-02-02",
+            last_seen_at="2026-03-05T09:00:00",
+        )
+    )
     rows.append(message("B1f", "2026-03-05T15:00:00", "found", "INC-B1", found_at="2026-03-05T14:00:00"))
     return rows
 
@@ -60,8 +88,9 @@ def _copy_template(template: Path, target: Path) -> str:
 def _ingest_in_batches(url: str, rows: list[dict[str, str]], folder: Path, batch: int) -> dict:
     os.environ["MISSING_EPISODES_DATABASE_URL"] = url
     for number, start in enumerate(range(0, len(rows), batch)):
-        service.ingest_path("notifications", write_csv(folder / f"part{number}.csv", rows[start : start + batch]),
-                            "police")
+        service.ingest_path(
+            "notifications", write_csv(folder / f"part{number}.csv", rows[start : start + batch]), "police"
+        )
     service.review_children([item.child_ref for item in service.pending_reviews()])
     return snapshot(url)
 
@@ -138,27 +167,44 @@ def _big_feed(path: Path, children: int = 300) -> Path:
         for e in range(4):
             day = 1 + e * 6
             incident = f"INC-{c}-{e}"
-            rows.append(message(f"{c}-{e}m", f"2026-05-{day:02d}T10:00:00", "missing", incident, child_id=f"P{c}",
-                                first_name="F", last_name=f"L{c}", date_of_birth="2011-01-01",
-                                last_seen_at=f"2026-05-{day:02d}T08:00:00"))
-            rows.append(message(f"{c}-{e}f", f"2026-05-{day + 2:02d}T10:00:00", "found", incident,
-                                found_at=f"2026-05-{day + 2:02d}T09:00:00"))
+            rows.append(
+                message(
+                    f"{c}-{e}m",
+                    f"2026-05-{day:02d}T10:00:00",
+                    "missing",
+                    incident,
+                    child_id=f"P{c}",
+                    first_name="F",
+                    last_name=f"L{c}",
+                    date_of_birth="2011-01-01",
+                    last_seen_at=f"2026-05-{day:02d}T08:00:00",
+                )
+            )
+            rows.append(
+                message(
+                    f"{c}-{e}f",
+                    f"2026-05-{day + 2:02d}T10:00:00",
+                    "found",
+                    incident,
+                    found_at=f"2026-05-{day + 2:02d}T09:00:00",
+                )
+            )
     return write_csv(path, rows)
 
 
 @pytest.mark.slow
-def test_a_run_killed_with_sigkill_mid_file_then_run_again_ends_as_an_uninterrupted_run(
-    _sqlite_template, tmp_path
-):
+def test_a_run_killed_with_sigkill_mid_file_then_run_again_ends_as_an_uninterrupted_run(_sqlite_template, tmp_path):
     feed = _big_feed(tmp_path / "feed.csv")
     env = dict(os.environ, MISSING_EPISODES_INGEST_CHUNK_SIZE="100")
     whole = _copy_template(_sqlite_template, tmp_path / "whole.db")
-    subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(feed)], check=True,
-                   env=dict(env, MISSING_EPISODES_DATABASE_URL=whole))
+    subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(feed)], check=True, env=dict(env, MISSING_EPISODES_DATABASE_URL=whole)
+    )
 
     killed = _copy_template(_sqlite_template, tmp_path / "killed.db")
-    process = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(feed)],
-                               env=dict(env, MISSING_EPISODES_DATABASE_URL=killed))
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(feed)], env=dict(env, MISSING_EPISODES_DATABASE_URL=killed)
+    )
     deadline = time.monotonic() + 60
     stored = 0
     while time.monotonic() < deadline and process.poll() is None:
@@ -171,8 +217,9 @@ def test_a_run_killed_with_sigkill_mid_file_then_run_again_ends_as_an_uninterrup
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert 0 < stored < 2400
-    subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(feed)], check=True,
-                   env=dict(env, MISSING_EPISODES_DATABASE_URL=killed))
+    subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(feed)], check=True, env=dict(env, MISSING_EPISODES_DATABASE_URL=killed)
+    )
     assert snapshot(killed) == snapshot(whole)
 
 
