@@ -301,7 +301,9 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
             rule = rules[spec.rule_id]
             if outcome.event not in (*rule.done_by, *rule.declined_by, *rule.not_required_by):
                 continue
-            if outcome.incident_ref and incident_of.get(spec.episode_ref or "") != outcome.incident_ref:
+            # An incident named picks among episode actions; actions about the child (a care leaver's
+            # assessment) are not tied to an incident, so a reference on the event does not rule them out.
+            if outcome.incident_ref and spec.episode_ref and incident_of.get(spec.episode_ref) != outcome.incident_ref:
                 continue
             candidates.append(spec)
         if not candidates:

@@ -495,6 +495,7 @@ class _Emitter:
             ],
         )
         last_sent = sent
+        high_at = sent if risk == "high" else None
         horizon = min(plan.end if plan.end is not None else cfg.as_of, cfg.as_of)
 
         updates = plan.updates
@@ -517,6 +518,8 @@ class _Emitter:
             if at > cfg.as_of:
                 continue
             risk = new_risk or risk
+            if new_risk == "high" and high_at is None:
+                high_at = at
             last_sent = max(last_sent, at)
             self.notifications.push(
                 at,
@@ -547,6 +550,28 @@ class _Emitter:
         ours = child.registered and child.responsible_authority == cfg.authority and child.legal_status != "care_leaver"
         if plan.standard_outcomes and ours and missing:
             self._standard_outcomes(plan, found_sent)
+            self._later_decisions(plan, high_at)
+
+    def _later_decisions(self, plan: EpisodePlan, high_at: int | None) -> None:
+        """The further meeting at 72 hours and the high-risk decision, recorded most of the time, not always.
+
+        Drawn from a generator seeded by the incident, so adding these records leaves every other draw (and so
+        the rest of the sample) as it was.
+        """
+        rng, child, ref = random.Random(f"{plan.incident_ref}:decisions"), plan.child, plan.incident_ref
+        manager = _pick(rng, TEAM_MANAGERS)
+        lasted = (plan.end if plan.end is not None else self.cfg.as_of) - plan.start
+        if lasted > 72 * HOUR and rng.random() < 0.85:
+            self._outcome(plan.start + 72 * HOUR + _randint(rng, 60, 600) * 60, child, ref, "strategy_meeting_held",
+                          manager, "Still missing at 72 hours", "Further strategy meeting; police and IRO attended")
+        if high_at is not None and rng.random() < 0.85:
+            at = high_at + _randint(rng, 60, 20 * 60) * 60
+            if rng.random() < 0.7:
+                self._outcome(at, child, ref, "strategy_meeting_held", manager, "Graded high risk",
+                              "Strategy meeting on the high-risk grading")
+            else:
+                self._outcome(at, child, ref, "strategy_meeting_not_required", manager,
+                              _pick(rng, NOT_REQUIRED_RATIONALE), "High-risk grading considered")
 
     def _standard_outcomes(self, plan: EpisodePlan, found_sent: int | None) -> None:
         """Strategy meetings, serious notification and the return interview, as a case system would record them."""
@@ -887,6 +912,21 @@ def _plan_cast(rng: random.Random, member: _Cast) -> list[tuple[int, int, str]]:
     return out
 
 
+def _leaver_steps(assessed: int, returned: int, advisor: str, *, former_uasc: bool) -> list[tuple]:
+    """What a personal advisor records after assessing a care leaver missing (Wokingham), on time or nearly."""
+    steps = [
+        (assessed + 5 * HOUR, "police_reported", advisor, "", "Reported as a missing adult, photograph given"),
+        (assessed + 26 * HOUR, "team_manager_notified", advisor, "", "Team manager told"),
+        (assessed + 3 * DAY, "service_manager_notified", "Team Manager", "", "Service manager told"),
+        (returned + 2 * DAY, "return_meeting_held", advisor, "", "Needs and placement discussed"),
+    ]
+    steps += [(assessed + k * 7 * DAY + 3 * HOUR, "weekly_review_held", "Assistant Manager", "", "Weekly review")
+              for k in range(1, 8) if assessed + k * 7 * DAY < returned]
+    if former_uasc:
+        steps.append((assessed + 6 * HOUR, "home_office_notified", advisor, "", "Home Office told"))
+    return steps
+
+
 def _build_cast(rng: random.Random) -> tuple[list[_Cast], list[_Cast]]:
     """Who is in the sample, with the scripted episodes; returns (with episodes, register-only)."""
     names = _Names(rng)
@@ -961,7 +1001,18 @@ def _build_cast(rng: random.Random) -> tuple[list[_Cast], list[_Cast]]:
         )
     ]
     weekly.insert(1, (aug + 2 * DAY, "high", "", "Risk raised: concern about trafficking & exploitation"))
-    pin(uasc_long, aug, None, risk="medium", updates=weekly, last_seen_location="Oakfield House, Kingsbridge",
+    surrey = [  # the long-term missing schedule's steps as the team records them (Surrey)
+        (aug + 30 * HOUR, "intervention_meeting_held", "Service Manager", "", "Day 1 intervention meeting"),
+        (aug + 31 * HOUR, "nrm_referral_made", "Social Worker", "", "NRM referral made"),
+        (aug + 31 * HOUR, "home_office_notified", "Social Worker", "", "Home Office told"),
+        (aug + 32 * HOUR, "serious_notification_sent", "Social Worker", "", "Cause for concern sent"),
+        (aug + 7 * DAY + 4 * HOUR, "intervention_meeting_held", "Team Manager", "", "Week 1; IRO invited"),
+        (aug + 14 * DAY + 4 * HOUR, "intervention_meeting_held", "Service Manager", "", "Week 2, multi-agency"),
+        (aug + 28 * DAY + 4 * HOUR, "intervention_meeting_held", "Social Worker", "", "Week 4"),
+        (aug + 61 * DAY + 4 * HOUR, "long_term_review_held", "Team Manager", "", "Monthly review in supervision"),
+    ]
+    pin(uasc_long, aug, None, risk="medium", updates=weekly, extra_outcomes=surrey,
+        last_seen_location="Oakfield House, Kingsbridge",
         notes="Left placement after a phone call; has a Home Office reporting event next week")  # fmt: skip
     uasc_long.window = (PERIOD_START, _epoch(2026, 8, 1))
     uasc_two.window = (_epoch(2026, 2, 1), _epoch(2026, 7, 31))
@@ -1021,7 +1072,8 @@ def _build_cast(rng: random.Random) -> tuple[list[_Cast], list[_Cast]]:
     pin(leavers[0], may, may + 70 * HOUR, standard_outcomes=False, extra_outcomes=[
         (may + 40 * HOUR, "assessed_missing", pa[0],
          "Not seen for two days, phone off; exploitation concerns; police report made", ""),
-        (may + 74 * HOUR, "returned", pa[0], "", "Return meeting held at the flat")])  # fmt: skip
+        (may + 74 * HOUR, "returned", pa[0], "", "Return meeting held at the flat"),
+        *_leaver_steps(may + 40 * HOUR, may + 74 * HOUR, pa[0], former_uasc=False)])  # fmt: skip
     jun = _local_epoch(2026, 6, 2, 11, 0)
     jul15 = _local_epoch(2026, 7, 15, 9, 30)
     pin(leavers[1], jul15, jul15 + 6 * DAY, standard_outcomes=False, extra_outcomes=[
@@ -1029,12 +1081,15 @@ def _build_cast(rng: random.Random) -> tuple[list[_Cast], list[_Cast]]:
          "No contact for six weeks but seen by housing officer; no safeguarding concerns; letter & texts sent", ""),
         (jul15 + 3 * HOUR, "assessed_missing", pa[1],
          "Landlord reports flat abandoned, belongings left; police report made", "Team manager informed"),
-        (jul15 + 6 * DAY + 5 * HOUR, "returned", pa[1], "", "Staying with a friend in Westmere")])  # fmt: skip
+        (jul15 + 6 * DAY + 5 * HOUR, "returned", pa[1], "", "Staying with a friend in Westmere"),
+        (jun + 3 * DAY, "written_confirmation_sent", pa[1], "", "Letter: support can be asked for until 25"),
+        *_leaver_steps(jul15 + 3 * HOUR, jul15 + 6 * DAY + 5 * HOUR, pa[1], former_uasc=False)])  # fmt: skip
     sep = _local_epoch(2026, 9, 22, 14, 0)
     pin(leavers[2], sep, sep + 11 * DAY, standard_outcomes=False, extra_outcomes=[
         (sep + 5 * DAY, "assessed_missing", pa[0],
          "Not at accommodation five days; Home Office reporting event missed; police & Home Office informed", ""),
-        (sep + 11 * DAY + 4 * HOUR, "returned", pa[0], "", "Home Office informed of return")])  # fmt: skip
+        (sep + 11 * DAY + 4 * HOUR, "returned", pa[0], "", "Home Office informed of return"),
+        *_leaver_steps(sep + 5 * DAY, sep + 11 * DAY + 4 * HOUR, pa[0], former_uasc=True)])  # fmt: skip
     for member in leavers:
         member.window = (0, 0)
     cast += leavers

@@ -245,6 +245,17 @@ def test_care_leaver_weekly_reviews_stop_and_a_return_meeting_is_due_on_return()
     assert meeting.trigger_at == london("2026-05-20 10:00") and meeting.due_at == london("2026-05-28 10:00")
 
 
+def test_care_leaver_steps_recorded_against_the_incident_close_the_assessments_actions():
+    leaver = child("CH-L", legal_status="care_leaver", dob=date(2004, 3, 1))
+    specs = actions(leaver, [episode("EP-1", "2026-05-01 08:00", incident="I1")], [
+        outcome("A1", "assessed_missing", "2026-05-01 10:00", incident="I1"),
+        outcome("D1", "police_reported", "2026-05-01 12:00", incident="I1", by="PA"),
+        outcome("D2", "team_manager_notified", "2026-05-02 09:00", incident="I1"),
+    ], horizon=london("2026-05-02 00:00"))
+    status = {s.kind: s.status for s in specs if s.rule_id.startswith("care_leaver.")}
+    assert status == {"police_report": "done", "team_manager_notified": "done", "service_manager_notified": "open"}
+
+
 def test_not_in_touch_asks_for_a_written_confirmation():
     leaver = child("CH-L", legal_status="care_leaver", dob=date(2003, 3, 1))
     specs = actions(leaver, [], [outcome("N1", "assessed_not_in_touch", "2026-12-23 10:00")])
