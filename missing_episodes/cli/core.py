@@ -152,7 +152,23 @@ def run(
 
     briefing_day = date.fromisoformat(day) if day else None
     result = asyncio.run(daily_run(briefing_day, sample))
-    typer.echo(json.dumps(result, indent=2, default=str))
+    ingested = result["ingest"]
+    for kind, totals in (ingested.items() if sample else [("all feeds", ingested)]):
+        typer.echo(
+            f"ingest {kind}: read {totals['read']}, new {totals['new']}, duplicate {totals['duplicate']}, "
+            f"quarantined {totals['quarantined']}"
+        )
+    rules = result["rules"]
+    typer.echo(
+        f"rules: {rules.get('children', 0)} children checked, {rules.get('created', 0)} actions created, "
+        f"{rules.get('updated', 0)} updated, {rules.get('allocated', 0)} interviews allocated "
+        f"({rules.get('subflows', 0)} per-episode subflows, {rules.get('batches', 0)} bulk batches)"
+    )
+    briefing = result["briefing"]
+    counts = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in briefing["counts"].items())
+    typer.echo(f"briefing {result['day']}: {counts}")
+    for path in briefing["files"]:
+        typer.echo(f"  {path}")
 
 
 @app.command()
