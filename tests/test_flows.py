@@ -95,3 +95,26 @@ def test_subflow_path_and_bulk_path_store_identical_actions(prefect_harness, tmp
                 .where(Action.kind == "return_home_interview", Action.status == "open", Action.assigned_to.is_(None))
             )
             assert session.scalar(unallocated) == 0
+
+
+@pytest.mark.slow
+def test_the_ingest_command_runs_the_flow_and_ends_with_a_one_line_summary(
+    prefect_harness, tmp_path, monkeypatch, sqlite_url
+):
+    from typer.testing import CliRunner
+
+    from missing_episodes.cli import app
+
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    damaged = SAMPLE / "damaged.csv"
+    result = CliRunner().invoke(app, ["ingest", "--kind", "notifications", str(damaged)])
+    assert result.exit_code == 0, result.output
+    assert _summary(result.output) == "notifications: read 8, new 2, duplicate 0, quarantined 6"
+    again = CliRunner().invoke(app, ["ingest", "--kind", "notifications", str(damaged)])
+    assert _summary(again.output) == "notifications: read 8, new 0, duplicate 2, quarantined 6"
+
+
+def _summary(output: str) -> str:
+    """The command's own line (Prefect's log lines share the captured output)."""
+    [line] = [line for line in output.splitlines() if line.startswith("notifications: read")]
+    return line
