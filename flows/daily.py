@@ -25,7 +25,14 @@ def sample_day() -> date:
     return date.fromisoformat(str(manifest["as_of"])[:10])
 
 
-@flow(name="daily-run", flow_run_name="daily-run-{day}")
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    day = flow_run.parameters.get("day")
+    return f"daily-run-{day or ('sample' if flow_run.parameters.get('sample') else 'today')}"
+
+
+@flow(name="daily-run", flow_run_name=_run_name)
 async def daily_run(day: date | None = None, sample: bool = False) -> dict[str, object]:
     ensure_schema()
     if sample:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
+from prefect.concurrency.asyncio import concurrency
 
 from flows.review import review_changed
 from missing_episodes.config import get_settings
@@ -14,6 +15,7 @@ from missing_episodes.sources import FolderSource, HttpSource, load_sources
 from tasks.ingest import archive_file, ensure_schema, ingest_file, poll_http_feed
 
 FeedKindParam = Literal["children", "notifications", "outcomes"]
+FEED_CONCURRENCY_LIMIT = "missing-episodes-feeds"  # created by deployments/apply.py
 DEFAULT_SOURCE = {"children": "register", "notifications": "police", "outcomes": "case-management"}
 
 
@@ -39,13 +41,16 @@ async def ingest_sources(sources_file: Path | None = None, run_rules: bool = Tru
     summaries: list[dict[str, object]] = []
     # The register first, so notifications and outcomes find the children they refer to.
     order = {"children": 0, "notifications": 1, "outcomes": 2}
-    for source in sorted(load_sources(path), key=lambda s: order[s.feed]):
-        if isinstance(source, FolderSource):
-            for file in source.pending():
-                summaries.append(ingest_file(source.feed, file, source.name))
-                archive_file(source, file)
-        elif isinstance(source, HttpSource):
-            summaries.append(poll_http_feed(source))
+    # One reader at a time (the 08:30 daily run and the five-minute ingest can overlap): two readers of one drop
+    # folder would both pick up a file, and the second would fail to archive it. Storing is keyed anyway.
+    async with concurrency(FEED_CONCURRENCY_LIMIT, occupy=1):
+        for source in sorted(load_sources(path), key=lambda s: order[s.feed]):
+            if isinstance(source, FolderSource):
+                for file in source.pending():
+                    summaries.append(ingest_file(source.feed, file, source.name))
+                    archive_file(source, file)
+            elif isinstance(source, HttpSource):
+                summaries.append(poll_http_feed(source))
     review = await review_changed() if run_rules else {}
     await _publish("all", summaries, review)
     return {"ingest": _total(summaries), "rules": review}

@@ -1,0 +1,116 @@
+"""Personal data stays out of Prefect: search ALL of Prefect's database after real runs for every child's name and DOB.
+
+Every text/JSON/blob column of every table of the real server's database is dumped (flow and task runs and their
+parameters, states and their messages, logs, events and their resources, artifacts, blocks, …) and searched for
+each full name (first + last: a short first name alone matches unrelated words) and each date of birth in the
+forms it could take (2011-05-01, 01/05/2011, 1 May 2011), in clear and JSON-escaped ("Zo\\u00eb").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from missing_episodes.config import DATA_DIR
+from missing_episodes.db.engine import make_engine, upgrade
+from tests.test_prefect_server import sample_daily_run, stack
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
+
+SAMPLE = DATA_DIR / "sample"
+
+
+def personal_strings() -> set[str]:
+    """Full names and DOBs of every child in the bundled register and police feed, in every likely spelling."""
+    needles: set[str] = set()
+    for name in ("children.csv", "notifications.csv"):
+        with open(SAMPLE / name, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("first_name") and row.get("last_name"):
+                    needles.add(f"{row['first_name']} {row['last_name']}")
+                    needles.add(f"{row['last_name']}, {row['first_name']}")
+                if row.get("date_of_birth"):
+                    born = date.fromisoformat(row["date_of_birth"])
+                    needles |= {born.isoformat(), born.strftime("%d/%m/%Y"), f"{born.day} {born:%B %Y}"}
+    spelled: set[str] = set()
+    for needle in needles:
+        spelled |= {needle.lower(), json.dumps(needle)[1:-1].lower(), needle.replace("'", "''").lower()}
+    return spelled
+
+
+def dump_prefect_database(path: Path) -> dict[str, str]:
+    """Table name -> every textual value of every column, lower-cased, one per line."""
+    dumped: dict[str, str] = {}
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
+            values: list[str] = []
+            for column in columns:
+                for (value,) in connection.execute(f'SELECT "{column}" FROM "{table}"'):
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    if isinstance(value, str):
+                        values.append(value.lower())
+            dumped[table] = "\n".join(values)
+    return dumped
+
+
+def leaks(dumped: dict[str, str], needles: set[str]) -> dict[str, list[str]]:
+    return {table: sorted(n for n in needles if n in text)[:5]
+            for table, text in dumped.items() if any(n in text for n in needles)}
+
+
+def test_personal_strings_are_found_when_present(tmp_path: Path) -> None:
+    """The search itself works: a database holding one name and one DOB is caught (no vacuous pass)."""
+    needles = personal_strings()
+    assert "zoë o'brien" in needles and "2010-04-17" in needles and "17/04/2010" in needles
+    database = tmp_path / "probe.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE log (message TEXT, data JSON)")
+        connection.execute("INSERT INTO log VALUES ('child Zoë O''Brien seen', ?)",
+                           (json.dumps({"dob": "17/04/2010"}),))
+    found = leaks(dump_prefect_database(database), needles)
+    assert set(found["log"]) >= {"zoë o'brien", "17/04/2010"}
+
+
+def test_no_name_or_date_of_birth_in_prefect_after_the_daily_run() -> None:
+    flow_run = sample_daily_run()
+    assert flow_run.state.is_completed(), flow_run.state.message
+    dumped = dump_prefect_database(stack().prefect_db())
+    assert {"flow_run", "task_run", "log", "events", "artifact", "flow_run_state"} <= set(dumped)
+    assert "daily-briefing" in dumped["artifact"]  # the runs really are in there
+    assert leaks(dumped, personal_strings()) == {}
+
+
+def test_a_failed_ingest_names_ids_not_people(tmp_path: Path) -> None:
+    """A broken input path: the stored failure says which file, and nothing about anyone."""
+    current = stack()
+    missing = tmp_path / "inbox" / "notifications-2026-11-02.csv"
+    flow_run = current.run("ingest-files/on-demand", {"kind": "notifications", "paths": [str(missing)]})
+    assert flow_run.state.is_failed()
+    assert "notifications-2026-11-02.csv" in (flow_run.state.message or "") or flow_run.state.message
+    assert leaks(dump_prefect_database(current.prefect_db()), personal_strings()) == {}
+
+
+def test_a_database_failure_names_ids_not_people(tmp_path: Path) -> None:
+    """A product database that refuses every new child: the exception carries the INSERT's parameters."""
+    current = stack()
+    broken = tmp_path / "broken.db"
+    url = f"sqlite:///{broken}"
+    upgrade(url)
+    make_engine(url).dispose()
+    with sqlite3.connect(broken) as connection:
+        connection.execute("CREATE TRIGGER refuse BEFORE INSERT ON child BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    flow_run = current.run(
+        "ingest-files/on-demand",
+        {"kind": "children", "paths": [str(SAMPLE / "children.csv")], "run_rules": False},
+        job_variables={"env": {"MISSING_EPISODES_DATABASE_URL": url}},
+    )
+    assert flow_run.state.is_failed()
+    assert leaks(dump_prefect_database(current.prefect_db()), personal_strings()) == {}
