@@ -15,7 +15,6 @@ import holidays
 from dateutil.relativedelta import relativedelta
 
 LONDON = ZoneInfo("Europe/London")
-UTC = UTC
 
 
 class TimeParseError(ValueError):
