@@ -31,6 +31,7 @@ from flows.review import review_changed
 from missing_episodes import service
 from missing_episodes.clock import as_london, now
 from missing_episodes.db.models import Child, Episode
+from missing_episodes.feeds import OUTCOME_EVENTS
 from missing_episodes.sources import RawRow
 from tasks.ingest import ensure_schema
 
@@ -39,22 +40,11 @@ MASK = "**********"
 #: Source name of outcomes recorded through Prefect (the audit trail says who: "coordinator").
 COORDINATOR_SOURCE = "coordinator"
 
-PERSON_OR_CHILD_REF = r"^(CH-[0-9a-f]{12}|[A-Za-z0-9][A-Za-z0-9_\-/]{0,63})$"
-EPISODE_OR_INCIDENT_REF = r"^(EP-[0-9a-f]{12}|[A-Za-z0-9][A-Za-z0-9_\-/]{2,63})$"
+PERSON_OR_CHILD_REF = r"^(CH-[0-9A-F]{12}|[A-Za-z0-9][A-Za-z0-9_\-/]{0,63})$"
+EPISODE_OR_INCIDENT_REF = r"^(EP-[0-9A-F]{12}|[A-Za-z0-9][A-Za-z0-9_\-/]{2,63})$"
 
-OutcomeEvent = Literal[
-    "rhi_completed",
-    "rhi_declined",
-    "strategy_meeting_held",
-    "strategy_meeting_not_required",
-    "serious_notification_sent",
-    "assessed_missing",
-    "assessed_not_in_touch",
-    "media_interest",
-    "returned",
-    "contact_made",
-    "update_given",
-]
+# The events the feed contract knows, as an enumeration the UI's form can offer.
+OutcomeEvent = Literal[tuple(sorted(OUTCOME_EVENTS))]  # type: ignore[valid-type]
 RiskLevel = Literal["high", "medium", "low", "no_apparent_risk"]
 
 

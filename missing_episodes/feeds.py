@@ -124,6 +124,10 @@ class PoliceNotification(_Row):
         return None
 
 
+#: The police notification contract's columns, in order: what a feed file's header names.
+NOTIFICATION_FIELDS: tuple[str, ...] = tuple(PoliceNotification.model_fields)
+
+
 class CaseOutcome(_Row):
     event_id: RequiredText
     recorded_at: RequiredTime

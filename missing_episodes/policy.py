@@ -9,26 +9,11 @@ a new rule of a known type (a 48-hour meeting, say) is a new entry in the file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-ACTION_KINDS = (
-    "return_home_interview",
-    "strategy_meeting",
-    "serious_notification",
-    "police_report",
-    "team_manager_notified",
-    "service_manager_notified",
-    "home_office_notified",
-    "weekly_review",
-    "return_meeting",
-    "written_confirmation",
-    "intervention_meeting",
-    "long_term_review",
-    "nrm_referral",
-)
 ActionKind = Literal[
     "return_home_interview",
     "strategy_meeting",
@@ -44,6 +29,7 @@ ActionKind = Literal[
     "long_term_review",
     "nrm_referral",
 ]
+ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 EpisodeKind = Literal["missing", "absent"]
 LegalStatus = Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"]
 

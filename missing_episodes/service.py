@@ -117,7 +117,8 @@ def review_next_batch(batch_size: int, context: Context | None = None, actor: st
     with context.session() as session:
         ids = children_needing_review(session, batch_size)
         summary = recompute_children(session, ids, context.policy, now=now(),
-                                     roster_path=context.settings.roster_path, actor=actor, audit_each=False)
+                                     roster_path=context.settings.roster_path, actor=actor, audit_each=False,
+                                     vectorised=True)
     return summary.as_dict()
 
 

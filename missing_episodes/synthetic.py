@@ -34,6 +34,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from missing_episodes.feeds import NOTIFICATION_FIELDS  # the contract's columns, in order
+
 __all__ = [
     "AUTHORITY",
     "CHILD_FIELDS",
@@ -71,24 +73,6 @@ CHILD_FIELDS = (
     "likely_locations",
     "phone",
     "return_address",
-)
-NOTIFICATION_FIELDS = (
-    "notification_id",
-    "sent_at",
-    "event",
-    "incident_ref",
-    "child_id",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "last_seen_at",
-    "last_seen_location",
-    "found_at",
-    "found_location",
-    "risk_level",
-    "responsible_authority",
-    "clothing",
-    "notes",
 )
 OUTCOME_FIELDS = ("event_id", "recorded_at", "child_id", "incident_ref", "event", "by", "rationale", "notes")
 ROSTER_FIELDS = ("worker", "team", "capacity")

@@ -17,33 +17,15 @@ from missing_episodes import service
 from missing_episodes.config import DATA_DIR, get_settings
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Child, Episode, Notification, Quarantine
+from missing_episodes.feeds import NOTIFICATION_FIELDS
 from missing_episodes.policy import load_policy
 from missing_episodes.sources import FolderSource, HttpSource, RawRow, read_file
 from tests.helpers import london
 from tests.snapshot import snapshot
 
-POLICE_FIELDS = [
-    "notification_id",
-    "sent_at",
-    "event",
-    "incident_ref",
-    "child_id",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "last_seen_at",
-    "last_seen_location",
-    "found_at",
-    "found_location",
-    "risk_level",
-    "responsible_authority",
-    "clothing",
-    "notes",
-]
-
 
 def message(nid: str, sent: str, event: str, incident: str, **fields: str) -> dict[str, str]:
-    row = dict.fromkeys(POLICE_FIELDS, "")
+    row = dict.fromkeys(NOTIFICATION_FIELDS, "")
     row.update(notification_id=nid, sent_at=sent, event=event, incident_ref=incident, **fields)
     return row
 

@@ -1,0 +1,456 @@
+"""The two sides of every benchmark, each run in its own process by ``bench.child``.
+
+Every function returns ``(seconds, result)``: the seconds cover only the work compared, the result carries the
+counts the runner checks (same rows on both sides) and reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+SOURCES = {"children": "register", "notifications": "police", "outcomes": "case-management"}
+
+
+def _context(url: str):
+    os.environ["MISSING_EPISODES_DATABASE_URL"] = url
+    from missing_episodes.config import Settings
+    from missing_episodes.policy import load_policy
+    from missing_episodes.service import Context
+
+    settings = Settings()
+    return Context(settings, load_policy(settings.policy_path))
+
+
+# --- 1. ingest ---------------------------------------------------------------------------------------------------
+
+
+def ingest_ours(url: str, path: str) -> tuple[float, dict[str, Any]]:
+    """The product: ``service.ingest_path`` (validation, quarantine, fold into episodes, chunked transactions)."""
+    from missing_episodes.service import ensure_schema, ingest_path
+
+    context = _context(url)
+    ensure_schema(context.settings)
+    started = time.perf_counter()
+    summary = ingest_path("notifications", Path(path), "police", context)
+    return time.perf_counter() - started, {"new": summary.new, "episodes": summary.changed_episodes}
+
+
+def ingest_reference(url: str, path: str, chunk_rows: int = 50_000) -> tuple[float, dict[str, Any]]:
+    """pandas reads the file in chunks and the rows are bulk-inserted into the notification table, no logic."""
+    import pandas as pd
+    from sqlalchemy import insert
+
+    from missing_episodes.db.engine import make_engine, upgrade
+    from missing_episodes.db.models import Notification
+
+    upgrade(url)
+    engine = make_engine(url)
+    started = time.perf_counter()
+    rows_in = 0
+    received = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    for frame in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows):
+        payloads = frame.to_json(orient="records", lines=True).splitlines()
+        sent = pd.to_datetime(frame["sent_at"], utc=True, format="ISO8601")
+        rows = [
+            {
+                "source": "police", "feed": "notifications", "message_id": message_id, "received_at": received,
+                "origin": "reference", "payload": payload,
+                "content_hash": hashlib.sha256(payload.encode()).hexdigest(), "outcome": "applied",
+                "incident_ref": incident, "sent_at": at.to_pydatetime(),
+            }
+            for message_id, incident, payload, at in zip(
+                frame["notification_id"], frame["incident_ref"], payloads, sent, strict=True
+            )
+        ]
+        with engine.begin() as connection:
+            connection.execute(insert(Notification), rows)
+        rows_in += len(rows)
+    return time.perf_counter() - started, {"new": rows_in}
+
+
+# --- building a region's database (for 2, 3 and 4) -------------------------------------------------------------
+
+
+def build_database(url: str, region: str) -> tuple[float, dict[str, Any]]:
+    """Load a region through the product's own paths: ingest the three feeds, then the bulk rules path."""
+    from missing_episodes.service import ensure_schema, ingest_path, review_next_batch
+
+    context = _context(url)
+    ensure_schema(context.settings)
+    phases: dict[str, float] = {}
+    started = time.perf_counter()
+    for kind in ("children", "notifications", "outcomes"):
+        at = time.perf_counter()
+        ingest_path(kind, Path(region) / f"{kind}.csv", SOURCES[kind], context)
+        phases[f"ingest_{kind}"] = time.perf_counter() - at
+    at = time.perf_counter()
+    created = 0
+    while True:
+        summary = review_next_batch(2000, context)
+        created += summary["created"]
+        if summary["children"] == 0:
+            break
+    phases["rules_bulk_path"] = time.perf_counter() - at
+    return time.perf_counter() - started, {"phases": phases, "actions": created}
+
+
+# --- 2. bulk rules -------------------------------------------------------------------------------------------------
+
+
+def _facts(url: str):
+    from missing_episodes import bulk
+    from missing_episodes.db.engine import session_scope
+
+    context = _context(url)
+    with session_scope(url) as session:
+        facts = bulk.load_facts(session)
+    return context.policy, facts, bulk.fallback_children(context.policy, facts)
+
+
+def _digest(frame) -> dict[str, Any]:
+    """Counts by rule and a hash of every (key, trigger, due): the two sides must agree on both."""
+    rows = sorted(
+        f"{key}|{trigger.isoformat()}|{due.isoformat()}"
+        for key, trigger, due in zip(frame["key"], frame["trigger_at"], frame["due_at"], strict=True)
+    )
+    counts = frame.groupby("rule_id").size().to_dict() if len(frame) else {}
+    return {"actions": len(frame), "by_rule": {k: int(v) for k, v in sorted(counts.items())},
+            "hash": hashlib.sha256("\n".join(rows).encode()).hexdigest()}
+
+
+def rules_ours(url: str) -> tuple[float, dict[str, Any]]:
+    """``missing_episodes.bulk.evaluate_frame``: every episode rule's trigger and due time, vectorised."""
+    from missing_episodes import bulk
+
+    policy, facts, skip = _facts(url)
+    started = time.perf_counter()
+    frame = bulk.evaluate_frame(policy, facts, skip)
+    seconds = time.perf_counter() - started
+    return seconds, {**_digest(frame), "fallback_children": len(skip)}
+
+
+REFERENCE_SQL = """
+WITH ep AS (
+    SELECT e.*, coalesce(e.found_at, e.return_notified_at) AS ended,
+           c.date_of_birth IS NULL OR (
+               year(timezone('Europe/London', e.started_at)) - year(c.date_of_birth)
+               - CASE WHEN month(timezone('Europe/London', e.started_at)) < month(c.date_of_birth)
+                        OR (month(timezone('Europe/London', e.started_at)) = month(c.date_of_birth)
+                            AND day(timezone('Europe/London', e.started_at)) < day(c.date_of_birth))
+                      THEN 1 ELSE 0 END) < 18 AS under_18
+    FROM episodes e JOIN children c ON c.id = e.child_id
+    WHERE e.started_at IS NOT NULL
+),
+applies AS (SELECT * FROM ep WHERE NOT other_authority AND kind = 'missing' AND under_18),
+counted AS (SELECT child_id, started_at FROM ep WHERE kind = 'missing' AND NOT other_authority),
+windows AS (
+    SELECT a.*, timezone('Europe/London', timezone('Europe/London', a.started_at) - INTERVAL 28 DAY) AS w28,
+           timezone('Europe/London', timezone('Europe/London', a.started_at) - INTERVAL 2 MONTH) AS w2m
+    FROM applies a
+),
+repeats AS (
+    SELECT w.ref, w.child_id, coalesce(w.reported_at, w.started_at) AS trig,
+           count(*) FILTER (WHERE c.started_at > w.w28) AS n28, count(*) FILTER (WHERE c.started_at > w.w2m) AS n2m
+    FROM windows w JOIN counted c
+      ON c.child_id = w.child_id AND c.started_at <= w.started_at AND c.started_at > least(w.w28, w.w2m)
+    GROUP BY ALL
+),
+high AS (SELECT episode_id, min(assessed_at) AS trig FROM risks WHERE risk_level = 'high' GROUP BY episode_id)
+SELECT child_id, ref || ':rhi.within_72h_of_return' AS key, 'rhi.within_72h_of_return' AS rule_id,
+       return_notified_at AS trigger_at, return_notified_at + INTERVAL 72 HOUR AS due_at
+  FROM applies WHERE return_notified_at IS NOT NULL
+UNION ALL
+SELECT child_id, ref || ':strategy.missing_24h', 'strategy.missing_24h', started_at + INTERVAL 24 HOUR,
+       started_at + INTERVAL 24 HOUR
+  FROM applies WHERE ended IS NULL OR ended > started_at + INTERVAL 24 HOUR
+UNION ALL
+SELECT child_id, ref || ':' || r.rule_id, r.rule_id, started_at + INTERVAL 72 HOUR, started_at + INTERVAL 72 HOUR
+  FROM applies, (VALUES ('strategy.missing_72h'), ('serious.missing_72h')) r(rule_id)
+  WHERE ended IS NULL OR ended > started_at + INTERVAL 72 HOUR
+UNION ALL
+SELECT child_id, ref || ':strategy.four_in_28_days', 'strategy.four_in_28_days', trig, trig FROM repeats WHERE n28 = 4
+UNION ALL
+SELECT child_id, ref || ':strategy.six_in_2_months', 'strategy.six_in_2_months', trig, trig FROM repeats WHERE n2m = 6
+UNION ALL
+SELECT a.child_id, a.ref || ':strategy.high_risk', 'strategy.high_risk', h.trig, h.trig + INTERVAL 24 HOUR
+  FROM applies a JOIN high h ON h.episode_id = a.id
+"""
+
+
+def rules_reference(url: str) -> tuple[float, dict[str, Any]]:
+    """DuckDB SQL over the same episodes (same children, same facts) computing the default policy's windows."""
+    import duckdb
+    import pandas as pd
+
+    _policy, facts, skip = _facts(url)
+    episodes = facts.episodes[~facts.episodes["child_id"].isin(list(skip))]
+    children = facts.children.assign(date_of_birth=pd.to_datetime(facts.children["date_of_birth"]).dt.date)
+    risks = facts.risks
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'Europe/London'")
+    connection.register("episodes", episodes)
+    connection.register("children", children)
+    connection.register("risks", risks)
+    started = time.perf_counter()
+    frame = connection.execute(REFERENCE_SQL).df()
+    seconds = time.perf_counter() - started
+    for name in ("trigger_at", "due_at"):
+        frame[name] = pd.to_datetime(frame[name], utc=True)
+    return seconds, _digest(frame)
+
+
+# --- 3. the daily run ----------------------------------------------------------------------------------------------
+
+
+def write_daily_feed(path: str, region: str, day: str, notifications: int = 200) -> None:
+    """A day's police feed for children of the region: new episodes reported, some found, some graded."""
+    import csv
+
+    from missing_episodes.synthetic import NOTIFICATION_FIELDS
+
+    children = []
+    with (Path(region) / "children.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["legal_status"] != "care_leaver" and row["uasc"] != "yes":
+                children.append(row)
+            if len(children) >= notifications:
+                break
+    moment = date.fromisoformat(day) - timedelta(days=1)
+    rows = []
+    for number in range(notifications):
+        child = children[(number // 2) % len(children)]
+        incident = f"KBP-DAILY-{number // 2:05d}"
+        hour = 7 + (number // 2) % 14
+        base = {name: "" for name in NOTIFICATION_FIELDS}
+        base.update(incident_ref=incident, child_id=child["child_id"], first_name=child["first_name"],
+                    last_name=child["last_name"], date_of_birth=child["date_of_birth"],
+                    responsible_authority=child["responsible_authority"])
+        if number % 2 == 0:
+            rows.append({**base, "notification_id": f"KBP-MSG-DAILY-{number:05d}", "event": "missing",
+                         "sent_at": f"{moment}T{hour:02d}:30:00", "last_seen_at": f"{moment}T{hour:02d}:00:00",
+                         "last_seen_location": "town centre", "risk_level": "medium"})
+        elif number % 4 == 1:
+            rows.append({**base, "notification_id": f"KBP-MSG-DAILY-{number:05d}", "event": "found",
+                         "sent_at": f"{moment}T{hour + 2:02d}:30:00", "found_at": f"{moment}T{hour + 2:02d}:00:00",
+                         "found_location": "home"})
+        else:
+            rows.append({**base, "notification_id": f"KBP-MSG-DAILY-{number:05d}", "event": "update",
+                         "sent_at": f"{moment}T{hour + 1:02d}:30:00", "risk_level": "high",
+                         "notes": "risk raised after a sighting"})
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, NOTIFICATION_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -> tuple[float, dict[str, Any]]:
+    """The real daily flow (ingest from a drop folder, per-episode subflows, roll-forward, briefing) on Prefect's
+    test server; then per-episode subflows against bare subflows, interleaved, in the same process."""
+    import asyncio
+    import shutil
+
+    work = Path(workdir)
+    inbox = work / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copy(feed, inbox / "police-today.csv")
+    (work / "sources.yaml").write_text(
+        "sources:\n  - {name: police, feed: notifications, type: folder, inbox: inbox, archive: archive}\n"
+    )
+    os.environ.update(
+        MISSING_EPISODES_DATABASE_URL=url, MISSING_EPISODES_SOURCES=str(work / "sources.yaml"),
+        MISSING_EPISODES_OUTPUT_DIR=str(work / "out"), MISSING_EPISODES_BULK_THRESHOLD="100000",
+        PREFECT_HOME=str(work / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    from prefect import flow
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.daily import daily_run as daily
+    from flows.episode import episode_checks
+    from missing_episodes import service
+
+    @flow(name="bare-subflow")
+    async def bare(child_ref: str) -> dict[str, int]:
+        return {}
+
+    @flow(name="bench-subflows")
+    async def compare(refs: list[str]) -> dict[str, float]:
+        ours = reference = 0.0
+        await episode_checks(refs[0], [])  # first calls register the flows with the server: not counted
+        await bare(refs[0])
+        for ref in refs:  # interleaved: A B A B
+            at = time.perf_counter()
+            await episode_checks(ref, [])
+            ours += time.perf_counter() - at
+            at = time.perf_counter()
+            await bare(ref)
+            reference += time.perf_counter() - at
+        return {"episode_subflow_s": ours / len(refs), "bare_subflow_s": reference / len(refs)}
+
+    with prefect_test_harness(server_startup_timeout=120):
+        started = time.perf_counter()
+        result = asyncio.run(daily(date.fromisoformat(day)))
+        seconds = time.perf_counter() - started
+        context = service.Context.load()
+        with context.session() as session:
+            from sqlalchemy import select
+
+            from missing_episodes.db.models import Child, Episode
+
+            refs = list(session.scalars(
+                select(Child.ref).join(Episode, Episode.child_id == Child.id)
+                .where(Episode.incident_ref.like("KBP-DAILY-%")).distinct().limit(subflows)
+            ))
+        subflow = asyncio.run(compare(refs)) if refs else {}
+    rules = result["rules"]  # type: ignore[index]
+    return seconds, {"subflows": rules.get("subflows"), "ingest": result["ingest"], "children": rules.get("children"),
+                     **subflow}
+
+
+# --- 4. the worklist -----------------------------------------------------------------------------------------------
+
+
+def worklist_ours(url: str, as_of: str, out: str) -> tuple[float, dict[str, Any]]:
+    """``missing-episodes actions --as-of … --json``, the CLI command in-process, its JSON written to a file."""
+    os.environ["MISSING_EPISODES_DATABASE_URL"] = url
+    import missing_episodes.db.engine
+    import missing_episodes.worklist  # noqa: F401  (the command imports these lazily; imports are not the query)
+    from missing_episodes.cli import app
+
+    started = time.perf_counter()
+    with open(out, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
+        app(["actions", "--as-of", as_of, "--json"], standalone_mode=False)
+    seconds = time.perf_counter() - started
+    with open(out, encoding="utf-8") as fh:
+        count = len(json.load(fh))
+    return seconds, {"rows": count}
+
+
+def worklist_reference(url: str, as_of: str) -> tuple[float, dict[str, Any]]:
+    """One plain SQL select of the same rows (the worklist's join and filter), fetched with the bare driver."""
+    from missing_episodes.clock import parse_time
+
+    moment = parse_time(as_of)
+    sql = (
+        "SELECT a.*, c.ref, c.person_id, e.incident_ref, e.ref FROM action a JOIN child c ON a.child_id = c.id "
+        "LEFT JOIN episode e ON a.episode_id = e.id WHERE a.trigger_at <= {p} AND a.status != 'withdrawn' "
+        "ORDER BY a.due_at, a.key"
+    )
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+        started = time.perf_counter()
+        rows = connection.execute(sql.format(p="?"), (moment.replace(tzinfo=None).isoformat(" "),)).fetchall()
+    else:
+        import psycopg
+
+        connection = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"))
+        started = time.perf_counter()
+        rows = connection.execute(sql.format(p="%s"), (moment,)).fetchall()
+    seconds = time.perf_counter() - started
+    connection.close()
+    return seconds, {"rows": len(rows)}
+
+
+def explain(url: str, as_of: str) -> tuple[float, dict[str, Any]]:
+    """SQLite query plans of the worklist, briefing and review queries (SCAN = a full table scan)."""
+    import sqlite3
+
+    from missing_episodes.clock import parse_time
+
+    moment = parse_time(as_of).replace(tzinfo=None).isoformat(" ")
+    queries = {
+        "worklist": "SELECT * FROM action a JOIN child c ON a.child_id = c.id LEFT JOIN episode e "
+                    "ON a.episode_id = e.id WHERE a.trigger_at <= ? AND a.status != 'withdrawn' "
+                    "ORDER BY a.due_at, a.key",
+        "worklist (open kinds, briefing)": "SELECT * FROM action a JOIN child c ON a.child_id = c.id LEFT JOIN "
+                    "episode e ON a.episode_id = e.id WHERE a.trigger_at <= ? AND a.status != 'withdrawn' AND "
+                    "a.kind IN ('return_home_interview','strategy_meeting','serious_notification') "
+                    "ORDER BY a.due_at, a.key",
+        "briefing episodes in view": "SELECT * FROM episode e LEFT JOIN child c ON e.child_id = c.id WHERE "
+                    "e.kind IS NOT NULL AND e.started_at IS NOT NULL AND e.started_at <= ? AND (e.found_at IS NULL "
+                    "OR e.found_at > ? OR e.reported_at > ? OR e.started_at > ?) ORDER BY e.started_at, e.ref",
+        "briefing repeat children": "SELECT child_id, kind, started_at FROM episode WHERE child_id IS NOT NULL AND "
+                    "other_authority = 0 AND kind IS NOT NULL AND started_at > ? AND started_at <= ?",
+        "review: children needing review": "SELECT id FROM child WHERE needs_review = 1 ORDER BY id",
+        "review: still missing": "SELECT child_id FROM episode WHERE status = 'open' AND child_id IS NOT NULL",
+        "outcome: episode by incident": "SELECT id FROM episode WHERE incident_ref = ?",
+    }
+    connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+    plans = {}
+    for name, sql in queries.items():
+        arguments = (moment,) * sql.count("?")
+        plans[name] = [row[-1] for row in connection.execute("EXPLAIN QUERY PLAN " + sql, arguments)]
+    connection.close()
+    return 0.0, {"plans": plans}
+
+
+# --- 5. the briefing pack ------------------------------------------------------------------------------------------
+
+
+def write_open_feed(path: str, open_episodes: int, day: str) -> None:
+    """``open_episodes`` children reported missing over the three days before ``day`` and not yet found."""
+    import csv
+
+    from missing_episodes.synthetic import NOTIFICATION_FIELDS
+
+    first = date.fromisoformat(day) - timedelta(days=3)
+    levels = ("high", "medium", "low", "no_apparent_risk")
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, NOTIFICATION_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for number in range(open_episodes):
+            when = first + timedelta(days=number % 3)
+            hour = 6 + number % 15
+            writer.writerow({
+                **{name: "" for name in NOTIFICATION_FIELDS},
+                "notification_id": f"KBP-MSG-OPEN-{number:06d}", "sent_at": f"{when}T{hour:02d}:40:00",
+                "event": "missing", "incident_ref": f"KBP-OPEN-{number:06d}", "child_id": f"B{number:07d}",
+                "first_name": f"Child{number}", "last_name": "Bench", "date_of_birth": f"{2010 + number % 6}-05-17",
+                "last_seen_at": f"{when}T{hour:02d}:10:00", "last_seen_location": "the park near the station",
+                "risk_level": levels[number % 4], "responsible_authority": "Kingsbridge",
+                "clothing": "black hoodie, grey joggers",
+            })
+
+
+def build_open_database(url: str, feed: str) -> tuple[float, dict[str, Any]]:
+    from missing_episodes.service import ensure_schema, ingest_path, review_next_batch
+
+    context = _context(url)
+    ensure_schema(context.settings)
+    started = time.perf_counter()
+    ingest_path("notifications", Path(feed), "police", context)
+    while review_next_batch(2000, context)["children"]:
+        pass
+    return time.perf_counter() - started, {}
+
+
+def briefing_ours(url: str, day: str, out_dir: str) -> tuple[float, dict[str, Any]]:
+    """``jobs.produce_briefing``: the queries, the pack, the Jinja template, the HTML and the PDF."""
+    os.environ["MISSING_EPISODES_DATABASE_URL"] = url
+    import weasyprint  # noqa: F401  (imported before the clock on both sides: WeasyPrint takes a second to import)
+
+    from missing_episodes.documents.jobs import produce_briefing
+
+    started = time.perf_counter()
+    produced = produce_briefing(date.fromisoformat(day), out_dir)
+    return time.perf_counter() - started, {"counts": produced.counts, "files": produced.files}
+
+
+def briefing_reference(html_path: str, out_dir: str) -> tuple[float, dict[str, Any]]:
+    """WeasyPrint alone, laying out the finished HTML the product wrote."""
+    from missing_episodes.documents.render import write_pdf
+
+    html = Path(html_path).read_text(encoding="utf-8")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    write_pdf(html, Path(out_dir) / "reference.pdf")
+    return time.perf_counter() - started, {"html_bytes": len(html)}

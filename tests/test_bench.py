@@ -1,0 +1,78 @@
+"""The benchmarks at a tiny size, so the bench code cannot rot (timings are not judged here, only that each side
+runs and that both sides agree). The daily-run benchmark needs Prefect's server and is left to ``bench/run``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import runner, sides
+from bench.harness import head_csv, run_child
+from missing_episodes.config import DATA_DIR
+from missing_episodes.episodes import Message, fold
+from missing_episodes.feeds import PoliceNotification
+from missing_episodes.ingest import _fingerprint
+from missing_episodes.sources import RawRow, read_file
+
+
+@pytest.fixture(scope="module")
+def tiny_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from missing_episodes.synthetic import generate_region
+
+    directory = tmp_path_factory.mktemp("region")
+    generate_region(directory, 150, seed=3)
+    return directory
+
+
+def test_ingest_sides_store_the_same_rows(tiny_region: Path, tmp_path: Path) -> None:
+    path = head_csv(tiny_region / "notifications.csv", 120, tmp_path / "head.csv")
+    ours = run_child("bench.sides:ingest_ours", url=f"sqlite:///{tmp_path / 'a.db'}", path=str(path))
+    reference = run_child("bench.sides:ingest_reference", url=f"sqlite:///{tmp_path / 'b.db'}", path=str(path))
+    assert ours.result["new"] == reference.result["new"] == 120
+    assert ours.rss_mib > 0 and reference.seconds > 0
+
+
+def test_bulk_rules_agree_with_duckdb_and_the_worklist_with_plain_sql(tiny_region: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    built = run_child("bench.sides:build_database", url=url, region=str(tiny_region))
+    assert built.result["actions"] > 0
+    ours, reference = sides.rules_ours(url)[1], sides.rules_reference(url)[1]
+    assert ours["actions"] > 0 and ours["hash"] == reference["hash"]
+    listed = sides.worklist_ours(url, runner.AS_OF, str(tmp_path / "w.json"))[1]
+    assert listed["rows"] == sides.worklist_reference(url, runner.AS_OF)[1]["rows"] > 0
+    assert "worklist" in sides.explain(url, runner.AS_OF)[1]["plans"]
+
+
+def test_briefing_sides_run(tmp_path: Path) -> None:
+    feed = tmp_path / "open.csv"
+    sides.write_open_feed(str(feed), 3, runner.DAY)
+    url = f"sqlite:///{tmp_path / 'open.db'}"
+    sides.build_open_database(url, str(feed))
+    _seconds, ours = sides.briefing_ours(url, runner.DAY, str(tmp_path / "out"))
+    assert ours["counts"]["missing_now"] == 3
+    html = next(p for p in ours["files"] if p.endswith(".html"))
+    assert sides.briefing_reference(html, str(tmp_path / "ref"))[1]["html_bytes"] > 0
+
+
+def test_daily_feed_has_the_size_asked_for(tiny_region: Path, tmp_path: Path) -> None:
+    path = tmp_path / "feed.csv"
+    sides.write_daily_feed(str(path), str(tiny_region), runner.DAY, 20)
+    rows = [r for r in read_file(path) if isinstance(r, RawRow)]
+    assert len(rows) == 20 and not any(r.problem for r in rows)
+
+
+def test_fast_fingerprint_in_ingest_equals_the_episode_fingerprint() -> None:
+    messages: dict[str, list[Message]] = {}
+    for number, row in enumerate(read_file(DATA_DIR / "sample" / "notifications.csv")):
+        if isinstance(row, RawRow) and not row.problem:
+            try:
+                record = PoliceNotification.model_validate(row.data)
+            except ValueError:
+                continue
+            messages.setdefault(record.incident_ref, []).append(Message(number, record))
+    assert len(messages) > 50
+    for group in messages.values():
+        state = fold(group)
+        assert _fingerprint(state) == state.fingerprint()

@@ -1,0 +1,143 @@
+"""The vectorised bulk evaluator gives exactly what ``rules.evaluate_child`` gives, child by child.
+
+On the bundled sample (through the real ingest and the database) and on random histories built to sit on the
+edges: starts exactly 28 days or 2 calendar months apart, month ends, the spring gap and the autumn fold.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from missing_episodes import actions, bulk
+from missing_episodes.clock import LONDON, UTC
+from missing_episodes.config import DATA_DIR, Settings
+from missing_episodes.db.engine import session_scope
+from missing_episodes.db.models import Child
+from missing_episodes.policy import load_policy
+from missing_episodes.rules import evaluate_child
+from missing_episodes.service import Context, ingest_path
+
+POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
+HORIZON = datetime(2026, 11, 10, tzinfo=UTC)
+
+
+def test_bulk_equals_evaluate_child_on_the_bundled_sample(sqlite_url, monkeypatch):
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    context = Context(Settings(), POLICY)
+    sample = DATA_DIR / "sample"
+    for kind, source in (("children", "register"), ("notifications", "police"), ("outcomes", "case-management")):
+        ingest_path(kind, sample / f"{kind}.csv", source, context)
+    with session_scope(sqlite_url) as session:
+        got = bulk.evaluate_bulk(POLICY, bulk.load_facts(session), HORIZON)
+        ids = list(session.scalars(select(Child.id)))
+        facts = actions.load_facts(session, ids)
+    assert set(got) == set(ids)
+    vectorised = 0
+    for child_id, (child, _rows, episodes, outcomes) in facts.items():
+        want = evaluate_child(POLICY, actions.child_facts(child), episodes, outcomes, HORIZON)
+        assert got[child_id] == want, child.ref
+        vectorised += bool(want)
+    assert vectorised > 10
+
+
+# --- random histories ------------------------------------------------------------------------------------------
+
+# Local wall-clock days near the clock changes and month ends, so windows of 28 days and 2 months hit them.
+_DAYS = [date(2026, 1, 31) + timedelta(days=n) for n in range(0, 270, 1)]
+_LOCAL_TIMES = [(0, 30), (1, 0), (1, 30), (2, 0), (8, 15), (23, 59)]
+
+
+@st.composite
+def _history(draw):
+    n = draw(st.integers(1, 9))
+    episodes = []
+    first = draw(st.sampled_from(_DAYS))
+    day = first
+    for number in range(n):
+        day = day + timedelta(days=draw(st.sampled_from([0, 1, 3, 7, 27, 28, 29, 30, 31, 59, 61, 62])))
+        hour, minute = draw(st.sampled_from(_LOCAL_TIMES))
+        local = datetime(day.year, day.month, day.day, hour, minute)
+        start = local.replace(tzinfo=LONDON, fold=draw(st.integers(0, 1))).astimezone(UTC)
+        length = draw(st.sampled_from([None, 1, 23.99, 24, 24.01, 71.99, 72, 80, 500]))
+        found = start + timedelta(hours=length) if length is not None else None
+        reported = start + timedelta(minutes=draw(st.sampled_from([0, 30, 200])))
+        risks = tuple(
+            (start + timedelta(hours=h), level)
+            for h, level in draw(st.lists(st.tuples(st.sampled_from([0, 1, 30]),
+                                                   st.sampled_from(["high", "medium", "low"])), max_size=3))
+        )
+        episodes.append({
+            "id": number + 1, "ref": f"EP-{number:03d}", "incident_ref": f"I{number}",
+            "kind": draw(st.sampled_from(["missing", "missing", "missing", "absent", None])),
+            "started_at": start, "reported_at": reported, "found_at": found,
+            "return_notified_at": found + timedelta(minutes=draw(st.sampled_from([0, 45]))) if found else None,
+            "other_authority": draw(st.booleans()) and draw(st.booleans()),
+            "risks": sorted(set(risks)),
+        })
+    dob = draw(st.sampled_from([None, date(2008, 3, 1), date(2009, 2, 28), date(2012, 6, 15)]))
+    status = draw(st.sampled_from(["looked_after", "child_in_need", "care_leaver"]))
+    events = draw(st.lists(st.sampled_from(["rhi_completed", "strategy_meeting_held", "media_interest"]),
+                           max_size=2))
+    return episodes, dob, status, draw(st.booleans()) and draw(st.booleans()), events
+
+
+def _facts(history) -> bulk.Facts:
+    episodes, dob, status, uasc, events = history
+    children = pd.DataFrame([{"id": 1, "ref": "CH-1", "legal_status": status, "uasc": uasc, "date_of_birth": dob}])
+    times = ("started_at", "reported_at", "found_at", "return_notified_at")
+    frame = pd.DataFrame([{k: v for k, v in e.items() if k != "risks"} | {"child_id": 1} for e in episodes])
+    for name in times:
+        frame[name] = pd.to_datetime(frame[name], utc=True).astype("datetime64[us, UTC]")
+    risks = pd.DataFrame(
+        [{"episode_id": e["id"], "assessed_at": at, "risk_level": level, "notification_id": n}
+         for e in episodes for n, (at, level) in enumerate(e["risks"])],
+        columns=["episode_id", "assessed_at", "risk_level", "notification_id"],
+    )
+    risks["assessed_at"] = pd.to_datetime(risks["assessed_at"], utc=True).astype("datetime64[us, UTC]")
+    last = max(e["started_at"] for e in episodes)
+    outcomes = pd.DataFrame(
+        [{"child_id": 1, "event_id": f"E{n}", "event": event, "recorded_at": last + timedelta(days=n + 1),
+          "incident_ref": None, "by": "x", "rationale": None, "notes": None, "risk_level": None}
+         for n, event in enumerate(events)],
+        columns=["child_id", "event_id", "event", "recorded_at", "incident_ref", "by", "rationale", "notes",
+                 "risk_level"],
+    )
+    outcomes["recorded_at"] = pd.to_datetime(outcomes["recorded_at"], utc=True).astype("datetime64[us, UTC]")
+    return bulk.Facts(children, frame, risks, outcomes)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_history())
+def test_bulk_equals_evaluate_child_on_random_histories(history):
+    facts = _facts(history)
+    got = bulk.evaluate_bulk(POLICY, facts, HORIZON)[1]
+    episodes = bulk.episode_facts(facts)[1]
+    outcomes = bulk.outcome_facts(facts).get(1, [])
+    _episodes, dob, status, uasc, _events = history
+    from missing_episodes.rules import ChildFacts
+
+    want = evaluate_child(POLICY, ChildFacts("CH-1", status, uasc, dob), episodes, outcomes, HORIZON)
+    assert got == want
+
+
+def test_london_calendar_shift_matches_the_clock_module_in_the_gap_and_the_fold():
+    from missing_episodes.clock import add_days, add_months
+
+    moments = [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC), datetime(2026, 2, 26, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 9, 27, 0, 30, tzinfo=UTC), datetime(2026, 1, 31, 12, 0, tzinfo=UTC),
+        datetime(2026, 5, 31, 23, 30, tzinfo=UTC),
+    ]
+    series = pd.Series(pd.to_datetime(moments, utc=True)).astype("datetime64[us, UTC]")
+    for days in (-28, 28, 1):
+        shifted = bulk._local_shift(series, days=days)
+        assert [t.to_pydatetime() for t in shifted] == [add_days(m, days) for m in moments]
+    for months in (-2, 1, 2):
+        shifted = bulk._local_shift(series, months=months)
+        assert [t.to_pydatetime() for t in shifted] == [add_months(m, months) for m in moments]
