@@ -8,11 +8,10 @@ Sources are configured in a YAML file (``MISSING_EPISODES_SOURCES``), not in cod
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -40,17 +39,21 @@ class BrokenFile:
 
 
 def read_file(path: Path) -> Iterator[RawRow | BrokenFile]:
-    """Rows of one feed file, by its suffix. Never raises for bad content: it yields ``BrokenFile``."""
+    """Rows of one feed file, by its suffix. Never raises for bad content: it yields ``BrokenFile``.
+
+    CSV and JSON Lines are streamed (a million-row file is never in memory whole); a JSON array is read whole.
+    """
     origin = path.name
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".jsonl", ".ndjson"):
+        yield from _stream(path, origin, _read_csv if suffix == ".csv" else _read_json_lines)
+        return
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         yield BrokenFile(origin, f"not UTF-8 text: {exc}", path.read_bytes()[:100_000].decode("latin-1"))
         return
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        yield from _read_csv(text, origin)
-    elif suffix == ".json":
+    if suffix == ".json":
         yield from _read_json_array(text, origin)
     elif suffix in (".jsonl", ".ndjson"):
         yield from _read_json_lines(text, origin)
@@ -58,14 +61,42 @@ def read_file(path: Path) -> Iterator[RawRow | BrokenFile]:
         yield BrokenFile(origin, f"unknown file type {suffix!r} (expected one of {', '.join(FILE_SUFFIXES)})", text)
 
 
-def _read_csv(text: str, origin: str) -> Iterator[RawRow | BrokenFile]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+class _NotUtf8(Exception):
+    def __init__(self, line: int, error: UnicodeDecodeError) -> None:
+        super().__init__(f"line {line}: {error}")
+        self.line = line
+
+
+def _decoded_lines(handle) -> Iterator[str]:
+    """Lines decoded one at a time, so the rows before a line that is not UTF-8 are still read."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise _NotUtf8(number, exc) from None
+
+
+def _stream(path: Path, origin: str, reader) -> Iterator[RawRow | BrokenFile]:
+    """Rows read from the open file; from a line that is not UTF-8 on, the file is kept whole as ``BrokenFile``."""
+    rows = 0
+    try:
+        with path.open("rb") as handle:
+            for row in reader(_decoded_lines(handle), origin):
+                rows += 1
+                yield row
+    except _NotUtf8 as exc:
+        raw = path.read_bytes()[:100_000].decode("latin-1")
+        yield BrokenFile(origin, f"not UTF-8 text after row {rows} (file {exc})", raw)
+
+
+def _read_csv(handle: Iterable[str], origin: str) -> Iterator[RawRow | BrokenFile]:
+    reader = csv.reader(handle)
     try:
         header = next(reader)
     except StopIteration:
         return
     except csv.Error as exc:
-        yield BrokenFile(origin, f"unreadable CSV header: {exc}", text[:100_000])
+        yield BrokenFile(origin, f"unreadable CSV header: {exc}", "")
         return
     header = [name.strip() for name in header]
     number = 0
@@ -101,14 +132,14 @@ def _read_json_array(text: str, origin: str) -> Iterator[RawRow | BrokenFile]:
         yield _json_row(origin, number, item)
 
 
-def _read_json_lines(text: str, origin: str) -> Iterator[RawRow]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _read_json_lines(handle: Iterable[str], origin: str) -> Iterator[RawRow]:
+    for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield RawRow(origin, number, {"_raw": line}, problem=f"not valid JSON: {exc}")
+            yield RawRow(origin, number, {"_raw": line.rstrip("\n")}, problem=f"not valid JSON: {exc}")
             continue
         yield _json_row(origin, number, item)
 

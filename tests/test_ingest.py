@@ -405,3 +405,14 @@ def test_the_bundled_damaged_file_is_quarantined_row_by_row():
 
     errors = [validate_row("notifications", r.data, known_outcome_events(policy)) for r in rows]
     assert sum(isinstance(e, RowError) for e in errors) >= 6
+
+
+def test_a_file_that_is_not_utf8_is_quarantined_after_the_rows_read_so_far(use_db, tmp_path):
+    path = write_csv(tmp_path / "latin1.csv", FEED[:2])
+    with path.open("ab") as handle:
+        handle.write("N9,2026-04-01T10:00:00,missing,INC-9,,Jos\xe9,Pe\xf1a,2011-01-01,,,,,,,,\n".encode("latin-1"))
+    summary = ingest("notifications", path)
+    assert (summary.new, summary.quarantined) == (2, 1)
+    with session_scope(use_db) as session:
+        [kept] = session.scalars(select(Quarantine)).all()
+    assert kept.origin == "latin1.csv" and kept.reason.startswith("not UTF-8 text after row 2")

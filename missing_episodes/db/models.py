@@ -101,6 +101,10 @@ class Episode(Base):
         UniqueConstraint("source", "incident_ref", name="uq_episode_source_incident"),
         Index("ix_episode_child_start", "child_id", "started_at"),
         Index("ix_episode_status", "status"),
+        # Outcomes and contact-log entries name an incident without its source; the briefing and the repeat
+        # counts read episodes by start time. Without these both scan the table (bench/results.md).
+        Index("ix_episode_incident", "incident_ref"),
+        Index("ix_episode_started", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:33:30.527198
+Create Date: 2026-11-23 18:29:02.077583
 """
 
 from __future__ import annotations
@@ -158,6 +158,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("episode", schema=None) as batch_op:
         batch_op.create_index("ix_episode_child_start", ["child_id", "started_at"], unique=False)
+        batch_op.create_index("ix_episode_incident", ["incident_ref"], unique=False)
+        batch_op.create_index("ix_episode_started", ["started_at"], unique=False)
         batch_op.create_index("ix_episode_status", ["status"], unique=False)
 
     op.create_table(
@@ -319,6 +321,8 @@ def downgrade() -> None:
     op.drop_table("outcome")
     with op.batch_alter_table("episode", schema=None) as batch_op:
         batch_op.drop_index("ix_episode_status")
+        batch_op.drop_index("ix_episode_started")
+        batch_op.drop_index("ix_episode_incident")
         batch_op.drop_index("ix_episode_child_start")
 
     op.drop_table("episode")
