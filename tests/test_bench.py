@@ -10,10 +10,6 @@ import pytest
 
 from bench import runner, sides
 from bench.harness import head_csv, run_child
-from missing_episodes.config import DATA_DIR
-from missing_episodes.episodes import Message, fold
-from missing_episodes.feeds import PoliceNotification
-from missing_episodes.ingest import _fingerprint
 from missing_episodes.sources import RawRow, read_file
 
 
@@ -61,18 +57,3 @@ def test_daily_feed_has_the_size_asked_for(tiny_region: Path, tmp_path: Path) ->
     sides.write_daily_feed(str(path), str(tiny_region), runner.DAY, 20)
     rows = [r for r in read_file(path) if isinstance(r, RawRow)]
     assert len(rows) == 20 and not any(r.problem for r in rows)
-
-
-def test_fast_fingerprint_in_ingest_equals_the_episode_fingerprint() -> None:
-    messages: dict[str, list[Message]] = {}
-    for number, row in enumerate(read_file(DATA_DIR / "sample" / "notifications.csv")):
-        if isinstance(row, RawRow) and not row.problem:
-            try:
-                record = PoliceNotification.model_validate(row.data)
-            except ValueError:
-                continue
-            messages.setdefault(record.incident_ref, []).append(Message(number, record))
-    assert len(messages) > 50
-    for group in messages.values():
-        state = fold(group)
-        assert _fingerprint(state) == state.fingerprint()

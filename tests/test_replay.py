@@ -144,6 +144,19 @@ def _differences(result: dict, expected: dict) -> dict[str, object]:
     return out
 
 
+def test_an_episode_fingerprint_depends_on_the_messages_not_on_the_order_they_were_stored_in():
+    from missing_episodes.episodes import Message, fold
+    from missing_episodes.feeds import PoliceNotification
+
+    records = [PoliceNotification.model_validate(row) for row in HISTORY if row["incident_ref"] == "INC-A1"]
+    assert len(records) == 3
+    first = fold([Message(i, r) for i, r in enumerate(records)])
+    again = fold([Message(100 - i, r) for i, r in enumerate(reversed(records))])
+    assert first.fingerprint() == again.fingerprint()
+    changed = fold([Message(i, r.model_copy(update={"risk_level": "low"})) for i, r in enumerate(records)])
+    assert changed.fingerprint() != first.fingerprint()
+
+
 def test_the_history_fires_the_repeat_trigger(reference):
     rules = [dict(row)["rule_id"] for row in reference["action"]]
     assert "strategy.four_in_28_days" in rules
