@@ -48,7 +48,8 @@ class WorklistItem:
         return out
 
 
-def status_as_of(action: Action, as_of: datetime) -> str:
+def status_as_of(action, as_of: datetime) -> str:
+    """The status at ``as_of`` of anything with ``status``, ``done_at`` and ``due_at`` (an Action, a row)."""
     if action.status in CLOSED_STATUSES and action.done_at is not None and action.done_at <= as_of:
         return action.status
     return "overdue" if action.due_at < as_of else "open"
@@ -61,10 +62,31 @@ def worklist(
     kinds: tuple[str, ...] | None = None,
     include_closed: bool = True,
 ) -> list[WorklistItem]:
-    """Every action whose trigger has fired by ``as_of``, with its status at that moment, by due time."""
+    """Every action whose trigger has fired by ``as_of``, with its status at that moment, by due time.
+
+    Plain columns, not ORM objects: the worklist of a region's history is tens of thousands of rows.
+    """
     as_of = as_utc(as_of)
     query = (
-        select(Action, Child.ref, Child.person_id, Episode.incident_ref, Episode.ref)
+        select(
+            Child.ref.label("child_ref"),
+            Child.person_id,
+            Episode.incident_ref,
+            Episode.ref.label("episode_ref"),
+            Action.kind,
+            Action.rule_id,
+            Action.policy_version,
+            Action.trigger_at,
+            Action.due_at,
+            Action.status,
+            Action.done_at,
+            Action.done_by,
+            Action.actor,
+            Action.assigned_to,
+            Action.assignment_note,
+            Action.recipients,
+            Action.evidence,
+        )
         .join(Child, Action.child_id == Child.id)
         .outerjoin(Episode, Action.episode_id == Episode.id)
         .where(Action.trigger_at <= as_of, Action.status != "withdrawn")
@@ -73,30 +95,30 @@ def worklist(
     if kinds:
         query = query.where(Action.kind.in_(kinds))
     items = []
-    for action, child_ref, person_id, incident_ref, episode_ref in session.execute(query):
-        status = status_as_of(action, as_of)
-        if not include_closed and status in CLOSED_STATUSES:
-            continue
+    for row in session.execute(query):
+        status = status_as_of(row, as_of)
         closed = status in CLOSED_STATUSES
+        if closed and not include_closed:
+            continue
         items.append(
             WorklistItem(
-                child_ref=child_ref,
-                child_id=person_id,
-                incident_ref=incident_ref,
-                episode_ref=episode_ref,
-                action=action.kind,
-                rule=action.rule_id,
-                policy_version=action.policy_version,
-                trigger_at=action.trigger_at,
-                due_at=action.due_at,
+                child_ref=row.child_ref,
+                child_id=row.person_id,
+                incident_ref=row.incident_ref,
+                episode_ref=row.episode_ref,
+                action=row.kind,
+                rule=row.rule_id,
+                policy_version=row.policy_version,
+                trigger_at=row.trigger_at,
+                due_at=row.due_at,
                 status=status,
-                done_at=action.done_at if closed else None,
-                done_by=action.done_by if closed else None,
-                actor=action.actor,
-                assigned_to=action.assigned_to,
-                assignment_note=action.assignment_note,
-                recipients=action.recipients,
-                evidence=action.evidence if closed else None,
+                done_at=row.done_at if closed else None,
+                done_by=row.done_by if closed else None,
+                actor=row.actor,
+                assigned_to=row.assigned_to,
+                assignment_note=row.assignment_note,
+                recipients=row.recipients,
+                evidence=row.evidence if closed else None,
             )
         )
     return items
