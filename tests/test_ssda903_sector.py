@@ -12,10 +12,14 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from missing_episodes import service
+from missing_episodes.config import DATA_DIR
 from missing_episodes.reports.ssda903 import produce_ssda903
 from tests.test_ssda903_export import EXPECTED, authority_files, build_with_open_period
 
@@ -77,9 +81,9 @@ def _sector_python() -> Path:
     return python
 
 
-def _run(python: Path, driver: Path, scope: str, *files: Path) -> dict:
+def _run(python: Path, driver: Path, scope: str, *files: Path, year: int = 2025) -> dict:
     run = subprocess.run(
-        [str(python), str(driver), "2025", scope, *map(str, files)],
+        [str(python), str(driver), str(year), scope, *map(str, files)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -118,3 +122,64 @@ def test_sector_validator_finds_no_missing_table_error(sqlite_url: str, tmp_path
     header, episodes = authority_files(tmp_path / "in2", {"P2": "01/02/2025"})
     report = _run(python, driver, "missing", outputs.paths["csv"], header, episodes)
     assert report["errors"] == {"577": [4], "578": [4], "581": [4]}  # P2's E5: the three rules ours reports
+
+
+def _sample_authority_files(directory: Path) -> tuple[Path, Path]:
+    """Header and Episodes files for the bundled sample's children in care: in care since before the year."""
+    register = pd.read_csv(DATA_DIR / "sample" / "children.csv", dtype=str, keep_default_na=False)
+    ours = register[(register["legal_status"] == "looked_after") & (register["responsible_authority"] == "Kingsbridge")]
+    children = ours["child_id"].tolist()
+    dobs = [date.fromisoformat(d).strftime("%d/%m/%Y") for d in ours["date_of_birth"]]
+    count = len(children)
+    header = pd.DataFrame(
+        {
+            "CHILD": children,
+            "SEX": ["1", "2"] * (count // 2) + ["1"] * (count % 2),
+            "DOB": dobs,
+            "ETHNIC": ["WBRI"] * count,
+            "UPN": ["UN1"] * count,
+            "MOTHER": [""] * count,
+            "MC_DOB": [""] * count,
+        }
+    )
+    episodes = pd.DataFrame(
+        {
+            "CHILD": children,
+            "DECOM": ["01/01/2024"] * count,
+            "RNE": ["S"] * count,
+            "LS": ["C2"] * count,
+            "CIN": ["N1"] * count,
+            "PLACE": ["U1"] * count,
+            "PLACE_PROVIDER": ["PR1"] * count,
+            "DEC": [""] * count,
+            "REC": [""] * count,
+            "REASON_PLACE_CHANGE": [""] * count,
+            "HOME_POST": [""] * count,
+            "PL_POST": [""] * count,
+            "URN": ["XXXXXXX"] * count,
+        }
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    header.to_csv(directory / "header.csv", index=False)
+    episodes.to_csv(directory / "episodes.csv", index=False)
+    return directory / "header.csv", directory / "episodes.csv"
+
+
+@pytest.mark.slow
+def test_sector_validator_finds_no_missing_table_error_on_the_bundled_sample(sqlite_url, tmp_path, monkeypatch):
+    """The export of the bundled feed for the year to 31 March 2026, with matching Header and Episodes files."""
+    python = _sector_python()
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    for kind in ("children", "notifications", "outcomes"):
+        service.ingest_path(kind, DATA_DIR / "sample" / f"{kind}.csv", kind)
+    header, episodes = _sample_authority_files(tmp_path / "in")
+    outputs = produce_ssda903(sqlite_url, 2026, tmp_path / "out", header_path=header, episodes_path=episodes)
+    assert outputs.counts["failures"] == 0
+    exported = pd.read_csv(outputs.paths["csv"], dtype=str)
+    assert len(exported) > 50  # January to March 2026 of a busy year
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER)
+    report = _run(python, driver, "missing", outputs.paths["csv"], header, episodes, year=2026)
+    assert report["rows"] == len(exported)
+    assert report["errors"] == {}, report
+    assert not report["crashed"], report["crashed"]
