@@ -51,7 +51,7 @@ async def review_changed() -> dict[str, int]:
             summary = await rules_batch(number)
             _add(totals, summary)
             totals["batches"] = number
-            if summary["children"] == 0:
+            if summary["children"] < BULK_BATCH:  # the last, partial batch: nothing is left
                 break
     logger.info("rules ran for %s children: %s", totals["children"], totals)
     return totals
