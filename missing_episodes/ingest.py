@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import now
@@ -338,9 +338,15 @@ def _store_register(
 def _child_for_person(
     session: Session, person_id: str, settings: Settings, known: dict[str, Child] | None = None, **names: Any
 ) -> Child:
-    """The child with this person id, made if new. ``known`` caches lookups (prefetched for a whole chunk)."""
-    child = known.get(person_id) if known is not None else None
-    if child is None:
+    """The child with this person id, made if new.
+
+    ``known`` is the chunk's prefetch of every person id it names (``_children_by_person``): a miss there means
+    the child is new, so there is no query per row. A new child is added, not flushed: the chunk's one flush
+    inserts them all.
+    """
+    if known is not None:
+        child = known.get(person_id)
+    else:
         child = session.scalar(select(Child).where(Child.person_id == person_id))
     if child is None:
         # The authority's own id: a real child the register has not sent yet. Not a guess, so no MASH flag.
@@ -349,10 +355,10 @@ def _child_for_person(
             ref=child_ref(settings.pseudonym_key, person_id, None),
             person_id=person_id,
             match_key=key,
+            needs_mash_screening=False,
             **{k: v for k, v in names.items() if v is not None},
         )
         session.add(child)
-        session.flush()
         audit(session, "ingest", "child_created", "child", child.ref, reason="person id first seen in a feed")
     if known is not None:
         known[person_id] = child
@@ -369,13 +375,28 @@ def _children_by_person(session: Session, person_ids: Iterable[str | None]) -> d
     return known
 
 
+def _children_by_key(session: Session, keys: Iterable[str | None]) -> dict[str, list[Child]]:
+    """Prefetch the children of many exact name-and-birth-date keys (for rows that carry no person id)."""
+    wanted = sorted({k for k in keys if k})
+    found: dict[str, list[Child]] = {key: [] for key in wanted}
+    for start in range(0, len(wanted), 1000):
+        for child in session.scalars(select(Child).where(Child.match_key.in_(wanted[start : start + 1000]))):
+            found[child.match_key].append(child)  # type: ignore[index]
+    return found
+
+
 def resolve_child(
-    session: Session, state: EpisodeState, settings: Settings, known: dict[str, Child] | None = None
+    session: Session,
+    state: EpisodeState,
+    settings: Settings,
+    known: dict[str, Child] | None = None,
+    by_key: dict[str, list[Child]] | None = None,
 ) -> Child | None:
     """child_id when given; otherwise exact normalised name and date of birth; otherwise a new record for MASH.
 
     Never a guess: when two registered children share the exact name and date of birth, the episode is left
-    without a child and the audit trail says why, for a person to decide. ``known`` caches person-id lookups.
+    without a child and the audit trail says why, for a person to decide. ``known`` and ``by_key`` are the
+    chunk's prefetches (by person id, by name key); without them each lookup is a query.
     """
     names = {"first_name": state.first_name, "last_name": state.last_name, "date_of_birth": state.date_of_birth}
     if state.person_id:
@@ -383,14 +404,18 @@ def resolve_child(
     key = match_key(state.first_name, state.last_name, state.date_of_birth)
     if key is None:
         return None
-    matches = list(session.scalars(select(Child).where(Child.match_key == key).limit(2)))
+    if by_key is not None and key in by_key:
+        matches = by_key[key][:2]
+    else:
+        matches = list(session.scalars(select(Child).where(Child.match_key == key).limit(2)))
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
         return None
     child = Child(ref=child_ref(settings.pseudonym_key, None, key), match_key=key, needs_mash_screening=True, **names)
     session.add(child)
-    session.flush()
+    if by_key is not None:
+        by_key[key] = [child]
     audit(session, "ingest", "child_created", "child", child.ref, reason="not on the register: MASH to screen")
     return child
 
@@ -438,6 +463,10 @@ def refold_incidents(
     ours = _normalise_authority(policy.authority)
     states = {incident: fold(messages[incident]) for incident in sorted(incidents)}
     known = _children_by_person(session, (state.person_id for state in states.values()))
+    by_key = _children_by_key(
+        session,
+        (match_key(st.first_name, st.last_name, st.date_of_birth) for st in states.values() if not st.person_id),
+    )
     changed = 0
     risk_pending: list[tuple[Episode, EpisodeState]] = []
     for incident, state in states.items():
@@ -445,10 +474,10 @@ def refold_incidents(
         episode = episodes.get(incident)
         if episode is not None and episode.state_hash == fingerprint:
             continue
-        child = resolve_child(session, state, settings, known)
+        child = resolve_child(session, state, settings, known, by_key)
         authority = state.responsible_authority or (child.responsible_authority if child else None)
         values = {
-            "child_id": child.id if child else None,
+            "child": child,  # the relationship: a new child gets its id at the chunk's one flush
             "kind": state.kind,
             "status": state.status,
             "started_at": state.started_at,
@@ -476,11 +505,11 @@ def refold_incidents(
             session.add(episode)  # flushed with the others below (one multi-row INSERT)
             audit(session, "ingest", "episode_created", "episode", episode.ref, status=state.status)
         else:
-            previous_child = episode.child_id
+            previous_child = episode.child
             for name, value in values.items():
                 setattr(episode, name, value)
-            if previous_child and previous_child != episode.child_id:
-                session.execute(update(Child).where(Child.id == previous_child).values(needs_review=True))
+            if previous_child is not None and previous_child is not child:
+                previous_child.needs_review = True
             audit(
                 session,
                 "ingest",
@@ -562,10 +591,14 @@ def _store_outcomes(session: Session, source: str, records: list[tuple[int, Any]
             select(Episode.incident_ref, Episode.id).where(Episode.incident_ref.in_(logged)).order_by(Episode.id)
         ):
             episode_by_incident.setdefault(incident, episode_id)
+    children = {}
     for _row_id, record in records:
         assert isinstance(record, CaseOutcome)
-        child = _child_for_person(session, record.child_id, settings, known)
+        children[record.child_id] = child = _child_for_person(session, record.child_id, settings, known)
         child.needs_review = True
+    session.flush()  # new children get their ids, once for the chunk
+    for _row_id, record in records:
+        child = children[record.child_id]
         outcome_rows.append(
             {
                 "source": source,
