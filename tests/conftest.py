@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from missing_episodes.db.engine import make_engine, upgrade
+from missing_episodes.db.engine import copy_sqlite, make_engine, upgrade
 
 # Environment set for the whole session (before any test module imports Prefect), restored at the end.
 _session_env: dict[str, str | None] = {}
@@ -140,15 +139,7 @@ def _pg_template(pg_server) -> Iterator[str]:
 
 def _fresh_sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     template: Path = request.getfixturevalue("_sqlite_template")
-    path = tmp_path / "test.db"
-    # The backup API copies a consistent database whatever journal state the template is in.
-    source, target = sqlite3.connect(template), sqlite3.connect(path)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    url = f"sqlite:///{path}"
+    url = copy_sqlite(template, tmp_path / "test.db")
     try:
         yield url
     finally:

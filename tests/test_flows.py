@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from missing_episodes.config import DATA_DIR
-from missing_episodes.db.engine import session_scope
+from missing_episodes.db.engine import copy_sqlite, session_scope
 from missing_episodes.db.models import Action, Child
 from tests.snapshot import snapshot
-from tests.test_replay import _copy_template
 
 SAMPLE = DATA_DIR / "sample"
 ALLOCATION = {"assigned_to", "assignment_note"}
@@ -72,8 +71,8 @@ def _actions_without_allocation(url: str) -> list[tuple]:
 @pytest.mark.slow
 def test_subflow_path_and_bulk_path_store_identical_actions(prefect_harness, tmp_path, monkeypatch, _sqlite_template):
     files = _slice_of_sample(tmp_path, children=12)
-    per_child = _copy_template(_sqlite_template, tmp_path / "subflows.db")
-    bulk = _copy_template(_sqlite_template, tmp_path / "bulk.db")
+    per_child = copy_sqlite(_sqlite_template, tmp_path / "subflows.db")
+    bulk = copy_sqlite(_sqlite_template, tmp_path / "bulk.db")
 
     bulk_results = _run(monkeypatch, bulk, files, bulk_threshold=0)
     assert bulk_results["outcomes"]["rules"]["batches"] >= 1

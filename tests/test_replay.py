@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from missing_episodes import service
-from missing_episodes.db.engine import make_engine, session_scope
+from missing_episodes.db.engine import copy_sqlite, make_engine, session_scope
 from missing_episodes.db.models import Action, Episode, Notification
 from tests.snapshot import snapshot
 from tests.test_ingest import message, write_csv
@@ -75,16 +75,6 @@ def _history() -> list[dict[str, str]]:
 HISTORY = _history()
 
 
-def _copy_template(template: Path, target: Path) -> str:
-    source, dest = sqlite3.connect(template), sqlite3.connect(target)
-    try:
-        source.backup(dest)
-    finally:
-        source.close()
-        dest.close()
-    return f"sqlite:///{target}"
-
-
 def _ingest_in_batches(url: str, rows: list[dict[str, str]], folder: Path, batch: int) -> dict:
     os.environ["MISSING_EPISODES_DATABASE_URL"] = url
     for number, start in enumerate(range(0, len(rows), batch)):
@@ -98,7 +88,7 @@ def _ingest_in_batches(url: str, rows: list[dict[str, str]], folder: Path, batch
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, _sqlite_template):
     folder = tmp_path_factory.mktemp("reference")
-    url = _copy_template(_sqlite_template, folder / "reference.db")
+    url = copy_sqlite(_sqlite_template, folder / "reference.db")
     saved = os.environ.get("MISSING_EPISODES_DATABASE_URL")
     try:
         return _ingest_in_batches(url, HISTORY, folder, len(HISTORY))
@@ -123,7 +113,7 @@ def test_any_order_any_duplication_any_replay_gives_the_database_one_pass_gives(
     order, duplicates, batch, replays, reference, _sqlite_template, tmp_path_factory, monkeypatch
 ):
     folder = tmp_path_factory.mktemp("replay")
-    url = _copy_template(_sqlite_template, folder / "db.sqlite")
+    url = copy_sqlite(_sqlite_template, folder / "db.sqlite")
     rows = [HISTORY[i] for i in order] + [HISTORY[i] for i in duplicates]
     try:
         for _ in range(replays):
@@ -209,12 +199,12 @@ def _big_feed(path: Path, children: int = 300) -> Path:
 def test_a_run_killed_with_sigkill_mid_file_then_run_again_ends_as_an_uninterrupted_run(_sqlite_template, tmp_path):
     feed = _big_feed(tmp_path / "feed.csv")
     env = dict(os.environ, MISSING_EPISODES_INGEST_CHUNK_SIZE="100")
-    whole = _copy_template(_sqlite_template, tmp_path / "whole.db")
+    whole = copy_sqlite(_sqlite_template, tmp_path / "whole.db")
     subprocess.run(
         [sys.executable, "-c", KILL_SCRIPT, str(feed)], check=True, env=dict(env, MISSING_EPISODES_DATABASE_URL=whole)
     )
 
-    killed = _copy_template(_sqlite_template, tmp_path / "killed.db")
+    killed = copy_sqlite(_sqlite_template, tmp_path / "killed.db")
     process = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, str(feed)], env=dict(env, MISSING_EPISODES_DATABASE_URL=killed)
     )

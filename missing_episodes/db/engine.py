@@ -79,3 +79,21 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply the migrations: ``missing-episodes db upgrade`` and every test database go through here."""
     command.upgrade(alembic_config(url), revision)
+
+
+def copy_sqlite(source: Path, target: Path) -> str:
+    """Copy a SQLite database with its backup API (consistent whatever its journal state); return the URL.
+
+    A migrated template copied per test or per benchmark costs about a millisecond; migrating costs 100.
+    """
+    import sqlite3
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    origin, copy = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        origin.backup(copy)
+    finally:
+        origin.close()
+        copy.close()
+    return f"sqlite:///{target}"
