@@ -82,15 +82,21 @@ def test_two_workers_share_one_pool_without_double_processing(pg_server, pg_url)
             for flow_run in runs:
                 assert flow_run.state.is_completed(), flow_run.state.message
 
-            # Each flow run was submitted by exactly one worker, and both workers took some.
-            submitted: dict[str, list[str]] = {}
+            # Each flow run was executed by exactly one worker, and both workers took some. Two workers may both
+            # pick up a scheduled run and log "submitting" it; the server lets one move it to Pending and tells
+            # the other to abort ("Aborted submission of flow run ..."), so a submission that was aborted is not
+            # an execution. Each run also ran once (run_count 1).
+            executed: dict[str, list[str]] = {}
             for name in workers:
                 log = (server.home / f"worker-{name}.log").read_text(errors="replace")
+                aborted = set(re.findall(r"Aborted submission of flow run '([0-9a-f-]{36})'", log))
                 for run_id in re.findall(r"submitting flow run '([0-9a-f-]{36})'", log):
-                    submitted.setdefault(run_id, []).append(name)
+                    if run_id not in aborted:
+                        executed.setdefault(run_id, []).append(name)
             for flow_run in runs:
-                assert len(submitted.get(str(flow_run.id), [])) == 1, submitted
-            assert {w for names in submitted.values() for w in names} == set(workers)
+                assert len(executed.get(str(flow_run.id), [])) == 1, executed
+                assert flow_run.run_count == 1
+            assert {w for names in executed.values() for w in names} == set(workers)
         # No row twice: episodes by incident, messages by id, actions by key (the keys guarantee it; this checks).
         with session_scope(pg_url) as session:
             episodes = session.scalar(select(func.count()).select_from(Episode))
