@@ -8,6 +8,7 @@ authority uploads them to the DfE's tool, and every Missing-table rule it has is
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -56,7 +57,18 @@ def _in_ci() -> bool:
 
 
 def _sector_python() -> Path:
-    """The validator's own interpreter, made on first use; skip (fail in CI) when it cannot be made here."""
+    """The validator's own interpreter, made on first use; skip (fail in CI) when it cannot be made here.
+
+    Made under a file lock: two test workers (pytest-xdist) reaching here at once on a fresh machine would
+    otherwise each delete and rebuild the other's half-made environment.
+    """
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / f"{VENV.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _make_sector_python()
+
+
+def _make_sector_python() -> Path:
     python = VENV / "bin" / "python"
     if python.exists() and (VENV / ".complete").exists():
         return python
