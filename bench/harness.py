@@ -143,20 +143,10 @@ def databases() -> Iterator[Databases]:
 
 
 def copy_sqlite(url: str, name: str) -> str:
-    """A private copy of a built SQLite database (the daily run writes to it), via the backup API."""
-    import sqlite3
+    """A private copy of a built SQLite database under bench/work/db (the daily run writes to it)."""
+    from missing_episodes.db.engine import copy_sqlite as backup_copy
 
-    target = WORK / "db" / f"{name}.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    source = sqlite3.connect(url.removeprefix("sqlite:///"))
-    dest = sqlite3.connect(target)
-    try:
-        source.backup(dest)
-    finally:
-        source.close()
-        dest.close()
-    return f"sqlite:///{target}"
+    return backup_copy(Path(url.removeprefix("sqlite:///")), WORK / "db" / f"{name}.sqlite")
 
 
 def machine() -> dict[str, str]:

@@ -138,7 +138,7 @@ def bench_rules(report: Report, url: str, episodes: int) -> None:
                            f"{ours.result['fallback_children']:,} children left to evaluate_child"))
     phases = report.built.get("big", {}).get("phases", {})
     if "rules_bulk_path" in phases:
-        report.rows.append(Row(f"2. bulk rules, {episodes:,} episodes (product bulk path, per child, storing)",
+        report.rows.append(Row(f"2. bulk rules, {episodes:,} episodes (product bulk path: load, evaluate, store)",
                                phases["rules_bulk_path"], ref.seconds, "<= 2x DuckDB", 2.0, None, ref.rss_mib,
                                "review_next_batch loop as the rules-batch flow runs it (first load, one run)"))
     report.notes.append(f"Bulk rules by rule: {ours.result['by_rule']}")
