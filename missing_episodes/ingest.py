@@ -12,9 +12,9 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import now
@@ -40,7 +40,9 @@ from missing_episodes.feeds import (
 from missing_episodes.identity import child_ref, content_hash, episode_ref, match_key
 from missing_episodes.policy import Policy
 from missing_episodes.sources import BrokenFile, RawRow
-from missing_episodes.store import audit, insert_ignoring_duplicates, lock_keys
+from missing_episodes.store import audit, audit_entry, audit_many, insert_ignoring_duplicates, lock_keys
+
+_Key = TypeVar("_Key", str, int)
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
 _RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles")
@@ -335,89 +337,123 @@ def _store_register(
     session.flush()
 
 
-def _child_for_person(
-    session: Session, person_id: str, settings: Settings, known: dict[str, Child] | None = None, **names: Any
-) -> Child:
-    """The child with this person id, made if new.
+def _child_for_person(session: Session, person_id: str, settings: Settings, known: dict[str, Child]) -> Child:
+    """The child with this person id, made if new (an outcome names a child by the authority's id only).
 
     ``known`` is the chunk's prefetch of every person id it names (``_children_by_person``): a miss there means
     the child is new, so there is no query per row. A new child is added, not flushed: the chunk's one flush
     inserts them all.
     """
-    if known is not None:
-        child = known.get(person_id)
-    else:
-        child = session.scalar(select(Child).where(Child.person_id == person_id))
+    child = known.get(person_id)
     if child is None:
         # The authority's own id: a real child the register has not sent yet. Not a guess, so no MASH flag.
-        key = match_key(names.get("first_name"), names.get("last_name"), names.get("date_of_birth"))
         child = Child(
-            ref=child_ref(settings.pseudonym_key, person_id, None),
-            person_id=person_id,
-            match_key=key,
-            needs_mash_screening=False,
-            **{k: v for k, v in names.items() if v is not None},
+            ref=child_ref(settings.pseudonym_key, person_id, None), person_id=person_id, needs_mash_screening=False
         )
         session.add(child)
         audit(session, "ingest", "child_created", "child", child.ref, reason="person id first seen in a feed")
-    if known is not None:
         known[person_id] = child
     return child
 
 
+def _batches(values: Iterable[_Key | None], size: int = 1000) -> Iterator[list[_Key]]:
+    """The distinct non-empty values, sorted, in slices small enough for one ``IN (...)`` each."""
+    wanted = sorted({v for v in values if v})
+    for start in range(0, len(wanted), size):
+        yield wanted[start : start + size]
+
+
 def _children_by_person(session: Session, person_ids: Iterable[str | None]) -> dict[str, Child]:
     """Prefetch the children of many person ids in one query per 1000 (instead of one query a row)."""
-    wanted = sorted({p for p in person_ids if p})
     known: dict[str, Child] = {}
-    for start in range(0, len(wanted), 1000):
-        for child in session.scalars(select(Child).where(Child.person_id.in_(wanted[start : start + 1000]))):
+    for batch in _batches(person_ids):
+        for child in session.scalars(select(Child).where(Child.person_id.in_(batch))):
             known[child.person_id] = child  # type: ignore[index]
     return known
 
 
-def _children_by_key(session: Session, keys: Iterable[str | None]) -> dict[str, list[Child]]:
-    """Prefetch the children of many exact name-and-birth-date keys (for rows that carry no person id)."""
-    wanted = sorted({k for k in keys if k})
-    found: dict[str, list[Child]] = {key: [] for key in wanted}
-    for start in range(0, len(wanted), 1000):
-        for child in session.scalars(select(Child).where(Child.match_key.in_(wanted[start : start + 1000]))):
-            found[child.match_key].append(child)  # type: ignore[index]
-    return found
+@dataclass
+class _ChildRow:
+    """A child as an episode needs it; ``id`` is None until the chunk's one insert of new children."""
+
+    ref: str
+    id: int | None
+    responsible_authority: str | None = None
 
 
-def resolve_child(
-    session: Session,
-    state: EpisodeState,
-    settings: Settings,
-    known: dict[str, Child] | None = None,
-    by_key: dict[str, list[Child]] | None = None,
-) -> Child | None:
-    """child_id when given; otherwise exact normalised name and date of birth; otherwise a new record for MASH.
+class _ChunkChildren:
+    """The children of a chunk's changed episodes, matched and created without ORM objects.
 
-    Never a guess: when two registered children share the exact name and date of birth, the episode is left
-    without a child and the audit trail says why, for a person to decide. ``known`` and ``by_key`` are the
-    chunk's prefetches (by person id, by name key); without them each lookup is a query.
+    The matching is ``resolve`` below; lookups are two prefetch queries per 1000 keys and the new children are
+    one executemany, because building and flushing an ORM object per child was most of a chunk's time.
     """
-    names = {"first_name": state.first_name, "last_name": state.last_name, "date_of_birth": state.date_of_birth}
-    if state.person_id:
-        return _child_for_person(session, state.person_id, settings, known, **names)
-    key = match_key(state.first_name, state.last_name, state.date_of_birth)
-    if key is None:
-        return None
-    if by_key is not None and key in by_key:
-        matches = by_key[key][:2]
-    else:
-        matches = list(session.scalars(select(Child).where(Child.match_key == key).limit(2)))
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        return None
-    child = Child(ref=child_ref(settings.pseudonym_key, None, key), match_key=key, needs_mash_screening=True, **names)
-    session.add(child)
-    if by_key is not None:
-        by_key[key] = [child]
-    audit(session, "ingest", "child_created", "child", child.ref, reason="not on the register: MASH to screen")
-    return child
+
+    def __init__(self, session: Session, settings: Settings, states: Iterable[EpisodeState]) -> None:
+        states = list(states)
+        self.session, self.key = session, settings.pseudonym_key
+        self.by_person: dict[str, _ChildRow] = {}
+        self.by_key: dict[str, list[_ChildRow]] = {}
+        self.new: list[tuple[_ChildRow, dict[str, Any]]] = []
+        self.audits: list[dict[str, Any]] = []
+        for row in self._stored(Child.person_id, (s.person_id for s in states)):
+            self.by_person[row.person_id] = _ChildRow(row.ref, row.id, row.responsible_authority)
+        keys = {_state_key(s) for s in states if not s.person_id} - {None}
+        self.by_key = {key: [] for key in keys}  # type: ignore[misc]
+        for row in self._stored(Child.match_key, keys):
+            self.by_key[row.match_key].append(_ChildRow(row.ref, row.id, row.responsible_authority))
+
+    def _stored(self, column, values: Iterable[str | None]) -> Iterator[Any]:
+        columns = (Child.id, Child.ref, Child.person_id, Child.match_key, Child.responsible_authority)
+        for batch in _batches(values):
+            yield from self.session.execute(select(*columns).where(column.in_(batch)))
+
+    def resolve(self, state: EpisodeState) -> _ChildRow | None:
+        """child_id when given; otherwise exact normalised name and date of birth; otherwise a new record for MASH.
+
+        Never a guess: when two registered children share the exact name and date of birth, the episode is left
+        without a child, for a person to decide.
+        """
+        names = {"first_name": state.first_name, "last_name": state.last_name, "date_of_birth": state.date_of_birth}
+        if state.person_id:
+            child = self.by_person.get(state.person_id)
+            if child is None:
+                # The authority's own id: a real child the register has not sent yet. Not a guess, so no MASH flag.
+                child = self._add(state.person_id, _state_key(state), False, names, "person id first seen in a feed")
+                self.by_person[state.person_id] = child
+            return child
+        key = _state_key(state)
+        if key is None:
+            return None
+        matches = self.by_key[key][:2]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            return None
+        child = self._add(None, key, True, names, "not on the register: MASH to screen")
+        self.by_key[key] = [child]
+        return child
+
+    def _add(self, person_id: str | None, key: str | None, mash: bool, names: dict[str, Any], why: str) -> _ChildRow:
+        child = _ChildRow(child_ref(self.key, person_id, None if person_id else key), None)
+        values = {"ref": child.ref, "person_id": person_id, "match_key": key, "needs_mash_screening": mash}
+        self.new.append((child, {**values, **names, "needs_review": True}))
+        self.audits.append(audit_entry("ingest", "child_created", "child", child.ref, reason=why))
+        return child
+
+    def store(self) -> None:
+        """Insert the new children in one statement and give each its id."""
+        if not self.new:
+            return
+        table = Child.__table__
+        ids = dict(
+            self.session.execute(insert(table).returning(table.c.ref, table.c.id), [v for _, v in self.new]).all()
+        )
+        for child, _values in self.new:
+            child.id = ids[child.ref]
+
+
+def _state_key(state: EpisodeState) -> str | None:
+    return match_key(state.first_name, state.last_name, state.date_of_birth)
 
 
 # --- episodes -------------------------------------------------------------------------------------------------
@@ -434,112 +470,149 @@ def refold_incidents(
     """Recompute the episodes of these incidents from all their stored messages. Returns how many changed.
 
     Set-based for speed (a chunk is thousands of incidents): messages validated in this chunk (``parsed``, by
-    row id) are not parsed again, children are fetched in one query, new episodes are flushed together and
-    their risk history inserted in one statement. The result is the same as one incident at a time.
+    row id) are not read or parsed again, children are fetched in one query, and episodes, children, risk
+    history and audit entries are written with one Core executemany each. The result is the same as one
+    incident at a time.
     """
-    parsed = parsed or {}
     if not incidents:
         return 0
     lock_keys(session, f"incident:{source}", incidents)
-    messages: dict[str, list[Message]] = {ref: [] for ref in incidents}
-    for row_id, incident, payload in session.execute(
-        select(Notification.id, Notification.incident_ref, Notification.payload).where(
+    messages = _incident_messages(session, source, incidents, parsed or {})
+    stored = {
+        row.incident_ref: row
+        for row in session.execute(
+            select(Episode.id, Episode.ref, Episode.incident_ref, Episode.state_hash, Episode.child_id).where(
+                Episode.source == source, Episode.incident_ref.in_(list(incidents))
+            )
+        )
+    }
+    changed: dict[str, tuple[EpisodeState, str]] = {}
+    for incident in sorted(incidents):
+        state = fold(messages[incident])
+        fingerprint = state.fingerprint()
+        previous = stored.get(incident)
+        if previous is None or previous.state_hash != fingerprint:
+            changed[incident] = (state, fingerprint)
+    if not changed:
+        return 0
+    children = _ChunkChildren(session, settings, (state for state, _ in changed.values()))
+    resolved = {incident: children.resolve(state) for incident, (state, _) in changed.items()}
+    children.store()
+    ours = _normalise_authority(policy.authority)
+    audits, created, updates, review = children.audits, [], [], set()
+    for incident, (state, fingerprint) in changed.items():
+        child = resolved[incident]
+        values = _episode_values(state, fingerprint, child, ours)
+        previous = stored.get(incident)
+        if previous is None:
+            ref = episode_ref(settings.pseudonym_key, source, incident)
+            created.append({"ref": ref, "source": source, "incident_ref": incident, **values})
+            audits.append(audit_entry("ingest", "episode_created", "episode", ref, status=state.status))
+        else:
+            updates.append({"episode_key": previous.id, **values})
+            if previous.child_id is not None and previous.child_id != values["child_id"]:
+                review.add(previous.child_id)
+            audits.append(
+                audit_entry(
+                    "ingest",
+                    "episode_changed",
+                    "episode",
+                    previous.ref,
+                    status=state.status,
+                    messages=state.message_count,
+                )
+            )
+        if child is not None:
+            review.add(child.id)
+    episode_ids = {incident: row.id for incident, row in stored.items()}
+    episode_ids.update(_write_episodes(session, created, updates))
+    _flag_for_review(session, review)
+    _store_risk_history(session, [(episode_ids[incident], state) for incident, (state, _) in changed.items()])
+    audit_many(session, audits)
+    return len(changed)
+
+
+def _incident_messages(
+    session: Session, source: str, incidents: set[str], parsed: dict[int, PoliceNotification]
+) -> dict[str, list[Message]]:
+    """Every applied message of these incidents; only those not validated in this chunk are read and parsed."""
+    located = session.execute(
+        select(Notification.id, Notification.incident_ref).where(
             Notification.source == source,
             Notification.feed == "notifications",
             Notification.outcome == "applied",
             Notification.incident_ref.in_(list(incidents)),
         )
-    ):
-        record = parsed.get(row_id)
-        if record is None:
-            record = PoliceNotification.model_validate(json.loads(payload))
-        messages[incident].append(Message(row_id, record))
-    episodes = {
-        e.incident_ref: e
-        for e in session.scalars(
-            select(Episode).where(Episode.source == source, Episode.incident_ref.in_(list(incidents)))
-        )
+    ).all()
+    records = dict(parsed)
+    for batch in _batches(row_id for row_id, _ in located if row_id not in parsed):
+        for row_id, payload in session.execute(
+            select(Notification.id, Notification.payload).where(Notification.id.in_(batch))
+        ):
+            records[row_id] = PoliceNotification.model_validate(json.loads(payload))
+    messages: dict[str, list[Message]] = {ref: [] for ref in incidents}
+    for row_id, incident in located:
+        messages[incident].append(Message(row_id, records[row_id]))
+    return messages
+
+
+def _episode_values(state: EpisodeState, fingerprint: str, child: _ChildRow | None, ours: str) -> dict[str, Any]:
+    """The episode row's derived columns (every row of one executemany needs the same keys)."""
+    authority = state.responsible_authority or (child.responsible_authority if child else None)
+    return {
+        "child_id": child.id if child else None,
+        "kind": state.kind,
+        "status": state.status,
+        "started_at": state.started_at,
+        "last_seen_at": state.last_seen_at,
+        "last_seen_location": state.last_seen_location,
+        "reported_at": state.reported_at,
+        "found_at": state.found_at,
+        "found_location": state.found_location,
+        "return_notified_at": state.return_notified_at,
+        "risk_level": state.risk_level,
+        "clothing": state.clothing,
+        "areas_searched": state.areas_searched,
+        "responsible_authority": authority,
+        "other_authority": bool(authority) and _normalise_authority(authority) != ours,
+        "message_count": state.message_count,
+        "state_hash": fingerprint,
     }
-    ours = _normalise_authority(policy.authority)
-    states = {incident: fold(messages[incident]) for incident in sorted(incidents)}
-    known = _children_by_person(session, (state.person_id for state in states.values()))
-    by_key = _children_by_key(
-        session,
-        (match_key(st.first_name, st.last_name, st.date_of_birth) for st in states.values() if not st.person_id),
-    )
-    changed = 0
-    risk_pending: list[tuple[Episode, EpisodeState]] = []
-    for incident, state in states.items():
-        fingerprint = state.fingerprint()
-        episode = episodes.get(incident)
-        if episode is not None and episode.state_hash == fingerprint:
-            continue
-        child = resolve_child(session, state, settings, known, by_key)
-        authority = state.responsible_authority or (child.responsible_authority if child else None)
-        values = {
-            "child": child,  # the relationship: a new child gets its id at the chunk's one flush
-            "kind": state.kind,
-            "status": state.status,
-            "started_at": state.started_at,
-            "last_seen_at": state.last_seen_at,
-            "last_seen_location": state.last_seen_location,
-            "reported_at": state.reported_at,
-            "found_at": state.found_at,
-            "found_location": state.found_location,
-            "return_notified_at": state.return_notified_at,
-            "risk_level": state.risk_level,
-            "clothing": state.clothing,
-            "areas_searched": state.areas_searched,
-            "responsible_authority": authority,
-            "other_authority": bool(authority) and _normalise_authority(authority) != ours,
-            "message_count": state.message_count,
-            "state_hash": fingerprint,
-        }
-        if episode is None:
-            episode = Episode(
-                ref=episode_ref(settings.pseudonym_key, source, incident),
-                source=source,
-                incident_ref=incident,
-                **values,
-            )
-            session.add(episode)  # flushed with the others below (one multi-row INSERT)
-            audit(session, "ingest", "episode_created", "episode", episode.ref, status=state.status)
-        else:
-            previous_child = episode.child
-            for name, value in values.items():
-                setattr(episode, name, value)
-            if previous_child is not None and previous_child is not child:
-                previous_child.needs_review = True
-            audit(
-                session,
-                "ingest",
-                "episode_changed",
-                "episode",
-                episode.ref,
-                status=state.status,
-                messages=state.message_count,
-            )
-        risk_pending.append((episode, state))
-        if child is not None:
-            child.needs_review = True
-        changed += 1
-    session.flush()
-    _store_risk_history(session, risk_pending)
-    return changed
+
+
+def _write_episodes(session: Session, created: list[dict[str, Any]], updates: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the new episodes and update the changed ones, one executemany each; the new ids by incident."""
+    table = Episode.__table__
+    if updates:
+        names = [name for name in updates[0] if name != "episode_key"]
+        statement = update(table).where(table.c.id == bindparam("episode_key"))
+        session.execute(statement.values({name: bindparam(name) for name in names}), updates)
+    if not created:
+        return {}
+    return dict(session.execute(insert(table).returning(table.c.incident_ref, table.c.id), created).all())
+
+
+def _flag_for_review(session: Session, child_ids: set[int | None]) -> None:
+    """Mark these children's rules as to be run again (only those not already marked are written)."""
+    table = Child.__table__
+    for batch in _batches(child_ids):
+        session.execute(
+            update(table).where(table.c.id.in_(batch), table.c.needs_review.is_(False)).values(needs_review=True)
+        )
 
 
 def _normalise_authority(name: str) -> str:
     return " ".join(name.casefold().replace("council", "").replace("borough", "").split())
 
 
-def _store_risk_history(session: Session, pending: list[tuple[Episode, EpisodeState]]) -> None:
-    """The risk gradings of these (flushed) episodes, in one keyed insert."""
+def _store_risk_history(session: Session, pending: list[tuple[int, EpisodeState]]) -> None:
+    """The risk gradings of these (stored) episodes, in one keyed insert."""
     insert_ignoring_duplicates(
         session,
         RiskAssessment,
         [
-            {"episode_id": episode.id, "notification_id": message_id, "risk_level": level, "assessed_at": at}
-            for episode, state in pending
+            {"episode_id": episode_id, "notification_id": message_id, "risk_level": level, "assessed_at": at}
+            for episode_id, state in pending
             for at, level, message_id, _nid in state.risk_history
         ],
     )
