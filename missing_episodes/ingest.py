@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import now
@@ -40,7 +40,14 @@ from missing_episodes.feeds import (
 from missing_episodes.identity import child_ref, content_hash, episode_ref, match_key
 from missing_episodes.policy import Policy
 from missing_episodes.sources import BrokenFile, RawRow
-from missing_episodes.store import audit, audit_entry, audit_many, insert_ignoring_duplicates, lock_keys
+from missing_episodes.store import (
+    audit,
+    audit_entry,
+    audit_many,
+    insert_ignoring_duplicates,
+    insert_with_ids,
+    lock_keys,
+)
 
 _Key = TypeVar("_Key", str, int)
 
@@ -163,7 +170,7 @@ def _store_chunk(
     session: Session, chunk: _Chunk, *, feed: str, source: str, settings: Settings, policy: Policy
 ) -> IngestSummary:
     summary = IngestSummary(source=source, feed=feed, read=len(chunk.valid) + len(chunk.quarantine))
-    inserted = insert_ignoring_duplicates(session, Quarantine, chunk.quarantine, returning=[Quarantine.id])
+    inserted = insert_with_ids(session, Quarantine, chunk.quarantine, "raw_hash", ignore_duplicates=True)
     summary.quarantined += len(chunk.quarantine)
 
     # The register is a snapshot, not a message stream: a row is "new" when it changes the child.
@@ -201,12 +208,7 @@ def _store_chunk(
                 "sent_at": getattr(record, "sent_at", None) or getattr(record, "recorded_at", None),
             }
         )
-    stored = {
-        message_id: row_id
-        for row_id, message_id in insert_ignoring_duplicates(
-            session, Notification, rows, returning=[Notification.id, Notification.message_id]
-        )
-    }
+    stored = insert_with_ids(session, Notification, rows, "message_id", ignore_duplicates=True)
     conflicts = []
     for valid in chunk.valid:
         message_id = valid.record.message_id
@@ -444,10 +446,7 @@ class _ChunkChildren:
         """Insert the new children in one statement and give each its id."""
         if not self.new:
             return
-        table = Child.__table__
-        ids = dict(
-            self.session.execute(insert(table).returning(table.c.ref, table.c.id), [v for _, v in self.new]).all()
-        )
+        ids = insert_with_ids(self.session, Child, [values for _, values in self.new], "ref")
         for child, _values in self.new:
             child.id = ids[child.ref]
 
@@ -587,9 +586,7 @@ def _write_episodes(session: Session, created: list[dict[str, Any]], updates: li
         names = [name for name in updates[0] if name != "episode_key"]
         statement = update(table).where(table.c.id == bindparam("episode_key"))
         session.execute(statement.values({name: bindparam(name) for name in names}), updates)
-    if not created:
-        return {}
-    return dict(session.execute(insert(table).returning(table.c.incident_ref, table.c.id), created).all())
+    return insert_with_ids(session, Episode, created, "incident_ref")
 
 
 def _flag_for_review(session: Session, child_ids: set[int | None]) -> None:

@@ -7,27 +7,53 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Integer, any_, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from missing_episodes.db.models import AuditEvent
 
 
-def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, Any]], returning=None):
-    """INSERT … ON CONFLICT DO NOTHING on either database: a replayed or concurrent insert changes nothing.
+def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either database: a replayed or concurrent insert changes nothing."""
+    if rows:
+        session.execute(_insert(session, model, ignore_duplicates=True), rows)
 
-    With ``returning`` (columns), gives back the rows this call actually inserted.
+
+def insert_with_ids(
+    session: Session, model: type, rows: list[dict[str, Any]], key: str, *, ignore_duplicates: bool = False
+) -> dict[Any, int]:
+    """Insert rows and give back the id of each row this call inserted, by the value of its ``key`` column.
+
+    With ``ignore_duplicates`` a row whose unique key is already stored (a replay, a concurrent ingest) is
+    skipped, and left out of the answer. SQLite answers with RETURNING. On PostgreSQL the ids are drawn from
+    the table's sequence first and the rows inserted with a plain executemany (psycopg's pipeline, one prepared
+    statement): RETURNING there renders every row's parameters into one statement text that psycopg parses
+    again for each batch, which cost more than the insert itself.
     """
     if not rows:
-        return []
+        return {}
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = _insert(session, model, ignore_duplicates)
+    if session.get_bind().dialect.name == "sqlite":
+        return dict(session.execute(statement.returning(table.c[key], table.c.id), rows).all())
+    ids = session.scalars(_NEXT_IDS, {"table": table.name, "count": len(rows)}).all()
+    session.execute(statement, [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)])
+    if not ignore_duplicates:
+        return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
+    inserted = select(table.c[key], table.c.id).where(table.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+    return dict(session.execute(inserted, {"ids": ids}).all())
+
+
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+
+
+def _insert(session: Session, model: type, ignore_duplicates: bool):
+    """A Core INSERT into the model's table (not the mapped class: no ORM bulk-insert bookkeeping per row)."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    # The table, not the mapped class: a Core executemany, without the ORM's bulk-insert bookkeeping per row.
-    statement = dialect.insert(model.__table__).on_conflict_do_nothing()
-    if returning is not None:
-        return list(session.execute(statement.returning(*returning), rows))
-    session.execute(statement, rows)
-    return []
+    statement = dialect.insert(model.__table__)  # type: ignore[attr-defined]
+    return statement.on_conflict_do_nothing() if ignore_duplicates else statement
 
 
 def lock_keys(session: Session, namespace: str, keys: Iterable[str | int]) -> None:
