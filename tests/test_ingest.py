@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from missing_episodes import service
 from missing_episodes.config import DATA_DIR, get_settings
 from missing_episodes.db.engine import session_scope
-from missing_episodes.db.models import Child, Episode, Notification, Quarantine
+from missing_episodes.db.models import AuditEvent, Child, Episode, Notification, Quarantine
 from missing_episodes.feeds import NOTIFICATION_FIELDS
 from missing_episodes.policy import load_policy
 from missing_episodes.sources import FolderSource, HttpSource, RawRow, read_file
@@ -416,3 +416,26 @@ def test_a_file_that_is_not_utf8_is_quarantined_after_the_rows_read_so_far(use_d
     with session_scope(use_db) as session:
         [kept] = session.scalars(select(Quarantine)).all()
     assert kept.origin == "latin1.csv" and kept.reason.startswith("not UTF-8 text after row 2")
+
+
+def _ingest_in_small_chunks(url: str, tmp_path: Path, monkeypatch) -> dict:
+    """FEED with a conflicting copy and a bad row, two rows a chunk: incidents span chunks, messages are re-read."""
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", url)
+    monkeypatch.setenv("MISSING_EPISODES_INGEST_CHUNK_SIZE", "2")
+    rows = [FEED[0], message("B1", "2026-04-01T10:00:00", "lost", "INC-B1"), *FEED[1:], dict(FEED[0], notes="x")]
+    folder = tmp_path / url.split(":")[0]
+    folder.mkdir()
+    summary = ingest("notifications", write_csv(folder / "police.csv", rows))
+    assert (summary.read, summary.new, summary.duplicate, summary.quarantined) == (6, 4, 0, 2)
+    with session_scope(url) as session:
+        created = session.scalars(select(AuditEvent.entity_ref).where(AuditEvent.event == "episode_created")).all()
+        assert sorted(created) == sorted(e.ref for e in session.scalars(select(Episode)))
+    return snapshot(url)
+
+
+def test_the_same_feed_in_small_chunks_gives_the_same_database_on_sqlite_and_postgresql(
+    sqlite_url, pg_url, tmp_path, monkeypatch
+):
+    assert _ingest_in_small_chunks(sqlite_url, tmp_path, monkeypatch) == _ingest_in_small_chunks(
+        pg_url, tmp_path, monkeypatch
+    )
