@@ -4,24 +4,33 @@ An action is visible once its trigger has fired (``trigger_at <= as_of``). Its s
 not stored: ``done``/``declined``/``not_required`` once the closing outcome was recorded by then, otherwise
 ``overdue`` past its due time and ``open`` before it. Withdrawn actions (facts or policy changed after they
 fired; see the audit trail) are not on the worklist.
+
+A region's worklist is over a million rows, so rows are streamed (``worklist_items``, ``json_chunks``) rather
+than held, and times are put into London time with one zone lookup per UTC hour rather than one per value.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from itertools import islice
+from json.encoder import encode_basestring  # the C string encoder json.dumps(ensure_ascii=False) uses
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missing_episodes.clock import as_london, as_utc
+from missing_episodes.clock import LONDON, UTC, as_london, as_utc
 from missing_episodes.db.models import Action, Child, Episode
 
 CLOSED_STATUSES = ("done", "declined", "not_required")
+_STREAM_ROWS = 5000  # rows fetched (and JSON written) at a time: memory stays flat whatever the region's size
 
 
-@dataclass(frozen=True)
-class WorklistItem:
+class WorklistItem(NamedTuple):
+    """One row of the worklist (a tuple: a million of them are built on a region's history)."""
+
     child_ref: str
     child_id: str | None  # the authority's person id
     incident_ref: str | None
@@ -40,19 +49,17 @@ class WorklistItem:
     recipients: str | None
     evidence: str | None
 
-    def to_json(self) -> dict[str, object]:
-        """JSON-ready: times in ISO 8601 with their Europe/London offset."""
-        out: dict[str, object] = {}
-        for key, value in asdict(self).items():
-            out[key] = as_london(value).isoformat() if isinstance(value, datetime) else value
-        return out
-
 
 def status_as_of(action, as_of: datetime) -> str:
     """The status at ``as_of`` of anything with ``status``, ``done_at`` and ``due_at`` (an Action, a row)."""
-    if action.status in CLOSED_STATUSES and action.done_at is not None and action.done_at <= as_of:
-        return action.status
-    return "overdue" if action.due_at < as_of else "open"
+    return status_at(action.status, action.done_at, action.due_at, as_of)
+
+
+def status_at(stored: str, done_at: datetime | None, due_at: datetime, as_of: datetime) -> str:
+    """The status at ``as_of`` of an action stored with this status, closing time and due time."""
+    if stored in CLOSED_STATUSES and done_at is not None and done_at <= as_of:
+        return stored
+    return "overdue" if due_at < as_of else "open"
 
 
 def worklist(
@@ -62,63 +69,95 @@ def worklist(
     kinds: tuple[str, ...] | None = None,
     include_closed: bool = True,
 ) -> list[WorklistItem]:
-    """Every action whose trigger has fired by ``as_of``, with its status at that moment, by due time.
+    """Every action whose trigger has fired by ``as_of``, with its status at that moment, by due time."""
+    return list(worklist_items(session, as_of, kinds=kinds, include_closed=include_closed))
 
-    Plain columns, not ORM objects: the worklist of a region's history is tens of thousands of rows.
-    """
+
+def worklist_items(
+    session: Session,
+    as_of: datetime,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    include_closed: bool = True,
+) -> Iterator[WorklistItem]:
+    """``worklist`` as a stream: plain columns fetched a few thousand rows at a time, never ORM objects."""
     as_of = as_utc(as_of)
     query = (
         select(
-            Child.ref.label("child_ref"),
-            Child.person_id,
-            Episode.incident_ref,
-            Episode.ref.label("episode_ref"),
-            Action.kind,
-            Action.rule_id,
-            Action.policy_version,
-            Action.trigger_at,
-            Action.due_at,
-            Action.status,
-            Action.done_at,
-            Action.done_by,
-            Action.actor,
-            Action.assigned_to,
-            Action.assignment_note,
-            Action.recipients,
-            Action.evidence,
+            Child.ref.label("child_ref"), Child.person_id, Episode.incident_ref, Episode.ref.label("episode_ref"),
+            Action.kind, Action.rule_id,
+            Action.policy_version, Action.trigger_at, Action.due_at, Action.status, Action.done_at, Action.done_by,
+            Action.actor, Action.assigned_to, Action.assignment_note, Action.recipients, Action.evidence,
         )
         .join(Child, Action.child_id == Child.id)
         .outerjoin(Episode, Action.episode_id == Episode.id)
         .where(Action.trigger_at <= as_of, Action.status != "withdrawn")
         .order_by(Action.due_at, Action.key)
+        .execution_options(yield_per=_STREAM_ROWS)
     )
     if kinds:
         query = query.where(Action.kind.in_(kinds))
-    items = []
-    for row in session.execute(query):
-        status = status_as_of(row, as_of)
-        closed = status in CLOSED_STATUSES
-        if closed and not include_closed:
-            continue
-        items.append(
-            WorklistItem(
-                child_ref=row.child_ref,
-                child_id=row.person_id,
-                incident_ref=row.incident_ref,
-                episode_ref=row.episode_ref,
-                action=row.kind,
-                rule=row.rule_id,
-                policy_version=row.policy_version,
-                trigger_at=row.trigger_at,
-                due_at=row.due_at,
-                status=status,
-                done_at=row.done_at if closed else None,
-                done_by=row.done_by if closed else None,
-                actor=row.actor,
-                assigned_to=row.assigned_to,
-                assignment_note=row.assignment_note,
-                recipients=row.recipients,
-                evidence=row.evidence if closed else None,
-            )
-        )
-    return items
+    for row in session.connection().execute(query):  # Core rows: no ORM loading
+        status = status_at(row[9], row[10], row[8], as_of)  # stored status, done_at, due_at
+        if status in CLOSED_STATUSES:  # closed by then: the row as stored
+            if include_closed:
+                yield WorklistItem(*row)
+        else:  # open or overdue: who closed it later, when and how is not known yet at as_of
+            yield WorklistItem(*row[:9], status, None, None, *row[12:16], None)
+
+
+# --- JSON and London time for many rows ------------------------------------------------------------------------
+
+JSON_FIELDS = (
+    "child_id", "child_ref", "incident_ref", "action", "rule", "policy_version", "trigger_at", "due_at", "status",
+    "done_at", "done_by", "actor", "assigned_to", "assignment_note", "recipients", "evidence",
+)
+# One item exactly as json.dumps(..., indent=2, ensure_ascii=False) lays it out inside the array.
+_JSON_ITEM = "  {\n" + ",\n".join(f"    {encode_basestring(name)}: %s" for name in JSON_FIELDS) + "\n  }"
+
+
+def json_chunks(items: Iterable[WorklistItem]) -> Iterator[str]:
+    """The items as one JSON array, text identical to ``json.dumps(list, indent=2, ensure_ascii=False)``.
+
+    Written in pieces of a few thousand items: the standard encoder with ``indent`` is pure Python and needs
+    the whole list in memory, while every value here is a string or null, so a fixed layout with the C string
+    encoder gives the same text many times faster.
+    """
+    items = iter(items)
+    opening = "[\n"
+    while batch := [_JSON_ITEM % _json_values(item) for item in islice(items, _STREAM_ROWS)]:
+        yield opening + ",\n".join(batch)
+        opening = ",\n"
+    yield "[]" if opening == "[\n" else "\n]"
+
+
+def _json_values(item: WorklistItem) -> tuple[str, ...]:
+    """The JSON text of each of ``JSON_FIELDS``: times in ISO 8601 with their Europe/London offset."""
+    return (
+        _text(item.child_id or item.child_ref), _text(item.child_ref), _text(item.incident_ref), _text(item.action),
+        _text(item.rule), _text(item.policy_version), _time(item.trigger_at), _time(item.due_at),
+        _text(item.status), _time(item.done_at), _text(item.done_by), _text(item.actor), _text(item.assigned_to),
+        _text(item.assignment_note), _text(item.recipients), _text(item.evidence),
+    )
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _time(value: datetime | None) -> str:
+    return "null" if value is None else '"' + london(value).isoformat() + '"'
+
+
+def london(moment: datetime) -> datetime:
+    """``clock.as_london`` for many instants: the zone's offset is looked up once per UTC day, not per value."""
+    return moment.astimezone(_london_zone(moment.toordinal()))
+
+
+@lru_cache(maxsize=1 << 16)
+def _london_zone(day: int) -> tzinfo:
+    """A fixed offset if London keeps one through this UTC day; the full zone on the days the clocks change."""
+    start = datetime.fromordinal(day).replace(tzinfo=UTC)
+    first = as_london(start).utcoffset()
+    last = as_london(start + timedelta(days=1, microseconds=-1)).utcoffset()
+    return timezone(first) if first == last and first is not None else LONDON

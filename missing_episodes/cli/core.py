@@ -68,46 +68,26 @@ def actions(
     open_only: Annotated[bool, typer.Option("--open", help="only open and overdue actions")] = False,
     kind: Annotated[list[str] | None, typer.Option(help="only these action kinds")] = None,
 ) -> None:
-    """The worklist as of a time (read-only: no Prefect)."""
+    """The worklist as of a time (read-only: no Prefect). Rows are streamed: a region's is a million long."""
     from missing_episodes.db.engine import session_scope
-    from missing_episodes.worklist import worklist
+    from missing_episodes.worklist import json_chunks, london, worklist_items
 
     moment = _as_of(as_of)
     with session_scope(get_settings().database_url) as session:
-        items = worklist(session, moment, kinds=tuple(kind) if kind else None, include_closed=not open_only)
-    if as_json:
-        typer.echo(json.dumps([_json_item(item) for item in items], indent=2, ensure_ascii=False))
-        return
-    table = Table(title=f"Worklist as of {as_london(moment):%a %d %b %Y %H:%M}", show_lines=False)
-    for column in ("child", "incident", "action", "rule", "due (London)", "status", "who"):
-        table.add_column(column)
-    for item in items:
-        table.add_row(item.child_id or item.child_ref, item.incident_ref or "-", item.action, item.rule,
-                      f"{as_london(item.due_at):%d/%m %H:%M}", item.status, item.assigned_to or item.actor or "")
+        items = worklist_items(session, moment, kinds=tuple(kind) if kind else None, include_closed=not open_only)
+        if as_json:
+            for chunk in json_chunks(items):
+                typer.echo(chunk, nl=False)
+            typer.echo()
+            return
+        table = Table(title=f"Worklist as of {as_london(moment):%a %d %b %Y %H:%M}", show_lines=False)
+        for column in ("child", "incident", "action", "rule", "due (London)", "status", "who"):
+            table.add_column(column)
+        for item in items:
+            table.add_row(item.child_id or item.child_ref, item.incident_ref or "-", item.action, item.rule,
+                          f"{london(item.due_at):%d/%m %H:%M}", item.status, item.assigned_to or item.actor or "")
     console.print(table)
-    console.print(f"{len(items)} actions")
-
-
-def _json_item(item) -> dict[str, object]:
-    data = item.to_json()
-    return {
-        "child_id": data["child_id"] or data["child_ref"],
-        "child_ref": data["child_ref"],
-        "incident_ref": data["incident_ref"],
-        "action": data["action"],
-        "rule": data["rule"],
-        "policy_version": data["policy_version"],
-        "trigger_at": data["trigger_at"],
-        "due_at": data["due_at"],
-        "status": data["status"],
-        "done_at": data["done_at"],
-        "done_by": data["done_by"],
-        "actor": data["actor"],
-        "assigned_to": data["assigned_to"],
-        "assignment_note": data["assignment_note"],
-        "recipients": data["recipients"],
-        "evidence": data["evidence"],
-    }
+    console.print(f"{table.row_count} actions")
 
 
 @app.command()
