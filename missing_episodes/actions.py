@@ -10,12 +10,13 @@ fired or marked ``withdrawn`` (with an audit event) if they had. Running it twic
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from missing_episodes import bulk
@@ -23,7 +24,7 @@ from missing_episodes.allocation import choose_worker, load_roster, placement_no
 from missing_episodes.db.models import Action, Child, Episode, Outcome, RiskAssessment
 from missing_episodes.policy import Policy
 from missing_episodes.rules import ActionSpec, ChildFacts, EpisodeFacts, OutcomeFacts, evaluate_child
-from missing_episodes.store import audit, lock_keys
+from missing_episodes.store import audit, insert_ignoring_duplicates, lock_keys
 
 _COMPARED = (
     "kind", "rule_id", "policy_version", "trigger_at", "due_at", "status", "done_at", "done_by", "evidence",
@@ -121,29 +122,109 @@ def recompute_children(
     roster = load_roster(roster_path, policy.allocation.team) if roster_path else []
     loads = _open_interview_loads(session) if roster else {}
     for group in batched(ids, 500):
-        facts = load_facts(session, group)
-        stored: dict[int, dict[str, Action]] = defaultdict(dict)
-        for action in session.scalars(select(Action).where(Action.child_id.in_(group))):
-            stored[action.child_id][action.key] = action
-        evaluated = bulk.evaluate_bulk(policy, bulk.load_facts(session, group), horizon) if vectorised else {}
-        for child_id in group:
-            if child_id not in facts:
-                continue
-            child, episode_rows, episodes, outcomes = facts[child_id]
-            if vectorised:
-                specs = evaluated.get(child_id, [])
-            else:
-                specs = evaluate_child(policy, child_facts(child), episodes, outcomes, horizon)
-            episode_ids = {e.ref: e.id for e in episode_rows}
-            _apply(session, child, specs, stored[child_id], episode_ids, now, actor, audit_each, summary)
-            if roster:
-                summary.allocated += _allocate(session, child, stored[child_id], roster, loads, policy, actor)
-            child.needs_review = False
-            summary.children += 1
+        if vectorised:
+            _recompute_group_vectorised(session, group, policy, horizon, now, roster, loads, actor, audit_each,
+                                        summary)
+        else:
+            _recompute_group(session, group, policy, horizon, now, roster, loads, actor, audit_each, summary)
         session.flush()
     if not audit_each and (summary.created or summary.updated or summary.withdrawn or summary.removed):
         audit(session, actor, "actions_recomputed", "policy", policy.version, **summary.as_dict())
     return summary
+
+
+def _recompute_group(session: Session, group: list[int], policy: Policy, horizon: datetime, now: datetime,
+                     roster: list, loads: dict[str, int], actor: str, audit_each: bool,
+                     summary: RecomputeSummary) -> None:
+    """The per-child path: ``rules.evaluate_child`` for each child, stored through the ORM."""
+    facts = load_facts(session, group)
+    stored: dict[int, dict[str, Action]] = defaultdict(dict)
+    for action in session.scalars(select(Action).where(Action.child_id.in_(group))):
+        stored[action.child_id][action.key] = action
+    for child_id in group:
+        if child_id not in facts:
+            continue
+        child, episode_rows, episodes, outcomes = facts[child_id]
+        specs = evaluate_child(policy, child_facts(child), episodes, outcomes, horizon)
+        episode_ids = {e.ref: e.id for e in episode_rows}
+        _apply(session, child, specs, stored[child_id], episode_ids, now, actor, audit_each, summary)
+        if roster:
+            for action, worker, note in _allocate(session, child.placement_distance_miles,
+                                                  stored[child_id].values(), roster, loads, policy, actor):
+                action.assigned_to, action.assignment_note = worker, note
+                summary.allocated += 1
+        child.needs_review = False
+        summary.children += 1
+
+
+_STORED = (Action.id, Action.key, Action.child_id, *(getattr(Action, name) for name in _COMPARED))
+
+
+def _recompute_group_vectorised(session: Session, group: list[int], policy: Policy, horizon: datetime,
+                                now: datetime, roster: list, loads: dict[str, int], actor: str, audit_each: bool,
+                                summary: RecomputeSummary) -> None:
+    """The bulk path: ``bulk.evaluate_bulk`` on the group's facts (read once, as columns), stored with Core.
+
+    The same changes and audit events as the per-child path, written as a few statements for the whole
+    group instead of an ORM object per action: keyed inserts that a concurrent run cannot duplicate, updates
+    and deletes by id.
+    """
+    facts = bulk.load_facts(session, group)
+    evaluated = bulk.evaluate_bulk(policy, facts, horizon)
+    episode_ids = dict(zip(facts.episodes["ref"], facts.episodes["id"].tolist(), strict=True))
+    stored: dict[int, dict[str, Any]] = defaultdict(dict)
+    for row in session.execute(select(*_STORED).where(Action.child_id.in_(group))):
+        stored[row.child_id][row.key] = row
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    removed: list[int] = []
+    withdrawn: list[int] = []
+    for child_id in facts.children["id"].tolist():
+        for change in _changes(evaluated.get(child_id, []), stored[child_id], now):
+            _record(session, change, actor, audit_each, summary)
+            if change.op == "create":
+                inserts.append({"key": change.key, "child_id": child_id,
+                                "episode_id": episode_ids.get(change.spec.episode_ref or ""), **change.values})
+            elif change.op == "remove":
+                removed.append(change.stored.id)
+            elif change.op == "withdraw":
+                withdrawn.append(change.stored.id)
+            else:
+                updates.append({"id": change.stored.id, **change.values})
+        summary.children += 1
+    insert_ignoring_duplicates(session, Action, inserts)
+    if updates:
+        session.execute(update(Action), updates)
+    if removed:
+        session.execute(delete(Action).where(Action.id.in_(removed)))
+    if withdrawn:
+        session.execute(update(Action).where(Action.id.in_(withdrawn)).values(status="withdrawn"))
+    if roster:
+        summary.allocated += _allocate_rows(session, group, roster, loads, policy, actor)
+    session.execute(update(Child).where(Child.id.in_(facts.children["id"].tolist())).values(needs_review=False))
+
+
+def _allocate_rows(session: Session, group: list[int], roster: list, loads: dict[str, int], policy: Policy,
+                   actor: str) -> int:
+    """``_allocate`` for the bulk path: the group's interviews read as rows, assignments written by id."""
+    distances = {child_id: miles for child_id, miles in
+                 session.execute(select(Child.id, Child.placement_distance_miles).where(Child.id.in_(group)))}
+    interviews: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(
+        select(Action.id, Action.child_id, Action.key, Action.kind, Action.trigger_at, Action.status,
+               Action.assigned_to)
+        .where(Action.child_id.in_(group), Action.kind == "return_home_interview")
+    ):
+        interviews[row.child_id].append(row)
+    assigned = [
+        {"id": action.id, "assigned_to": worker, "assignment_note": note}
+        for child_id in group  # in id order, as the per-child path: each choice moves the loads the next one reads
+        for action, worker, note in _allocate(session, distances.get(child_id), interviews.get(child_id, ()), roster,
+                                              loads, policy, actor)
+    ]
+    if assigned:
+        session.execute(update(Action), assigned)
+    return len(assigned)
 
 
 def _spec_values(spec: ActionSpec) -> dict[str, object]:
@@ -163,47 +244,88 @@ def _spec_values(spec: ActionSpec) -> dict[str, object]:
     }
 
 
-def _apply(session: Session, child: Child, specs: list[ActionSpec], stored: dict[str, Action],
-           episode_ids: dict[str, int], now: datetime, actor: str, audit_each: bool,
-           summary: RecomputeSummary) -> None:
+@dataclass(frozen=True)
+class _Change:
+    """One difference between what the rules ask for and what is stored, for one action key."""
+
+    op: str  # create, update, close (an update that changes the status), remove or withdraw
+    key: str
+    spec: ActionSpec | None  # what the rules ask for (create, update, close)
+    values: dict[str, object]  # all the spec's values (create) or only the changed ones (update, close)
+    stored: Any  # the stored action, an ORM object or a row (update, close, remove, withdraw)
+
+
+def _changes(specs: list[ActionSpec], stored: Mapping[str, Any], now: datetime) -> list[_Change]:
+    """What to change so the stored actions (ORM objects or rows, by key) equal ``specs``; in a stable order.
+
+    Actions the rules no longer ask for are removed if they never fired (still open, trigger in the future)
+    and withdrawn otherwise: a person may have seen them.
+    """
     wanted = {spec.key: spec for spec in specs}
+    changes = []
     for key, spec in wanted.items():
         values = _spec_values(spec)
         action = stored.get(key)
         if action is None:
-            action = Action(key=key, child_id=child.id, episode_id=episode_ids.get(spec.episode_ref or ""),
-                            **values)
-            session.add(action)
-            stored[key] = action
-            summary.created += 1
-            if audit_each:
-                audit(session, actor, "action_created", "action", key, rule=spec.rule_id, due_at=spec.due_at,
-                      policy_version=spec.policy_version)
+            changes.append(_Change("create", key, spec, values, None))
             continue
         changed = {name: value for name, value in values.items() if getattr(action, name) != value}
-        if not changed:
-            continue
-        for name, value in changed.items():
-            setattr(action, name, value)
-        summary.updated += 1
-        if audit_each:
-            audit(session, actor, "action_closed" if "status" in changed else "action_updated", "action", key,
-                  changed=sorted(changed), status=action.status, policy_version=spec.policy_version)
-    for key, action in list(stored.items()):
+        if changed:
+            changes.append(_Change("close" if "status" in changed else "update", key, spec, changed, action))
+    for key, action in stored.items():
         if key in wanted or action.status == "withdrawn":
             continue
-        if action.trigger_at > now and action.status == "open":
-            # Never fired (the child was found before the 24-hour mark, say): nothing to keep.
-            session.delete(action)
-            del stored[key]
-            summary.removed += 1
-            if audit_each:
-                audit(session, actor, "action_removed", "action", key, reason="trigger no longer holds")
-            continue
-        action.status = "withdrawn"
+        never_fired = action.trigger_at > now and action.status == "open"
+        changes.append(_Change("remove" if never_fired else "withdraw", key, None, {}, action))
+    return changes
+
+
+def _record(session: Session, change: _Change, actor: str, audit_each: bool, summary: RecomputeSummary) -> None:
+    """Count a change and write its audit event: every one with ``audit_each``, withdrawals always."""
+    spec = change.spec
+    if change.op == "withdraw":
         summary.withdrawn += 1
-        audit(session, actor, "action_withdrawn", "action", key,
-              reason="the facts or the policy no longer ask for it", rule=action.rule_id)
+        audit(session, actor, "action_withdrawn", "action", change.key,
+              reason="the facts or the policy no longer ask for it", rule=change.stored.rule_id)
+        return
+    if change.op == "create":
+        summary.created += 1
+    elif change.op == "remove":
+        summary.removed += 1
+    else:
+        summary.updated += 1
+    if not audit_each:
+        return
+    if change.op == "create":
+        audit(session, actor, "action_created", "action", change.key, rule=spec.rule_id, due_at=spec.due_at,
+              policy_version=spec.policy_version)
+    elif change.op == "remove":
+        audit(session, actor, "action_removed", "action", change.key, reason="trigger no longer holds")
+    else:
+        event = "action_closed" if change.op == "close" else "action_updated"
+        audit(session, actor, event, "action", change.key, changed=sorted(change.values),
+              status=spec.status, policy_version=spec.policy_version)
+
+
+def _apply(session: Session, child: Child, specs: list[ActionSpec], stored: dict[str, Action],
+           episode_ids: dict[str, int], now: datetime, actor: str, audit_each: bool,
+           summary: RecomputeSummary) -> None:
+    """The per-child path: apply the changes to ORM objects (``stored`` is kept equal to the table)."""
+    for change in _changes(specs, stored, now):
+        _record(session, change, actor, audit_each, summary)
+        if change.op == "create":
+            action = Action(key=change.key, child_id=child.id,
+                            episode_id=episode_ids.get(change.spec.episode_ref or ""), **change.values)
+            session.add(action)
+            stored[change.key] = action
+        elif change.op == "remove":
+            session.delete(change.stored)
+            del stored[change.key]
+        elif change.op == "withdraw":
+            change.stored.status = "withdrawn"
+        else:
+            for name, value in change.values.items():
+                setattr(change.stored, name, value)
 
 
 def _open_interview_loads(session: Session) -> dict[str, int]:
@@ -215,12 +337,16 @@ def _open_interview_loads(session: Session) -> dict[str, int]:
     return {worker: count for worker, count in rows}
 
 
-def _allocate(session: Session, child: Child, stored: dict[str, Action], roster, loads: dict[str, int],
-              policy: Policy, actor: str) -> int:
+def _allocate(session: Session, distance: float | None, actions: Iterable[Any], roster, loads: dict[str, int],
+              policy: Policy, actor: str) -> list[tuple[Any, str, str | None]]:
+    """Who takes each of a child's open unassigned interviews: (action, worker, note), audited, loads counted.
+
+    ``actions`` are the child's stored actions (ORM objects or rows); the caller writes the assignments.
+    """
     interviews = sorted(
-        (a for a in stored.values() if a.kind == "return_home_interview"), key=lambda a: (a.trigger_at, a.key)
+        (a for a in actions if a.kind == "return_home_interview"), key=lambda a: (a.trigger_at, a.key)
     )
-    allocated = 0
+    decisions = []
     previous = None
     for action in interviews:
         if action.assigned_to:
@@ -231,14 +357,13 @@ def _allocate(session: Session, child: Child, stored: dict[str, Action], roster,
         worker = choose_worker(roster, loads, previous, policy.allocation.prefer_previous_worker)
         if worker is None:
             continue
-        action.assigned_to = worker
-        action.assignment_note = placement_note(child.placement_distance_miles, policy.allocation)
+        note = placement_note(distance, policy.allocation)
+        decisions.append((action, worker, note))
         loads[worker] = loads.get(worker, 0) + 1
-        allocated += 1
         audit(session, actor, "rhi_allocated", "action", action.key, worker=worker,
-              same_as_last=worker == previous, distant=bool(action.assignment_note))
+              same_as_last=worker == previous, distant=bool(note))
         previous = worker
-    return allocated
+    return decisions
 
 
 def children_needing_review(session: Session, limit: int | None = None) -> list[int]:

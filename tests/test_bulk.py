@@ -7,6 +7,7 @@ edges: starts exactly 28 days or 2 calendar months apart, month ends, the spring
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -16,9 +17,9 @@ from sqlalchemy import select
 from missing_episodes import actions, bulk
 from missing_episodes.clock import LONDON, UTC
 from missing_episodes.config import DATA_DIR, Settings
-from missing_episodes.db.engine import session_scope
-from missing_episodes.db.models import Child
-from missing_episodes.policy import load_policy
+from missing_episodes.db.engine import copy_sqlite, session_scope
+from missing_episodes.db.models import Action, AuditEvent, Child
+from missing_episodes.policy import Policy, load_policy
 from missing_episodes.rules import evaluate_child
 from missing_episodes.service import Context, ingest_path
 
@@ -43,6 +44,54 @@ def test_bulk_equals_evaluate_child_on_the_bundled_sample(sqlite_url, monkeypatc
         assert got[child_id] == want, child.ref
         vectorised += bool(want)
     assert vectorised > 10
+
+
+
+def _load_sample(url: str, monkeypatch) -> None:
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", url)
+    context = Context(Settings(), POLICY)
+    for kind, source in (("children", "register"), ("notifications", "police"), ("outcomes", "case-management")):
+        ingest_path(kind, DATA_DIR / "sample" / f"{kind}.csv", source, context)
+
+
+def _recompute(url: str, policy: Policy, vectorised: bool) -> dict[str, int]:
+    with session_scope(url) as session:
+        ids = list(session.scalars(select(Child.id)))
+        summary = actions.recompute_children(session, ids, policy, now=HORIZON, roster_path=DATA_DIR / "roster.csv",
+                                             actor="test", audit_each=False, vectorised=vectorised)
+    return summary.as_dict()
+
+
+def _stored(url: str) -> tuple[list[tuple], list[tuple]]:
+    """Every stored action (all columns but ids and clocks) and the audit events the recomputation wrote."""
+    names = ["key", "child_id", "episode_id", "kind", "rule_id", "policy_version", "trigger_at", "due_at", "status",
+             "done_at", "done_by", "evidence", "detail", "actor", "recipients", "assigned_to", "assignment_note"]
+    with session_scope(url) as session:
+        rows = sorted(tuple(getattr(a, name) for name in names) for a in session.scalars(select(Action)))
+        events = sorted((e.event, e.entity_ref or "", e.detail or "")
+                        for e in session.scalars(select(AuditEvent).where(AuditEvent.actor == "test")))
+    return rows, events
+
+
+def test_the_bulk_path_stores_exactly_what_the_per_child_path_stores(sqlite_url, monkeypatch, tmp_path):
+    _load_sample(sqlite_url, monkeypatch)
+    per_child = copy_sqlite(Path(sqlite_url.removeprefix("sqlite:///")), tmp_path / "per-child.db")
+    changed = Policy.model_validate(
+        POLICY.model_dump() | {"version": "2099.1",
+                               "rules": [r for r in POLICY.model_dump()["rules"] if r["id"] != "strategy.missing_24h"]}
+    )
+    # A first load (inserts, interviews allocated), a policy change (updates, withdrawals, removals), a rerun.
+    summaries = []
+    for policy in (POLICY, changed, changed):
+        summaries.append(_recompute(sqlite_url, policy, vectorised=True))
+        assert summaries[-1] == _recompute(per_child, policy, vectorised=False)
+        assert _stored(sqlite_url) == _stored(per_child)
+    first, change, rerun = summaries
+    assert first["created"] > 0 and first["allocated"] > 0
+    assert change["updated"] > 0 and change["withdrawn"] > 0
+    assert rerun == {"children": first["children"], "created": 0, "updated": 0, "withdrawn": 0, "removed": 0,
+                     "allocated": 0}
+    assert {"action_withdrawn", "rhi_allocated", "actions_recomputed"} <= {e[0] for e in _stored(sqlite_url)[1]}
 
 
 # --- random histories ------------------------------------------------------------------------------------------
