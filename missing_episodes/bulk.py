@@ -240,17 +240,19 @@ def evaluate_frame(policy: Policy, facts: Facts, skip: set[int] | None = None) -
         high_ids = set(latest.loc[latest["risk_level"] == "high", "episode_id"].tolist())
         last_high = episodes["id"].isin(list(high_ids))
     parts: list[pd.DataFrame] = []
+    in_scope: dict[tuple, tuple[pd.Series, pd.DataFrame, pd.Series]] = {}  # rules mostly share one scope
     for rule in policy.active_rules:
         if not vectorised(rule):
             continue
         scope = rule.applies_to
-        applies = ~episodes["other_authority"].astype(bool) & episodes["kind"].notna()
-        applies &= episodes["kind"].isin(scope.episode_kinds)
-        if scope.under_18 is not None:
-            applies &= under_18_at_start if scope.under_18 else (~under_18_at_start | dob.isna())
+        key = (tuple(scope.episode_kinds), scope.under_18)
+        if key not in in_scope:
+            applies = ~episodes["other_authority"].astype(bool) & episodes["kind"].isin(scope.episode_kinds)
+            if scope.under_18 is not None:
+                applies &= under_18_at_start if scope.under_18 else (~under_18_at_start | dob.isna())
+            in_scope[key] = applies, episodes[applies], last_high[applies]
+        applies, chosen, high = in_scope[key]
         trigger = rule.trigger
-        chosen = episodes[applies]
-        high = last_high[applies]
         if isinstance(trigger, ReturnedTrigger):
             keep = chosen["return_notified_at"].notna()
             at = chosen.loc[keep, "return_notified_at"]
@@ -296,17 +298,14 @@ def evaluate_frame(policy: Policy, facts: Facts, skip: set[int] | None = None) -
                     "key": (chosen["ref"] + f":{rule.id}").to_numpy(),
                     "rule_id": rule.id,
                     "episode_ref": chosen["ref"].to_numpy(),
-                    "trigger_at": at.to_numpy(),
-                    "due_at": due.to_numpy(),
+                    "trigger_at": at.astype(_TIME).array,  # .to_numpy() would box every instant as an object
+                    "due_at": due.astype(_TIME).array,
                 }
             )
         )
     if not parts:
         return pd.DataFrame(columns=SPEC_COLUMNS)
-    result = pd.concat(parts, ignore_index=True)
-    for name in ("trigger_at", "due_at"):
-        result[name] = pd.to_datetime(result[name], utc=True).astype(_TIME)
-    return result
+    return pd.concat(parts, ignore_index=True)
 
 
 # --- whole children, as evaluate_child gives them ----------------------------------------------------------------
@@ -352,13 +351,21 @@ def outcome_facts(facts: Facts) -> dict[int, list[OutcomeFacts]]:
     return by_child
 
 
+def _of_children(facts: Facts, child_ids: set[int]) -> Facts:
+    """The episodes and risk gradings of these children only (``episode_facts`` reads nothing else)."""
+    episodes = facts.episodes[facts.episodes["child_id"].isin(list(child_ids))]
+    risks = facts.risks[facts.risks["episode_id"].isin(episodes["id"])]
+    return Facts(facts.children, episodes, risks, facts.outcomes)
+
+
 def evaluate_bulk(policy: Policy, facts: Facts, horizon: datetime) -> dict[int, list[ActionSpec]]:
     """Every child's actions, equal to ``evaluate_child`` for each: vectorised where it can, per child where not."""
     skip = fallback_children(policy, facts)
     frame = evaluate_frame(policy, facts, skip)
     rules = {rule.id: rule for rule in policy.rules}
-    episodes = episode_facts(facts)
     outcomes = outcome_facts(facts)
+    # Episodes as objects only where read: children evaluated whole, and children with case events to close by.
+    episodes = episode_facts(_of_children(facts, skip | outcomes.keys()))
     result: dict[int, list[ActionSpec]] = {}
     specs: dict[int, list[ActionSpec]] = defaultdict(list)
     for child_id, key, rule_id, episode_ref, trigger_at, due_at in zip(
