@@ -11,11 +11,11 @@ than held, and times are put into London time with one zone lookup per UTC hour 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from itertools import islice
-from json.encoder import encode_basestring  # the C string encoder json.dumps(ensure_ascii=False) uses
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -84,10 +84,11 @@ def worklist_items(
     as_of = as_utc(as_of)
     query = (
         select(
+            # In WorklistItem's order (the stored status in its place), so a row is an item as it stands.
             Child.ref.label("child_ref"), Child.person_id, Episode.incident_ref, Episode.ref.label("episode_ref"),
-            Action.kind, Action.rule_id,
-            Action.policy_version, Action.trigger_at, Action.due_at, Action.status, Action.done_at, Action.done_by,
-            Action.actor, Action.assigned_to, Action.assignment_note, Action.recipients, Action.evidence,
+            Action.kind, Action.rule_id, Action.policy_version, Action.trigger_at, Action.due_at, Action.status,
+            Action.done_at, Action.done_by, Action.actor, Action.assigned_to, Action.assignment_note,
+            Action.recipients, Action.evidence,
         )
         .join(Child, Action.child_id == Child.id)
         .outerjoin(Episode, Action.episode_id == Episode.id)
@@ -97,7 +98,8 @@ def worklist_items(
     )
     if kinds:
         query = query.where(Action.kind.in_(kinds))
-    for row in session.connection().execute(query):  # Core rows: no ORM loading
+    session.flush()  # as session.execute would; the rows are then read as Core rows, with no ORM loading
+    for row in session.connection().execute(query):
         status = status_at(row[9], row[10], row[8], as_of)  # stored status, done_at, due_at
         if status in CLOSED_STATUSES:  # closed by then: the row as stored
             if include_closed:
@@ -108,45 +110,46 @@ def worklist_items(
 
 # --- JSON and London time for many rows ------------------------------------------------------------------------
 
-JSON_FIELDS = (
-    "child_id", "child_ref", "incident_ref", "action", "rule", "policy_version", "trigger_at", "due_at", "status",
-    "done_at", "done_by", "actor", "assigned_to", "assignment_note", "recipients", "evidence",
-)
-# One item exactly as json.dumps(..., indent=2, ensure_ascii=False) lays it out inside the array.
-_JSON_ITEM = "  {\n" + ",\n".join(f"    {encode_basestring(name)}: %s" for name in JSON_FIELDS) + "\n  }"
+# The C encoder (no ``indent``) with the separators ``indent=2`` puts between an item's fields inside the array.
+_ENCODE_FIELDS = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": ")).encode
 
 
 def json_chunks(items: Iterable[WorklistItem]) -> Iterator[str]:
     """The items as one JSON array, text identical to ``json.dumps(list, indent=2, ensure_ascii=False)``.
 
     Written in pieces of a few thousand items: the standard encoder with ``indent`` is pure Python and needs
-    the whole list in memory, while every value here is a string or null, so a fixed layout with the C string
-    encoder gives the same text many times faster.
+    the whole list in memory, while an item here is a flat object of strings and nulls, which the C encoder
+    lays out the same way given the same separators.
     """
     items = iter(items)
     opening = "[\n"
-    while batch := [_JSON_ITEM % _json_values(item) for item in islice(items, _STREAM_ROWS)]:
+    while batch := ["  {\n    " + _ENCODE_FIELDS(_json_object(item))[1:-1] + "\n  }"
+                    for item in islice(items, _STREAM_ROWS)]:
         yield opening + ",\n".join(batch)
         opening = ",\n"
     yield "[]" if opening == "[\n" else "\n]"
 
 
-def _json_values(item: WorklistItem) -> tuple[str, ...]:
-    """The JSON text of each of ``JSON_FIELDS``: times in ISO 8601 with their Europe/London offset."""
-    return (
-        _text(item.child_id or item.child_ref), _text(item.child_ref), _text(item.incident_ref), _text(item.action),
-        _text(item.rule), _text(item.policy_version), _time(item.trigger_at), _time(item.due_at),
-        _text(item.status), _time(item.done_at), _text(item.done_by), _text(item.actor), _text(item.assigned_to),
-        _text(item.assignment_note), _text(item.recipients), _text(item.evidence),
-    )
-
-
-def _text(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
-
-
-def _time(value: datetime | None) -> str:
-    return "null" if value is None else '"' + london(value).isoformat() + '"'
+def _json_object(item: WorklistItem) -> dict[str, str | None]:
+    """One item as the JSON shows it: the person id (or our ref), times in ISO 8601 with their London offset."""
+    return {
+        "child_id": item.child_id or item.child_ref,
+        "child_ref": item.child_ref,
+        "incident_ref": item.incident_ref,
+        "action": item.action,
+        "rule": item.rule,
+        "policy_version": item.policy_version,
+        "trigger_at": london(item.trigger_at).isoformat(),
+        "due_at": london(item.due_at).isoformat(),
+        "status": item.status,
+        "done_at": None if item.done_at is None else london(item.done_at).isoformat(),
+        "done_by": item.done_by,
+        "actor": item.actor,
+        "assigned_to": item.assigned_to,
+        "assignment_note": item.assignment_note,
+        "recipients": item.recipients,
+        "evidence": item.evidence,
+    }
 
 
 def london(moment: datetime) -> datetime:

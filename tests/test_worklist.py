@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from missing_episodes import service
+from missing_episodes import worklist as worklist_module
 from missing_episodes.allocation import Worker, choose_worker, placement_note
+from missing_episodes.clock import as_london
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Action, AuditEvent
 from missing_episodes.policy import Allocation
-from missing_episodes.worklist import worklist
+from missing_episodes.worklist import WorklistItem, json_chunks, worklist
 from tests.helpers import london
 from tests.test_ingest import message, write_csv
 
@@ -229,3 +232,45 @@ def test_a_policy_change_is_recomputed_explicitly_and_audited(loaded, monkeypatc
         events = [(e.event, e.actor) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert ("review_requested", "operator") in events
     assert ("action_withdrawn", "rules-bulk") in events
+
+
+# --- streaming JSON and London times -------------------------------------------------------------------------
+
+
+def _item(number: int, **changes) -> WorklistItem:
+    base = WorklistItem(
+        child_ref=f"CH-{number}", child_id=None if number % 2 else f"P{number}", incident_ref="INC-1",
+        episode_ref="EP-1", action="strategy_meeting", rule="strategy.missing_24h", policy_version="2026.11",
+        trigger_at=datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC) + timedelta(minutes=37 * number),
+        due_at=datetime(2026, 10, 25, 0, 30, tzinfo=UTC) + timedelta(minutes=29 * number), status="done",
+        done_at=datetime(2026, 10, 25, 1, 0, tzinfo=UTC) if number % 3 else None, done_by="TM", actor="Team Manager",
+        assigned_to=None, assignment_note='say "hello"\n\tthen leave', recipients="Zoë Brontë, Police \u2028",
+        evidence="\x01 control",
+    )
+    return base._replace(**changes)
+
+
+@pytest.mark.parametrize("count", [0, 1, 7])
+def test_the_json_stream_is_exactly_what_json_dumps_with_indent_gives(count, monkeypatch):
+    monkeypatch.setattr(worklist_module, "_STREAM_ROWS", 3)  # several pieces
+    items = [_item(number) for number in range(count)]
+    expected = [
+        {"child_id": i.child_id or i.child_ref, "child_ref": i.child_ref, "incident_ref": i.incident_ref,
+         "action": i.action, "rule": i.rule, "policy_version": i.policy_version,
+         "trigger_at": as_london(i.trigger_at).isoformat(), "due_at": as_london(i.due_at).isoformat(),
+         "status": i.status, "done_at": as_london(i.done_at).isoformat() if i.done_at else None,
+         "done_by": i.done_by, "actor": i.actor, "assigned_to": i.assigned_to, "assignment_note": i.assignment_note,
+         "recipients": i.recipients, "evidence": i.evidence}
+        for i in items
+    ]
+    assert "".join(json_chunks(items)) == json.dumps(expected, indent=2, ensure_ascii=False)
+
+
+def test_london_times_in_bulk_equal_the_clock_module_across_both_clock_changes():
+    starts = [datetime(2026, 3, 28, 22, 0, tzinfo=UTC), datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+              datetime(1968, 2, 17, 22, 0, tzinfo=UTC)]
+    for start in starts:
+        for minutes in range(0, 6 * 60, 7):
+            moment = start + timedelta(minutes=minutes, microseconds=minutes)
+            assert worklist_module.london(moment).isoformat() == as_london(moment).isoformat()
+            assert worklist_module.london(moment).astimezone(UTC) == moment
