@@ -90,17 +90,19 @@ def load_facts(session: Session, child_ids: list[int] | None = None) -> Facts:
         episode_q = episode_q.where(Episode.child_id.in_(child_ids))
         risk_q = risk_q.where(Episode.child_id.in_(child_ids))
         outcome_q = outcome_q.where(Outcome.child_id.in_(child_ids))
-    children = _frame(session.execute(child_q), ["id", "ref", "legal_status", "uasc", "date_of_birth"])
+    session.flush()  # as session.execute would; then Core rows, with no ORM result processing
+    connection = session.connection()
+    children = _frame(connection.execute(child_q), ["id", "ref", "legal_status", "uasc", "date_of_birth"])
     episodes = _frame(
-        session.execute(episode_q),
+        connection.execute(episode_q),
         ["id", "ref", "incident_ref", "child_id", "kind", "started_at", "reported_at", "found_at",
          "return_notified_at", "other_authority"],
         ("started_at", "reported_at", "found_at", "return_notified_at"),
     )
-    risks = _frame(session.execute(risk_q), ["episode_id", "assessed_at", "risk_level", "notification_id"],
+    risks = _frame(connection.execute(risk_q), ["episode_id", "assessed_at", "risk_level", "notification_id"],
                    ("assessed_at",))
     outcomes = _frame(
-        session.execute(outcome_q),
+        connection.execute(outcome_q),
         ["child_id", "event_id", "event", "recorded_at", "incident_ref", "by", "rationale", "notes", "risk_level"],
         ("recorded_at",),
     )

@@ -292,14 +292,14 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
     """
     incident_of = {e.ref: e.incident_ref for e in episodes}
     rules = {r.id: r for r in policy.rules}
+    closing = {r.id: {*r.done_by, *r.declined_by, *r.not_required_by} for r in policy.rules}  # once, not per spec
     by_key = {s.key: s for s in specs}
     for outcome in sorted(outcomes, key=lambda o: (o.recorded_at, o.event_id)):
         candidates = []
         for spec in by_key.values():
             if spec.status != "open" or spec.trigger_at > outcome.recorded_at:
                 continue
-            rule = rules[spec.rule_id]
-            if outcome.event not in (*rule.done_by, *rule.declined_by, *rule.not_required_by):
+            if outcome.event not in closing[spec.rule_id]:
                 continue
             # An incident named picks among episode actions; actions about the child (a care leaver's
             # assessment) are not tied to an incident, so a reference on the event does not rule them out.
