@@ -192,7 +192,7 @@ def _recompute_group_vectorised(session: Session, group: list[int], policy: Poli
             else:
                 updates.append({"id": change.stored.id, **change.values})
         summary.children += 1
-    insert_ignoring_duplicates(session, Action.__table__, inserts)  # the table: one executemany, not ORM batches
+    insert_ignoring_duplicates(session, Action, inserts)
     if updates:
         session.execute(update(Action), updates)
     if removed:
