@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Integer, Table, any_, bindparam, func, select, text
+from sqlalchemy import Column, Dialect, Float, Integer, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -30,9 +30,8 @@ def insert_with_ids(
     With ``ignore_duplicates`` a row whose unique key is already stored (a replay, a concurrent ingest) is
     skipped, and left out of the answer. On SQLite the transaction holds the database's one write lock (BEGIN
     IMMEDIATE) and a new id is always above the highest one, so the rows above the highest id before the insert
-    are exactly this call's. On PostgreSQL the ids are drawn from the table's sequence first. Either way the
-    insert is one driver executemany (psycopg pipelines it): no RETURNING, which renders every row's
-    parameters into statement text that psycopg parses again for each batch.
+    are exactly this call's. On PostgreSQL the ids are drawn from the table's sequence first. Either way there
+    is no RETURNING, which would send the rows through SQLAlchemy's parameter processing (see ``_insert_many``).
     """
     if not rows:
         return {}
@@ -52,15 +51,16 @@ def insert_with_ids(
 
 
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ignore_duplicates: bool) -> None:
-    """One driver executemany of plain values: the rows' columns (as the first row names them) and defaults.
+    """Insert plain values straight through the driver: the rows' columns (as the first row names them) and defaults.
 
     A chunk writes tens of thousands of rows; SQLAlchemy's per-value parameter processing was most of that
-    time. Values are converted here a column at a time, to exactly what the column types would send (see
-    ``_converter``), and Python-side column defaults are filled once for the statement.
+    time on SQLite, and psycopg's per-row executemany most of it on PostgreSQL. Values are converted here a
+    column at a time, to exactly what the column types would send (see ``_converter``), and Python-side column
+    defaults are filled once for the statement. SQLite gets sqlite3's executemany (its loop is in C);
+    PostgreSQL gets one statement whose parameters are one array per column, unnested on the server.
     """
     dialect = session.get_bind().dialect
     names = list(rows[0])
@@ -71,26 +71,30 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
         convert = _converter(table.c[name].type, dialect)
         if convert is not None:
             columns[index] = list(map(convert, columns[index]))
-    statement = _insert_sql(dialect, table, names, ignore_duplicates)
-    session.connection().exec_driver_sql(statement, list(zip(*columns, strict=True)))
-
-
-def _insert_sql(dialect: Dialect, table: Table, names: list[str], ignore_duplicates: bool) -> str:
-    """The INSERT in the driver's own placeholder style (``?`` for sqlite3, ``%s`` for psycopg)."""
-    quote = dialect.identifier_preparer.quote
-    mark = _PLACEHOLDERS[dialect.paramstyle]
-    statement = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join(mark for _ in names)})"
-    )
-    return statement + " ON CONFLICT DO NOTHING" if ignore_duplicates else statement
+    preparer = dialect.identifier_preparer
+    into = f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
+    conflict = " ON CONFLICT DO NOTHING" if ignore_duplicates else ""
+    connection = session.connection()
+    if dialect.name == "sqlite":
+        statement = f"{into}VALUES ({', '.join('?' for _ in names)}){conflict}"
+        connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
+        return
+    # %b: binary arrays; psycopg's text array format escapes every element with a regular expression.
+    arrays = ", ".join(f"CAST(%b AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
+    connection.exec_driver_sql(f"{into}SELECT * FROM unnest({arrays}){conflict}", tuple(columns))
 
 
 def _converter(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
     """What the column type does to a value on the way to this driver; ``UTCDateTime`` without SQLAlchemy."""
     if isinstance(type_, UTCDateTime):
         return sqlite_utc_text if dialect.name == "sqlite" else utc_instant
+    if isinstance(type_, Float) and dialect.name == "postgresql":
+        return _as_float  # psycopg dumps a list of one element type only: no ints among floats
     return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _as_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _default(column: Column) -> Any:
