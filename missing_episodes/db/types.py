@@ -16,7 +16,7 @@ def utc_instant(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the database; times must carry their zone")
-    return value.astimezone(UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def sqlite_utc_text(value: datetime | None) -> str | None:
@@ -26,12 +26,8 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
     without SQLAlchemy's two processors per value.
     """
     moment = utc_instant(value)
-    if moment is None:
-        return None
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
-    )
+    # "YYYY-MM-DD HH:MM:SS.ffffff" and then the "+00:00" offset, which is cut off.
+    return None if moment is None else moment.isoformat(" ", "microseconds")[:26]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
