@@ -8,12 +8,11 @@ episode however it arrived: that is what makes ingest replay-safe.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from missing_episodes.feeds import PoliceNotification
+from missing_episodes.identity import canonical_json, content_hash
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ class EpisodeState:
         # Fields read one by one: dataclasses.asdict deep-copies, a third of a refold's time at region scale.
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["risk_history"] = [(at, level, nid) for at, level, _row, nid in self.risk_history]
-        return hashlib.sha256(json.dumps(data, default=str, sort_keys=True).encode()).hexdigest()
+        return content_hash(canonical_json(data))
 
 
 def fold(messages: list[Message]) -> EpisodeState:

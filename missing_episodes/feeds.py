@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 
 from missing_episodes.clock import TimeParseError, parse_time
 
@@ -52,7 +52,6 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def _time(value: Any) -> datetime | None:
-    value = _blank_to_none(value)
     if value is None or isinstance(value, datetime):
         return value
     try:
@@ -62,7 +61,6 @@ def _time(value: Any) -> datetime | None:
 
 
 def _day(value: Any) -> date | None:
-    value = _blank_to_none(value)
     if value is None or isinstance(value, date):
         return value
     try:
@@ -71,8 +69,9 @@ def _day(value: Any) -> date | None:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
-Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-RequiredText = Annotated[str, BeforeValidator(_blank_to_none)]
+# Blank cells are already None here (``_Row._blanks_to_none``); these say only what a present value must be.
+Text = str | None
+RequiredText = str
 Time = Annotated[datetime | None, BeforeValidator(_time)]
 RequiredTime = Annotated[datetime, BeforeValidator(_time)]
 Day = Annotated[date | None, BeforeValidator(_day)]
@@ -80,6 +79,23 @@ Day = Annotated[date | None, BeforeValidator(_day)]
 
 class _Row(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks_to_none(cls, data: Any) -> Any:
+        """Every contract field stripped, and a blank one taken as not given, in one call a row.
+
+        One pass over the row instead of a Python validator per field (most of validation's time). Columns
+        beyond the contract are left as received.
+        """
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        # _blank_to_none written out: a call per cell was a visible share of validation.
+        return {
+            name: (value.strip() or None) if name in fields and isinstance(value, str) else value
+            for name, value in data.items()
+        }
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -99,9 +115,7 @@ class PoliceNotification(_Row):
     last_seen_location: Text = None
     found_at: Time = None
     found_location: Text = None
-    risk_level: Annotated[
-        Literal["high", "medium", "low", "no_apparent_risk"] | None, BeforeValidator(_blank_to_none)
-    ] = None
+    risk_level: Literal["high", "medium", "low", "no_apparent_risk"] | None = None
     responsible_authority: Text = None
     clothing: Text = None
     notes: Text = None
@@ -158,7 +172,7 @@ class ChildRecord(_Row):
     date_of_birth: Day = None
     legal_status: Annotated[
         Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"],
-        BeforeValidator(lambda v: _blank_to_none(v) or "none"),
+        BeforeValidator(lambda v: v or "none"),
     ] = "none"
     uasc: bool = False
     responsible_authority: Text = None
@@ -166,7 +180,7 @@ class ChildRecord(_Row):
     allocated_worker: Text = None
     team: Text = None
     placement: Text = None
-    placement_distance_miles: Annotated[float | None, BeforeValidator(_blank_to_none)] = None
+    placement_distance_miles: float | None = None
     photo_ref: Text = None
     contacts: Text = None
     likely_locations: Text = None
@@ -176,7 +190,6 @@ class ChildRecord(_Row):
     @field_validator("uasc", mode="before")
     @classmethod
     def _yes_no(cls, value: Any) -> bool:
-        value = _blank_to_none(value)
         if value is None:
             return False
         if isinstance(value, bool):

@@ -8,7 +8,6 @@ source and message id) and finishes the rest. Rules do not run here: changed chi
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from missing_episodes.feeds import (
     RowError,
     validate_row,
 )
-from missing_episodes.identity import child_ref, content_hash, episode_ref, match_key
+from missing_episodes.identity import canonical_json, child_ref, content_hash, episode_ref, match_key
 from missing_episodes.policy import Policy
 from missing_episodes.sources import BrokenFile, RawRow
 from missing_episodes.store import (
@@ -150,7 +149,7 @@ def _classify(batch: list[RawRow | BrokenFile], feed: str, source: str, events: 
         if isinstance(item, BrokenFile):
             chunk.quarantine.append(_quarantine_row(source, feed, item.origin, None, None, item.reason, item.raw))
             continue
-        payload = json.dumps(item.data, sort_keys=True, ensure_ascii=False, default=str)
+        payload = canonical_json(item.data)
         if item.problem:
             chunk.quarantine.append(
                 _quarantine_row(source, feed, item.origin, item.row_number, None, item.problem, payload)
@@ -548,7 +547,7 @@ def _incident_messages(
         for row_id, payload in session.execute(
             select(Notification.id, Notification.payload).where(Notification.id.in_(batch))
         ):
-            records[row_id] = PoliceNotification.model_validate(json.loads(payload))
+            records[row_id] = PoliceNotification.model_validate_json(payload)
     messages: dict[str, list[Message]] = {ref: [] for ref in incidents}
     for row_id, incident in located:
         messages[incident].append(Message(row_id, records[row_id]))

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Integer, any_, bindparam, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Dialect, Float, Integer, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from missing_episodes.db.models import AuditEvent
+from missing_episodes.db.types import UTCDateTime, sqlite_utc_text, utc_instant
+from missing_episodes.identity import canonical_json
 
 
 def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on either database: a replayed or concurrent insert changes nothing."""
     if rows:
-        session.execute(_insert(session, model, ignore_duplicates=True), rows)
+        _insert_many(session, model.__table__, rows, ignore_duplicates=True)  # type: ignore[attr-defined]
 
 
 def insert_with_ids(
@@ -27,19 +28,22 @@ def insert_with_ids(
     """Insert rows and give back the id of each row this call inserted, by the value of its ``key`` column.
 
     With ``ignore_duplicates`` a row whose unique key is already stored (a replay, a concurrent ingest) is
-    skipped, and left out of the answer. SQLite answers with RETURNING. On PostgreSQL the ids are drawn from
-    the table's sequence first and the rows inserted with a plain executemany (psycopg's pipeline, one prepared
-    statement): RETURNING there renders every row's parameters into one statement text that psycopg parses
-    again for each batch, which cost more than the insert itself.
+    skipped, and left out of the answer. On SQLite the transaction holds the database's one write lock (BEGIN
+    IMMEDIATE) and a new id is always above the highest one, so the rows above the highest id before the insert
+    are exactly this call's. On PostgreSQL the ids are drawn from the table's sequence first. Either way there
+    is no RETURNING, which would send the rows through SQLAlchemy's parameter processing (see ``_insert_many``).
     """
     if not rows:
         return {}
     table = model.__table__  # type: ignore[attr-defined]
-    statement = _insert(session, model, ignore_duplicates)
     if session.get_bind().dialect.name == "sqlite":
-        return dict(session.execute(statement.returning(table.c[key], table.c.id), rows).all())
+        highest = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+        _insert_many(session, table, rows, ignore_duplicates)
+        return dict(session.execute(select(table.c[key], table.c.id).where(table.c.id > highest)).all())
     ids = session.scalars(_NEXT_IDS, {"table": table.name, "count": len(rows)}).all()
-    session.execute(statement, [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)])
+    _insert_many(
+        session, table, [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)], ignore_duplicates
+    )
     if not ignore_duplicates:
         return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
     inserted = select(table.c[key], table.c.id).where(table.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
@@ -49,11 +53,58 @@ def insert_with_ids(
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
 
 
-def _insert(session: Session, model: type, ignore_duplicates: bool):
-    """A Core INSERT into the model's table (not the mapped class: no ORM bulk-insert bookkeeping per row)."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(model.__table__)  # type: ignore[attr-defined]
-    return statement.on_conflict_do_nothing() if ignore_duplicates else statement
+def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ignore_duplicates: bool) -> None:
+    """Insert plain values straight through the driver: the rows' columns (as the first row names them) and defaults.
+
+    A chunk writes tens of thousands of rows; SQLAlchemy's per-value parameter processing was most of that
+    time on SQLite, and psycopg's per-row executemany most of it on PostgreSQL. Values are converted here a
+    column at a time, to exactly what the column types would send (see ``_converter``), and Python-side column
+    defaults are filled once for the statement. SQLite gets sqlite3's executemany (its loop is in C);
+    PostgreSQL gets one statement whose parameters are one array per column, unnested on the server.
+    """
+    dialect = session.get_bind().dialect
+    names = list(rows[0])
+    defaults = {c.name: _default(c) for c in table.columns if c.name not in rows[0] and c.default is not None}
+    columns = [[row[name] for row in rows] for name in names] + [[value] * len(rows) for value in defaults.values()]
+    names += defaults
+    for index, name in enumerate(names):
+        convert = _converter(table.c[name].type, dialect)
+        if convert is not None:
+            columns[index] = list(map(convert, columns[index]))
+    preparer = dialect.identifier_preparer
+    into = f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
+    conflict = " ON CONFLICT DO NOTHING" if ignore_duplicates else ""
+    connection = session.connection()
+    if dialect.name == "sqlite":
+        statement = f"{into}VALUES ({', '.join('?' for _ in names)}){conflict}"
+        connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
+        return
+    # %b: binary arrays; psycopg's text array format escapes every element with a regular expression.
+    arrays = ", ".join(f"CAST(%b AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
+    connection.exec_driver_sql(f"{into}SELECT * FROM unnest({arrays}){conflict}", tuple(columns))
+
+
+def _converter(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What the column type does to a value on the way to this driver; ``UTCDateTime`` without SQLAlchemy."""
+    if isinstance(type_, UTCDateTime):
+        return sqlite_utc_text if dialect.name == "sqlite" else utc_instant
+    if isinstance(type_, Float) and dialect.name == "postgresql":
+        return _as_float  # psycopg dumps a list of one element type only: no ints among floats
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _as_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _default(column: Column) -> Any:
+    """A column's Python-side default (a value, or a function such as ``now``), evaluated once per statement."""
+    default = column.default
+    if default.is_scalar:  # type: ignore[union-attr]
+        return default.arg  # type: ignore[union-attr]
+    if default.is_callable:  # type: ignore[union-attr]
+        return default.arg(None)  # type: ignore[union-attr]
+    raise ValueError(f"{column}: only value and function defaults can be filled for a bulk insert")
 
 
 def lock_keys(session: Session, namespace: str, keys: Iterable[str | int]) -> None:
@@ -80,7 +131,7 @@ def audit_entry(actor: str, event: str, entity: str, ref: str | None, **detail: 
         "event": event,
         "entity": entity,
         "entity_ref": ref,
-        "detail": json.dumps(detail, default=str, sort_keys=True) if detail else None,
+        "detail": canonical_json(detail) if detail else None,
     }
 
 
@@ -92,4 +143,4 @@ def audit(session: Session, actor: str, event: str, entity: str, ref: str | None
 def audit_many(session: Session, entries: list[dict[str, Any]]) -> None:
     """Append many ``audit_entry`` rows in one executemany (an ingest chunk audits thousands of episodes)."""
     if entries:
-        session.execute(insert(AuditEvent.__table__), entries)
+        _insert_many(session, AuditEvent.__table__, entries, ignore_duplicates=False)

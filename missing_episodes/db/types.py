@@ -10,6 +10,26 @@ from sqlalchemy.types import TypeDecorator
 from missing_episodes.clock import UTC
 
 
+def utc_instant(value: datetime | None) -> datetime | None:
+    """The instant in UTC; a naive datetime is refused rather than silently taken as local time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; times must carry their zone")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """The text ``UTCDateTime`` stores on SQLite (SQLAlchemy's DATETIME format, naive UTC, microseconds).
+
+    The ingest's bulk inserts hand this straight to the driver: the same bytes as a write through the type,
+    without SQLAlchemy's two processors per value.
+    """
+    moment = utc_instant(value)
+    # "YYYY-MM-DD HH:MM:SS.ffffff" and then the "+00:00" offset, which is cut off.
+    return None if moment is None else moment.isoformat(" ", "microseconds")[:26]
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware instant, stored as UTC.
 
@@ -22,12 +42,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; times must carry their zone")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        moment = utc_instant(value)
+        return moment.replace(tzinfo=None) if moment is not None and dialect.name == "sqlite" else moment
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
