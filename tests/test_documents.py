@@ -6,6 +6,7 @@ October clock change. PDF text is read back with ``pdftotext`` (poppler-utils), 
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ from missing_episodes.documents.render import (
     render_serious_notification,
     render_weekly_list,
     render_written_confirmation,
+    write_pdf,
 )
 from missing_episodes.documents.weekly import build_weekly_list
 from missing_episodes.policy import Policy, load_policy
@@ -185,6 +187,17 @@ def test_briefing_lists_are_fixed_layout_tables_with_one_row_per_item(sqlite_url
     assert len(rows) == 1 + len(pack.missing_now)  # the header row and one row per child
     zoe = next(row for row in rows if "EP-ZOE" in row)
     assert "EP-ZOE</span></td>" in zoe and '<td class="risk risk-high">high</td>' in zoe  # episode on the ref line
+
+
+def test_write_pdf_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The cyclic collector is paused while WeasyPrint lays out, and left enabled or disabled as before."""
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert write_pdf("<p>Hello</p>", tmp_path / "hello.pdf").stat().st_size > 0
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
 
 
 # -- escaping through every document -------------------------------------------------------------------------
