@@ -6,6 +6,7 @@ October clock change. PDF text is read back with ``pdftotext`` (poppler-utils), 
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import subprocess
@@ -26,10 +27,12 @@ from missing_episodes.documents.environment import docx_environment, html_enviro
 from missing_episodes.documents.forms import build_rhi_record, build_serious_notification, build_written_confirmation
 from missing_episodes.documents.render import (
     render_briefing,
+    render_html,
     render_rhi_record,
     render_serious_notification,
     render_weekly_list,
     render_written_confirmation,
+    write_pdf,
 )
 from missing_episodes.documents.weekly import build_weekly_list
 from missing_episodes.policy import Policy, load_policy
@@ -164,6 +167,37 @@ def test_briefing_html_and_pdf_read_right(sqlite_url: str, policy: Policy, tmp_p
         assert f"Page {number} of {len(pages)}" in page
         assert "Daily missing briefing · Monday 26 October 2026" in page  # the running header, on every page
     assert "37 h 30 min" in pages[0]
+
+
+def test_briefing_lists_are_fixed_layout_tables_with_one_row_per_item(sqlite_url: str, policy: Policy) -> None:
+    """At a region's thousands of rows WeasyPrint's cost is per cell, line and inline box: the lists are
+    fixed-layout tables (widths from one <colgroup>, summing to the page), one row per child or action, emphasis on
+    the cell rather than inside it, and no flex or per-row float."""
+    pack = _pack(sqlite_url, policy)
+    html = render_html("briefing.html.j2", pack=pack)
+    assert "table.list { table-layout: fixed; }" in html and "display: flex" not in html
+    tables = re.findall(r'<table class="list"><colgroup>(.*?)</colgroup>(.*?)</table>', html, flags=re.S)
+    assert len(tables) == 7  # every section of the seeded day has rows
+    for colgroup, body in tables:
+        assert sum(int(width) for width in re.findall(r"width:(\d+)%", colgroup)) == 100
+        rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1], flags=re.S)
+        assert rows and all("float" not in row and '<span class="risk' not in row for row in rows)
+    missing = _section(html, "missing-now")
+    rows = re.findall(r"<tr>(.*?)</tr>", missing, flags=re.S)
+    assert len(rows) == 1 + len(pack.missing_now)  # the header row and one row per child
+    zoe = next(row for row in rows if "EP-ZOE" in row)
+    assert "EP-ZOE</span></td>" in zoe and '<td class="risk risk-high">high</td>' in zoe  # episode on the ref line
+
+
+def test_write_pdf_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The cyclic collector is paused while WeasyPrint lays out, and left enabled or disabled as before."""
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert write_pdf("<p>Hello</p>", tmp_path / "hello.pdf").stat().st_size > 0
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
 
 
 # -- escaping through every document -------------------------------------------------------------------------
