@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,56 @@ def _summary(output: str) -> str:
     """The command's own line (Prefect's log lines share the captured output)."""
     [line] = [line for line in output.splitlines() if line.startswith("notifications: read")]
     return line
+
+
+def _inboxes(folder: Path, files: dict[str, Path]) -> Path:
+    """A sources file whose three drop folders hold the given feeds (each run archives its own copy)."""
+    lines = ["sources:"]
+    for kind, path in files.items():
+        inbox = folder / kind / "inbox"
+        inbox.mkdir(parents=True)
+        shutil.copy(path, inbox / path.name)
+        lines.append(f"  - {{name: {kind}, feed: {kind}, type: folder, inbox: {kind}/inbox, archive: {kind}/archive}}")
+    sources = folder / "sources.yaml"
+    sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sources
+
+
+@pytest.mark.slow
+def test_the_daily_run_reviews_changed_and_still_missing_children_in_one_pass(
+    prefect_harness, tmp_path, monkeypatch, _sqlite_template
+):
+    """One pass stores what a pass after the ingest plus a second for the roll-forward stored, with fewer runs."""
+    from prefect import flow
+
+    from flows.daily import daily_run
+    from flows.ingest import ingest_sources
+    from flows.review import review_changed
+    from tasks.rules import flag_for_review
+
+    @flow(name="daily-run-two-passes")
+    async def two_passes() -> dict[str, int]:
+        await ingest_sources(None, False)
+        first = await review_changed()
+        flag_for_review(False, "daily roll-forward of schedules for children still missing")
+        second = await review_changed()
+        return {"children": first["children"] + second["children"]}
+
+    files = _slice_of_sample(tmp_path, children=12)  # two of these children are still missing at the end
+    monkeypatch.setenv("MISSING_EPISODES_BULK_THRESHOLD", "10000")
+    results = {}
+    for name, run in (("one", lambda: daily_run(date(2026, 11, 2))), ("two", two_passes)):
+        url = copy_sqlite(_sqlite_template, tmp_path / f"{name}.db")
+        monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", url)
+        monkeypatch.setenv("MISSING_EPISODES_SOURCES", str(_inboxes(tmp_path / name, files)))
+        results[name] = (url, asyncio.run(run()))
+
+    (one_url, one), (two_url, two) = results["one"], results["two"]
+    assert one["still_missing"] == 2
+    assert one["rules"]["children"] == one["rules"]["subflows"] == 12  # each child checked once
+    assert two["children"] == 12 + 2  # the still-missing children were checked twice
+    assert _actions_without_allocation(one_url) == _actions_without_allocation(two_url)
+    assert len(_actions_without_allocation(one_url)) > 100
+    for url in (one_url, two_url):
+        with session_scope(url) as session:
+            assert session.scalar(select(func.count()).select_from(Child).where(Child.needs_review)) == 0
