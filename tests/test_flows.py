@@ -28,6 +28,7 @@ ALLOCATION = {"assigned_to", "assignment_note"}
 
 def _slice_of_sample(folder: Path, children: int) -> dict[str, Path]:
     """The bundled feed cut down to the busiest few children (a day's load, not a year's)."""
+    folder.mkdir(parents=True, exist_ok=True)
     with (SAMPLE / "notifications.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     counts: dict[str, int] = {}
@@ -122,23 +123,31 @@ def _summary(output: str) -> str:
 
 
 def _inboxes(folder: Path, files: dict[str, Path]) -> Path:
-    """A sources file whose three drop folders hold the given feeds (each run archives its own copy)."""
+    """A sources file whose drop folders hold the given feeds (each run archives its own copy)."""
+    from flows.ingest import DEFAULT_SOURCE
+
     lines = ["sources:"]
     for kind, path in files.items():
         inbox = folder / kind / "inbox"
         inbox.mkdir(parents=True)
         shutil.copy(path, inbox / path.name)
-        lines.append(f"  - {{name: {kind}, feed: {kind}, type: folder, inbox: {kind}/inbox, archive: {kind}/archive}}")
+        name = DEFAULT_SOURCE[kind]  # the name the files were ingested under yesterday: a message is kept once
+        lines.append(f"  - {{name: {name}, feed: {kind}, type: folder, inbox: {kind}/inbox, archive: {kind}/archive}}")
     sources = folder / "sources.yaml"
     sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return sources
 
 
 @pytest.mark.slow
-def test_the_daily_run_reviews_changed_and_still_missing_children_in_one_pass(
+def test_the_daily_run_checks_changed_and_still_missing_children_once(
     prefect_harness, tmp_path, monkeypatch, _sqlite_template
 ):
-    """One pass stores what a pass after the ingest plus a second for the roll-forward stored, with fewer runs."""
+    """One pass stores what a pass after the ingest plus a second for the roll-forward stored, with fewer runs.
+
+    Yesterday's load is the 12 busiest children of the sample (two of them still missing); today's feed
+    brings the next four (one of them still missing). Today the four get a subflow each, the two children
+    still missing whose facts did not change one batch between them.
+    """
     from prefect import flow
 
     from flows.daily import daily_run
@@ -152,21 +161,22 @@ def test_the_daily_run_reviews_changed_and_still_missing_children_in_one_pass(
         first = await review_changed()
         flag_for_review(False, "daily roll-forward of schedules for children still missing")
         second = await review_changed()
-        return {"children": first["children"] + second["children"]}
+        return {key: first[key] + second[key] for key in ("children", "subflows", "batches")}
 
-    files = _slice_of_sample(tmp_path, children=12)  # two of these children are still missing at the end
+    today = _slice_of_sample(tmp_path / "today", children=16)
+    yesterday = {**_slice_of_sample(tmp_path / "yesterday", children=12), "children": today.pop("children")}
     monkeypatch.setenv("MISSING_EPISODES_BULK_THRESHOLD", "10000")
     results = {}
     for name, run in (("one", lambda: daily_run(date(2026, 11, 2))), ("two", two_passes)):
         url = copy_sqlite(_sqlite_template, tmp_path / f"{name}.db")
-        monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", url)
-        monkeypatch.setenv("MISSING_EPISODES_SOURCES", str(_inboxes(tmp_path / name, files)))
+        _run(monkeypatch, url, yesterday, bulk_threshold=10_000)
+        monkeypatch.setenv("MISSING_EPISODES_SOURCES", str(_inboxes(tmp_path / name, today)))
         results[name] = (url, asyncio.run(run()))
 
     (one_url, one), (two_url, two) = results["one"], results["two"]
-    assert one["still_missing"] == 2
-    assert one["rules"]["children"] == one["rules"]["subflows"] == 12  # each child checked once
-    assert two["children"] == 12 + 2  # the still-missing children were checked twice
+    assert one["rules"]["still_missing"] == 3
+    assert (one["rules"]["subflows"], one["rules"]["batches"], one["rules"]["children"]) == (4, 1, 4 + 2)
+    assert two == {"children": 4 + 3, "subflows": 4 + 3, "batches": 0}
     assert _actions_without_allocation(one_url) == _actions_without_allocation(two_url)
     assert len(_actions_without_allocation(one_url)) > 100
     for url in (one_url, two_url):
