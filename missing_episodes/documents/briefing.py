@@ -274,7 +274,8 @@ def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:
 
     The SQL twin of ``worklist.status_as_of``: not withdrawn, and not closed by ``as_of`` (open in the store, or
     closed only later), so a past day's pack is rebuilt as it stood. Every status but ``withdrawn`` is named, so
-    each query below reads the (status, due_at) index over a range of due times instead of the whole history.
+    the queries read the (status, due_at) index over a range of due times: the listed rows' range is the
+    window, not the history.
     """
     return (
         Action.status.in_(("open", *CLOSED_STATUSES)),
@@ -286,7 +287,10 @@ def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:
 
 
 def _due_actions(session: Session, as_of: datetime, overdue_since: datetime, policy: Policy) -> list[DueAction]:
-    """Open RHIs, strategy meetings and serious notifications, and the overdue ones due after ``overdue_since``."""
+    """RHIs, strategy meetings and serious notifications to do at ``as_of`` and due after ``overdue_since``.
+
+    That is every open one and the recently overdue, by due time, with the child and the rule's title.
+    """
     query = (
         select(Action, Child, Episode.ref, Episode.found_at)
         .join(Child, Action.child_id == Child.id)
@@ -318,7 +322,8 @@ def _overdue_backlog(session: Session, as_of: datetime, overdue_since: datetime)
     """Per kind, how many briefed actions fell due by ``overdue_since`` and are still overdue, and the oldest due.
 
     One aggregate row per kind (never the rows themselves), so the pack says what the backlog is without
-    listing a region's years of it.
+    listing a region's years of it. The count still reads the index entries due before the window, which grow
+    with the history (about 0.1 s on 50,000 episodes); nothing is loaded into memory.
     """
     query = (
         select(Action.kind, func.count(), func.min(Action.due_at))
