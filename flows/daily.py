@@ -14,7 +14,6 @@ from flows.review import review_changed
 from missing_episodes.clock import as_london, now
 from missing_episodes.config import DATA_DIR
 from tasks.ingest import ensure_schema
-from tasks.rules import flag_for_review
 
 SAMPLE_DIR = DATA_DIR / "sample"
 
@@ -45,9 +44,8 @@ async def daily_run(day: date | None = None, sample: bool = False) -> dict[str, 
     else:
         ingested = (await ingest_sources(None, False))["ingest"]
         day = day or as_london(now()).date()
-    rules = await review_changed()
-    flag_for_review(False, "daily roll-forward of schedules for children still missing")
-    rolled = await review_changed()
+    # One pass of the rules: the children whose facts changed and the children still missing, whose repeating
+    # schedules roll forward with the day (each child checked once).
+    rules = await review_changed("daily roll-forward of schedules for children still missing")
     briefing = await daily_briefing(day)
-    return {"day": day.isoformat(), "ingest": ingested, "rules": rules, "rolled_forward": rolled,
-            "briefing": briefing}
+    return {"day": day.isoformat(), "ingest": ingested, "rules": rules, "briefing": briefing}

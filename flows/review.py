@@ -14,7 +14,8 @@ from prefect import flow, get_run_logger
 
 from flows.episode import episode_checks
 from missing_episodes.config import get_settings
-from tasks.rules import count_pending_reviews, pending_reviews, run_rules_batch
+from missing_episodes.service import ReviewItem
+from tasks.rules import count_pending_reviews, flag_for_review, pending_reviews, run_rules_batch
 
 BULK_BATCH = 2000
 
@@ -25,36 +26,53 @@ async def rules_batch(number: int, batch_size: int = BULK_BATCH) -> dict[str, in
 
 
 @flow(name="review-changed", flow_run_name="review-changed")
-async def review_changed() -> dict[str, int]:
+async def review_changed(roll_forward: str | None = None) -> dict[str, int]:
+    """Check every child flagged for review; with ``roll_forward`` (the audit reason), the children still missing too.
+
+    Children whose facts changed get a per-episode subflow each (a day's load) or go to the batches (a backlog).
+    The roll-forward's children changed nothing anyone waits on, only the day moved their repeating schedules
+    on, and a region has hundreds of them: they go to the batches, so they cost one run rather than a subflow
+    each, and a child in both sets is checked once, in its subflow (the two paths store the same actions).
+    """
     settings = get_settings()
-    logger = get_run_logger()
-    pending = count_pending_reviews()
     totals: dict[str, int] = {"children": 0, "created": 0, "updated": 0, "withdrawn": 0, "removed": 0,
-                              "allocated": 0, "subflows": 0, "batches": 0}
-    if pending == 0:
-        return totals
-    if pending <= settings.bulk_threshold:
-        items = pending_reviews()
-        bound = asyncio.Semaphore(max(1, settings.episode_concurrency))
-
-        async def checked(item):
-            async with bound:
-                return await episode_checks(item.child_ref, item.episode_refs)
-
-        for summary in await asyncio.gather(*(checked(item) for item in items)):
-            _add(totals, summary)
-        totals["subflows"] = len(items)
-    else:
-        number = 0
-        while True:
-            number += 1
-            summary = await rules_batch(number)
-            _add(totals, summary)
-            totals["batches"] = number
-            if summary["children"] < BULK_BATCH:  # the last, partial batch: nothing is left
-                break
-    logger.info("rules ran for %s children: %s", totals["children"], totals)
+                              "allocated": 0, "subflows": 0, "batches": 0, "still_missing": 0}
+    pending = count_pending_reviews()
+    items = pending_reviews() if 0 < pending <= settings.bulk_threshold else []
+    if roll_forward:
+        totals["still_missing"] = flag_for_review(False, roll_forward)
+    if items:
+        await _subflows(items, settings.episode_concurrency, totals)
+    # A backlog, or the roll-forward's children not checked in a subflow above: whatever is still flagged.
+    if (pending > len(items) or totals["still_missing"]) and count_pending_reviews():
+        await _batches(totals)
+    get_run_logger().info("rules ran for %s children: %s", totals["children"], totals)
     return totals
+
+
+async def _subflows(items: list[ReviewItem], concurrency: int, totals: dict[str, int]) -> None:
+    """One ``episode-checks`` subflow per child, at most ``concurrency`` at once (each visible in the UI)."""
+    bound = asyncio.Semaphore(max(1, concurrency))
+
+    async def checked(item: ReviewItem) -> dict[str, int]:
+        async with bound:
+            return await episode_checks(item.child_ref, item.episode_refs)
+
+    for summary in await asyncio.gather(*(checked(item) for item in items)):
+        _add(totals, summary)
+    totals["subflows"] += len(items)
+
+
+async def _batches(totals: dict[str, int]) -> None:
+    """``rules-batch`` runs of ``BULK_BATCH`` children until none is left flagged."""
+    number = 0
+    while True:
+        number += 1
+        summary = await rules_batch(number)
+        _add(totals, summary)
+        totals["batches"] = number
+        if summary["children"] < BULK_BATCH:  # the last, partial batch: nothing is left
+            break
 
 
 def _add(totals: dict[str, int], summary: dict[str, int]) -> None:

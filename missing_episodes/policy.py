@@ -151,6 +151,18 @@ class Allocation(_Strict):
     )
 
 
+class Briefing(_Strict):
+    """What the daily missing briefing lists row by row (Wakefield s4: the actions that need agreeing now).
+
+    Overdue actions that fell due within ``overdue_window_days`` before the briefing are listed; older ones
+    (years of unrecorded interviews in a region's history) are summarised in one line per kind, with the count
+    and the oldest due date, and left to the worklist and the oversight report, so the pack stays readable and
+    its cost does not grow with the history while nothing is hidden.
+    """
+
+    overdue_window_days: int = Field(default=28, ge=1)
+
+
 class Policy(_Strict):
     authority: str
     version: str
@@ -158,6 +170,7 @@ class Policy(_Strict):
     # How far ahead recurring schedules are kept in the store (the daily review flow rolls it forward).
     schedule_horizon_days: int = Field(default=8, ge=1)
     allocation: Allocation = Allocation()
+    briefing: Briefing = Briefing()
     rules: list[Rule]
 
     @model_validator(mode="after")

@@ -102,3 +102,14 @@ def test_a_wrong_policy_file_fails_naming_the_key(tmp_path):
                 ],
             }
         )
+
+
+def test_the_briefing_window_is_policy_data_with_a_28_day_default():
+    assert load_policy(DATA_DIR / "policies" / "default.yaml").briefing.overdue_window_days == 28
+    minimal = {"authority": "X", "version": "1", "rules": []}
+    assert parse_policy(minimal).briefing.overdue_window_days == 28  # a policy file without the section
+    assert parse_policy({**minimal, "briefing": {"overdue_window_days": 14}}).briefing.overdue_window_days == 14
+    with pytest.raises(PolicyError, match=r"briefing\.overdue_window_days"):
+        parse_policy({**minimal, "briefing": {"overdue_window_days": 0}})
+    with pytest.raises(PolicyError, match=r"briefing\.window: Extra inputs are not permitted"):
+        parse_policy({**minimal, "briefing": {"window": 28}})

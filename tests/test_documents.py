@@ -11,18 +11,21 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from docx import Document
 from jinja2.exceptions import SecurityError, UndefinedError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from missing_episodes.clock import UTC
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
+from missing_episodes.db.models import Child
 from missing_episodes.documents import DocumentError
-from missing_episodes.documents.briefing import BriefingPack, build_briefing
+from missing_episodes.documents.briefing import BriefingPack, OverdueBacklog, build_briefing
 from missing_episodes.documents.environment import docx_environment, html_environment
 from missing_episodes.documents.forms import build_rhi_record, build_serious_notification, build_written_confirmation
 from missing_episodes.documents.render import (
@@ -35,7 +38,7 @@ from missing_episodes.documents.render import (
     write_pdf,
 )
 from missing_episodes.documents.weekly import build_weekly_list
-from missing_episodes.policy import Policy, load_policy
+from missing_episodes.policy import Briefing, Policy, load_policy
 from tests.test_documents_data import (
     AS_OF,
     BRIEFING_DAY,
@@ -43,6 +46,9 @@ from tests.test_documents_data import (
     HOSTILE_NAME,
     HOSTILE_PLACE,
     VIETNAMESE,
+    _action,
+    _episode,
+    local,
     seed_briefing,
 )
 
@@ -137,6 +143,65 @@ def test_an_empty_day_renders_every_section_as_none(sqlite_url: str, policy: Pol
     assert all(value == 0 for value in pack.counts().values())
     html = render_briefing(pack, tmp_path)[0].read_text(encoding="utf-8")
     assert "No child of ours is missing" in html and "No Return Home Interview is due." in html
+
+
+def _seed_backlog(session: Session) -> None:
+    """Overdue actions around the 28-day window before the briefing (Monday 28 September 08:30 BST)."""
+    child = session.scalars(select(Child).where(Child.ref == "CH-AVA")).one()
+    leeds = session.scalars(select(Child).where(Child.ref == "CH-LIAM")).one()
+    rows = [  # episode, child, kind, due, extra
+        ("EP-BL-2024", child, "return_home_interview", local(2024, 3, 1, 9), {}),
+        ("EP-BL-SEP", child, "return_home_interview", local(2026, 9, 1, 9), {}),
+        ("EP-BL-EDGE", child, "return_home_interview", local(2026, 9, 28, 8, 30), {}),  # on the edge: backlog
+        ("EP-BL-OCT", child, "return_home_interview", local(2026, 10, 1, 9), {}),  # in the window: listed
+        ("EP-BL-WITHDRAWN", child, "return_home_interview", local(2024, 1, 1, 9), {"status": "withdrawn"}),
+        ("EP-BL-LEEDS", leeds, "return_home_interview", local(2024, 1, 1, 9), {}),
+        # Closed only after the briefing: overdue as the pack stood that morning.
+        ("EP-BL-LATE", child, "strategy_meeting", local(2025, 1, 1, 9),
+         {"status": "done", "done_at": local(2026, 10, 27, 9)}),
+        ("EP-BL-DONE", child, "strategy_meeting", local(2025, 6, 1, 9),
+         {"status": "done", "done_at": local(2025, 6, 10, 9)}),
+    ]
+    for ref, owner, kind, due, extra in rows:
+        episode = _episode(session, ref, owner, due - timedelta(days=4), found_at=due - timedelta(days=3),
+                           other_authority=owner.ref == "CH-LIAM")
+        _action(session, episode, f"rule.{ref.lower()}", kind, due - timedelta(days=3), due, **extra)
+
+
+def test_overdue_actions_before_the_window_are_one_line_per_kind(db_url: str, policy: Policy) -> None:
+    with session_scope(db_url) as session:
+        seed_briefing(session)
+        _seed_backlog(session)
+    with session_scope(db_url) as session:
+        pack = build_briefing(session, BRIEFING_DAY, policy)
+        wider = build_briefing(session, BRIEFING_DAY, policy.model_copy(update={"briefing": Briefing(
+            overdue_window_days=60)}))
+
+    assert pack.overdue_since == local(2026, 9, 28, 8, 30)
+    assert {row.episode_ref for row in pack.rhi_due} == {"EP-SOFIA", "EP-AN-4", "EP-BL-OCT"}
+    assert pack.backlog == [
+        OverdueBacklog("return_home_interview", 3, local(2024, 3, 1, 9)),  # not withdrawn, not Leeds's child
+        OverdueBacklog("strategy_meeting", 1, local(2025, 1, 1, 9)),
+    ]
+    assert pack.counts()["overdue_backlog"] == 4
+    assert pack.backlog_of("serious_notification") is None
+    # The window is the policy's: 60 days lists September's interviews, and the backlog shrinks with it.
+    assert {"EP-BL-SEP", "EP-BL-EDGE"} <= {row.episode_ref for row in wider.rhi_due}
+    assert wider.backlog_of("return_home_interview") == OverdueBacklog("return_home_interview", 1,
+                                                                       local(2024, 3, 1, 9))
+
+
+def test_the_backlog_line_closes_its_section(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+        _seed_backlog(session)
+    with session_scope(sqlite_url) as session:
+        html = render_briefing(build_briefing(session, BRIEFING_DAY, policy), tmp_path)[0].read_text(encoding="utf-8")
+    line = "Also overdue, due before 28 Sep 2026 and not listed: {}</span> (oldest due {})"
+    assert line.format(3, "01 Mar 2024") in _section(html, "rhi-due")
+    assert line.format(1, "01 Jan 2025") in _section(html, "meetings-due")
+    assert "Also overdue" not in _section(html, "notifications-due")
+    assert "missing-episodes actions --open" in _section(html, "rhi-due")
 
 
 # -- the briefing as rendered --------------------------------------------------------------------------------

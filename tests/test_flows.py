@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ ALLOCATION = {"assigned_to", "assignment_note"}
 
 def _slice_of_sample(folder: Path, children: int) -> dict[str, Path]:
     """The bundled feed cut down to the busiest few children (a day's load, not a year's)."""
+    folder.mkdir(parents=True, exist_ok=True)
     with (SAMPLE / "notifications.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     counts: dict[str, int] = {}
@@ -117,3 +120,65 @@ def _summary(output: str) -> str:
     """The command's own line (Prefect's log lines share the captured output)."""
     [line] = [line for line in output.splitlines() if line.startswith("notifications: read")]
     return line
+
+
+def _inboxes(folder: Path, files: dict[str, Path]) -> Path:
+    """A sources file whose drop folders hold the given feeds (each run archives its own copy)."""
+    from flows.ingest import DEFAULT_SOURCE
+
+    lines = ["sources:"]
+    for kind, path in files.items():
+        inbox = folder / kind / "inbox"
+        inbox.mkdir(parents=True)
+        shutil.copy(path, inbox / path.name)
+        name = DEFAULT_SOURCE[kind]  # the name the files were ingested under yesterday: a message is kept once
+        lines.append(f"  - {{name: {name}, feed: {kind}, type: folder, inbox: {kind}/inbox, archive: {kind}/archive}}")
+    sources = folder / "sources.yaml"
+    sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sources
+
+
+@pytest.mark.slow
+def test_the_daily_run_checks_changed_and_still_missing_children_once(
+    prefect_harness, tmp_path, monkeypatch, _sqlite_template
+):
+    """One pass stores what a pass after the ingest plus a second for the roll-forward stored, with fewer runs.
+
+    Yesterday's load is the 12 busiest children of the sample (two of them still missing); today's feed
+    brings the next four (one of them still missing). Today the four get a subflow each, the two children
+    still missing whose facts did not change one batch between them.
+    """
+    from prefect import flow
+
+    from flows.daily import daily_run
+    from flows.ingest import ingest_sources
+    from flows.review import review_changed
+    from tasks.rules import flag_for_review
+
+    @flow(name="daily-run-two-passes")
+    async def two_passes() -> dict[str, int]:
+        await ingest_sources(None, False)
+        first = await review_changed()
+        flag_for_review(False, "daily roll-forward of schedules for children still missing")
+        second = await review_changed()
+        return {key: first[key] + second[key] for key in ("children", "subflows", "batches")}
+
+    today = _slice_of_sample(tmp_path / "today", children=16)
+    yesterday = {**_slice_of_sample(tmp_path / "yesterday", children=12), "children": today.pop("children")}
+    monkeypatch.setenv("MISSING_EPISODES_BULK_THRESHOLD", "10000")
+    results = {}
+    for name, run in (("one", lambda: daily_run(date(2026, 11, 2))), ("two", two_passes)):
+        url = copy_sqlite(_sqlite_template, tmp_path / f"{name}.db")
+        _run(monkeypatch, url, yesterday, bulk_threshold=10_000)
+        monkeypatch.setenv("MISSING_EPISODES_SOURCES", str(_inboxes(tmp_path / name, today)))
+        results[name] = (url, asyncio.run(run()))
+
+    (one_url, one), (two_url, two) = results["one"], results["two"]
+    assert one["rules"]["still_missing"] == 3
+    assert (one["rules"]["subflows"], one["rules"]["batches"], one["rules"]["children"]) == (4, 1, 4 + 2)
+    assert two == {"children": 4 + 3, "subflows": 4 + 3, "batches": 0}
+    assert _actions_without_allocation(one_url) == _actions_without_allocation(two_url)
+    assert len(_actions_without_allocation(one_url)) > 100
+    for url in (one_url, two_url):
+        with session_scope(url) as session:
+            assert session.scalar(select(func.count()).select_from(Child).where(Child.needs_review)) == 0

@@ -202,6 +202,9 @@ class Action(Base):
     __table_args__ = (
         Index("ix_action_due", "status", "due_at"),
         Index("ix_action_trigger", "trigger_at"),
+        # Covers the interviewers' open loads, read at every allocation (each per-episode subflow): without
+        # it that count read every open action of the history's row, once per child checked.
+        Index("ix_action_assigned", "kind", "status", "assigned_to"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

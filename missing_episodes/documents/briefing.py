@@ -13,11 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import add_days, add_hours, add_months, now
-from missing_episodes.db.models import Child, Episode
+from missing_episodes.db.models import Action, Child, Episode
 from missing_episodes.documents.common import (
     ChildView,
     FindMePlan,
@@ -30,11 +30,13 @@ from missing_episodes.documents.common import (
     risk_sort_key,
 )
 from missing_episodes.policy import Offset, Policy, RepeatEpisodesTrigger
-from missing_episodes.worklist import worklist
+from missing_episodes.worklist import CLOSED_STATUSES, status_as_of
 
 #: Wolverhampton's board figures count a child as "repeat missing" at three or more episodes.
 REPEAT_COUNT = 3
 REPEAT_WINDOW = Offset(days=28)
+#: The action kinds the briefing discusses (sections 3, 4 and 5).
+BRIEFED_KINDS = ("return_home_interview", "strategy_meeting", "serious_notification")
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,15 @@ class OtherAuthorityEpisode:
 
 
 @dataclass(frozen=True)
+class OverdueBacklog:
+    """Overdue actions of one kind that fell due before the briefing's window: counted, not listed."""
+
+    kind: str
+    count: int
+    oldest_due_at: datetime
+
+
+@dataclass(frozen=True)
 class BriefingPack:
     day: date
     authority: str
@@ -116,6 +127,10 @@ class BriefingPack:
     notifications_due: list[DueAction] = field(default_factory=list)
     repeat: list[RepeatChild] = field(default_factory=list)
     other_authority: list[OtherAuthorityEpisode] = field(default_factory=list)
+    # Overdue actions are listed when they fell due after this moment (the policy's window before ``as_of``) ...
+    overdue_since: datetime | None = None
+    # ... and the older ones are one summary line per kind.
+    backlog: list[OverdueBacklog] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -133,7 +148,12 @@ class BriefingPack:
             "notifications_due": len(self.notifications_due),
             "repeat": len(self.repeat),
             "other_authority": len(self.other_authority),
+            "overdue_backlog": sum(item.count for item in self.backlog),
         }
+
+    def backlog_of(self, kind: str) -> OverdueBacklog | None:
+        """The summary line for ``kind``'s older overdue actions, if it has any (the template's section footer)."""
+        return next((item for item in self.backlog if item.kind == kind), None)
 
 
 def build_briefing(session: Session, day: date, policy: Policy) -> BriefingPack:
@@ -152,11 +172,13 @@ def build_briefing(session: Session, day: date, policy: Policy) -> BriefingPack:
         missing_now=_missing_now(ours, as_of),
         reported_since=_reported_since(ours, since, as_of),
         other_authority=_other_authority(episodes, since, as_of),
+        overdue_since=add_days(as_of, -policy.briefing.overdue_window_days),
     )
-    due = _due_actions(session, as_of, policy)
+    due = _due_actions(session, as_of, pack.overdue_since, policy)
     pack.rhi_due.extend(item for item in due if item.kind == "return_home_interview")
     pack.meetings_due.extend(item for item in due if item.kind == "strategy_meeting")
     pack.notifications_due.extend(item for item in due if item.kind == "serious_notification")
+    pack.backlog.extend(_overdue_backlog(session, as_of, pack.overdue_since))
     pack.repeat.extend(_repeat_children(session, as_of, policy))
     return pack
 
@@ -247,38 +269,70 @@ def _other_authority(
     ]
 
 
-def _due_actions(session: Session, as_of: datetime, policy: Policy) -> list[DueAction]:
-    """Open and overdue RHIs, strategy meetings and serious notifications, with the child and the rule's title."""
-    kinds = ("return_home_interview", "strategy_meeting", "serious_notification")
-    items = worklist(session, as_of, kinds=kinds, include_closed=False)
-    if not items:
-        return []
-    children = {c.ref: c for c in session.scalars(select(Child).where(Child.ref.in_({i.child_ref for i in items})))}
-    episode_refs = {item.episode_ref for item in items if item.episode_ref}
-    episodes = {e.ref: e for e in session.scalars(select(Episode).where(Episode.ref.in_(episode_refs)))}
+def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The actions the briefing speaks of: its kinds, fired by ``as_of``, still to do then, and ours.
+
+    The SQL twin of ``worklist.status_as_of``: not withdrawn, and not closed by ``as_of`` (open in the store, or
+    closed only later), so a past day's pack is rebuilt as it stood. Every status but ``withdrawn`` is named, so
+    the queries read the (status, due_at) index over a range of due times: the listed rows' range is the
+    window, not the history.
+    """
+    return (
+        Action.status.in_(("open", *CLOSED_STATUSES)),
+        or_(Action.status == "open", Action.done_at.is_(None), Action.done_at > as_of),
+        Action.kind.in_(BRIEFED_KINDS),
+        Action.trigger_at <= as_of,
+        or_(Episode.other_authority.is_(None), Episode.other_authority.is_(False)),
+    )
+
+
+def _due_actions(session: Session, as_of: datetime, overdue_since: datetime, policy: Policy) -> list[DueAction]:
+    """RHIs, strategy meetings and serious notifications to do at ``as_of`` and due after ``overdue_since``.
+
+    That is every open one and the recently overdue, by due time, with the child and the rule's title.
+    """
+    query = (
+        select(Action, Child, Episode.ref, Episode.found_at)
+        .join(Child, Action.child_id == Child.id)
+        .outerjoin(Episode, Action.episode_id == Episode.id)
+        .where(*_briefed_actions(as_of), Action.due_at > overdue_since)
+        .order_by(Action.due_at, Action.key)
+    )
     titles = {rule.id: rule.title for rule in policy.rules}
-    due: list[DueAction] = []
-    for item in items:
-        episode = episodes.get(item.episode_ref or "")
-        if episode is not None and episode.other_authority:
-            continue
-        due.append(
-            DueAction(
-                child=child_view(children.get(item.child_ref), as_of),
-                episode_ref=item.episode_ref,
-                kind=item.action,
-                rule=item.rule,
-                title=titles.get(item.rule, item.rule),
-                due_at=item.due_at,
-                status=item.status,
-                hours_to_due=hours_between(as_of, item.due_at) or 0.0,
-                actor=item.actor,
-                assigned_to=item.assigned_to,
-                recipients=item.recipients,
-                found_at=episode.found_at if episode is not None and episode.found_at else None,
-            )
+    return [
+        DueAction(
+            child=child_view(child, as_of),
+            episode_ref=episode_ref,
+            kind=action.kind,
+            rule=action.rule_id,
+            title=titles.get(action.rule_id, action.rule_id),
+            due_at=action.due_at,
+            status=status_as_of(action, as_of),
+            hours_to_due=hours_between(as_of, action.due_at) or 0.0,
+            actor=action.actor,
+            assigned_to=action.assigned_to,
+            recipients=action.recipients,
+            found_at=found_at,
         )
-    return due
+        for action, child, episode_ref, found_at in session.execute(query)
+    ]
+
+
+def _overdue_backlog(session: Session, as_of: datetime, overdue_since: datetime) -> list[OverdueBacklog]:
+    """Per kind, how many briefed actions fell due by ``overdue_since`` and are still overdue, and the oldest due.
+
+    One aggregate row per kind (never the rows themselves), so the pack says what the backlog is without
+    listing a region's years of it. The count still reads the index entries due before the window, which grow
+    with the history (about 0.1 s on 50,000 episodes); nothing is loaded into memory.
+    """
+    query = (
+        select(Action.kind, func.count(), func.min(Action.due_at))
+        .outerjoin(Episode, Action.episode_id == Episode.id)
+        .where(*_briefed_actions(as_of), Action.due_at <= overdue_since)
+        .group_by(Action.kind)
+    )
+    found = {kind: OverdueBacklog(kind, count, oldest) for kind, count, oldest in session.execute(query)}
+    return [found[kind] for kind in BRIEFED_KINDS if kind in found]
 
 
 def _window_start(as_of: datetime, window: Offset) -> datetime:
