@@ -247,7 +247,10 @@ def _item(number: int, **changes) -> WorklistItem:
         assigned_to=None, assignment_note='say "hello"\n\tthen leave', recipients="Zoë Brontë, Police \u2028",
         evidence="\x01 control",
     )
-    return base._replace(**changes)
+    base = base._replace(**changes)
+    # As ``worklist_items`` gives them: aware times in London time.
+    return base._replace(trigger_at=as_london(base.trigger_at), due_at=as_london(base.due_at),
+                         done_at=base.done_at and as_london(base.done_at))
 
 
 @pytest.mark.parametrize("count", [0, 1, 7])
