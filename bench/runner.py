@@ -114,7 +114,12 @@ def bench_ingest(report: Report, dbs: Databases, big: Path) -> None:
 # --- built databases -------------------------------------------------------------------------------------------
 
 
-def build(report: Report, dbs: Databases, directory: Path, name: str) -> str:
+def build(report: Report, dbs: Databases, directory: Path, name: str, reuse: bool = False) -> str:
+    built = WORK / "db" / f"{name}.sqlite"
+    if reuse and built.exists():
+        log(f"reusing {built} (built by an earlier run)")
+        report.notes.append(f"The {name} database was reused from an earlier run's build (--reuse-built).")
+        return f"sqlite:///{built}"
     url = dbs.sqlite(name)
     log(f"building {name} from {directory.name} through the product's ingest and bulk rules path")
     sample = run_child("bench.sides:build_database", url=url, region=str(directory))
@@ -286,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--episodes", type=int, help="override the big history's size (and the ingest rows)")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results.md")
+    parser.add_argument("--reuse-built", action="store_true",
+                        help="reuse bench/work/db/{big,small}.sqlite from an earlier run instead of building them")
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
     if args.episodes:
@@ -304,11 +311,11 @@ def main(argv: list[str] | None = None) -> int:
             bench_ingest(report, dbs, big_dir)
         big_url = small_url = None
         if {"rules", "daily", "worklist"} & set(selected):
-            big_url = build(report, dbs, region(scale.episodes), "big")
+            big_url = build(report, dbs, region(scale.episodes), "big", args.reuse_built)
         if "rules" in selected:
             bench_rules(report, big_url, scale.episodes)  # type: ignore[arg-type]
         if "daily" in selected:
-            small_url = build(report, dbs, region(scale.small_episodes), "small")
+            small_url = build(report, dbs, region(scale.small_episodes), "small", args.reuse_built)
             bench_daily(report, big_url, small_url, region(scale.episodes), scale.episodes)  # type: ignore[arg-type]
         if "worklist" in selected:
             bench_worklist(report, big_url, scale.episodes)  # type: ignore[arg-type]

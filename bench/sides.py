@@ -150,10 +150,20 @@ WITH ep AS (
 ),
 applies AS (SELECT * FROM ep WHERE NOT other_authority AND kind = 'missing' AND under_18),
 counted AS (SELECT child_id, started_at FROM ep WHERE kind = 'missing' AND NOT other_authority),
-windows AS (
-    SELECT a.*, timezone('Europe/London', timezone('Europe/London', a.started_at) - INTERVAL 28 DAY) AS w28,
-           timezone('Europe/London', timezone('Europe/London', a.started_at) - INTERVAL 2 MONTH) AS w2m
+local_windows AS (
+    SELECT a.*, timezone('Europe/London', a.started_at) - INTERVAL 28 DAY AS l28,
+           timezone('Europe/London', a.started_at) - INTERVAL 2 MONTH AS l2m
     FROM applies a
+),
+-- A local time the autumn change repeats (01:00-02:00) is taken as its earlier instant, as the product's clock
+-- (Python's zoneinfo, fold=0) does; DuckDB alone takes the later one.
+windows AS (
+    SELECT w.*,
+           CASE WHEN timezone('Europe/London', timezone('Europe/London', l28) - INTERVAL 1 HOUR) = l28
+                THEN timezone('Europe/London', l28) - INTERVAL 1 HOUR ELSE timezone('Europe/London', l28) END AS w28,
+           CASE WHEN timezone('Europe/London', timezone('Europe/London', l2m) - INTERVAL 1 HOUR) = l2m
+                THEN timezone('Europe/London', l2m) - INTERVAL 1 HOUR ELSE timezone('Europe/London', l2m) END AS w2m
+    FROM local_windows w
 ),
 repeats AS (
     SELECT w.ref, w.child_id, coalesce(w.reported_at, w.started_at) AS trig,
