@@ -103,13 +103,12 @@ def ingest_rows(
     rows: Iterable[RawRow | BrokenFile],
     settings: Settings,
     policy: Policy,
-    chunk_size: int = 2000,
 ) -> IngestSummary:
-    """Store a stream of rows, chunk by chunk, each chunk in its own transaction (``session_factory()``)."""
+    """Store a stream of rows, chunk by chunk (``settings.ingest_chunk_size`` rows), each in its own transaction."""
     summary = IngestSummary(source=source, feed=feed)
     events = known_outcome_events(policy)
     statistics = _PlannerStatistics(session_factory)
-    for batch in _chunks(rows, chunk_size):
+    for batch in _chunks(rows, settings.ingest_chunk_size):
         chunk = _classify(batch, feed, source, events)
         with session_factory() as session:
             part = _store_chunk(session, chunk, feed=feed, source=source, settings=settings, policy=policy)

@@ -51,8 +51,7 @@ def ingest_records(kind: str, rows: Iterable[RawRow | BrokenFile], source: str,
                    context: Context | None = None) -> IngestSummary:
     context = context or Context.load()
     return ingest_rows(partial(session_scope, context.settings.database_url), feed=kind, source=source, rows=rows,
-                       settings=context.settings, policy=context.policy,
-                       chunk_size=context.settings.ingest_chunk_size)
+                       settings=context.settings, policy=context.policy)
 
 
 def ingest_http_source(source: HttpSource, context: Context | None = None, client=None) -> IngestSummary:
