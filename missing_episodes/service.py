@@ -19,23 +19,9 @@ from missing_episodes.config import Settings, get_settings
 from missing_episodes.db.engine import session_scope, upgrade
 from missing_episodes.db.models import Child, Episode, FeedCursor
 from missing_episodes.ingest import IngestSummary, ingest_rows
-from missing_episodes.policy import Policy, load_policy
+from missing_episodes.jobs.context import Context
 from missing_episodes.sources import BrokenFile, HttpSource, RawRow, poll_http, read_file
 from missing_episodes.store import audit
-
-
-@dataclass
-class Context:
-    settings: Settings
-    policy: Policy
-
-    @classmethod
-    def load(cls) -> Context:
-        settings = get_settings()
-        return cls(settings, load_policy(settings.policy_path))
-
-    def session(self):
-        return session_scope(self.settings.database_url)
 
 
 def ensure_schema(settings: Settings | None = None) -> None:

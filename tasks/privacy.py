@@ -1,10 +1,16 @@
-"""Errors that reach Prefect name ids, never people.
+"""The one privacy idiom of the Prefect layer: declare every task with ``private_task`` and every flow with
+``private_flow``; errors that reach Prefect then name ids, never people.
 
-Prefect stores a failed task's exception message (and logs its traceback) in its database in clear text. A
-database error's message includes the SQL parameters, a validation error the offending value: either can be a
-child's name. ``ids_only_errors`` re-raises any failure as ``PipelineError`` naming the task, the refs it was
-given and the exception type, with the original chain dropped; the full error goes to the product's own log
-(``missing_episodes`` logger, on the worker's stderr), which is not sent to Prefect.
+Prefect stores a failed task's or flow's exception message (and logs its traceback) in its database in clear
+text. A database error's message includes the SQL parameters, a validation error the offending value: either
+can be a child's name. ``ids_only_errors`` re-raises any failure as ``PipelineError`` naming the function, the
+pseudonymous refs (``CH-``, ``EP-``) it was given and the exception type, with the original chain dropped; the
+full error goes to the product's own log (``missing_episodes`` logger, on the worker's stderr), which is not
+sent to Prefect.
+
+The two decorators also switch off Prefect's input-hashing cache (``NO_CACHE``) and result persistence:
+a cache key is a hash of the inputs and a persisted result is a file of them, and both could hold case notes.
+``tests/test_layers.py`` walks every task and flow in the project and proves each was declared this way.
 """
 
 from __future__ import annotations
@@ -15,8 +21,14 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("missing_episodes")
+
+#: The attribute ``ids_only_errors`` sets on what it wraps; the layer test looks for it on every task and flow.
+MARK = "__ids_only_errors__"
 
 
 class PipelineError(RuntimeError):
@@ -29,7 +41,15 @@ def _describe(name: str, args: tuple, kwargs: dict, exc: BaseException) -> str:
     return f"{name} failed{where}: {type(exc).__name__} (details in the missing_episodes log)"
 
 
+def _reraise(name: str, args: tuple, kwargs: dict, exc: Exception) -> PipelineError:
+    if isinstance(exc, PipelineError):  # already scrubbed by an inner task: keep its words
+        return exc
+    log.error("%s failed", name, exc_info=exc)
+    return PipelineError(_describe(name, args, kwargs, exc))
+
+
 def ids_only_errors(function: F) -> F:
+    """Wrap ``function`` so that any exception leaves it as a ``PipelineError`` naming refs only."""
     if inspect.iscoroutinefunction(function):
 
         @functools.wraps(function)
@@ -37,9 +57,9 @@ def ids_only_errors(function: F) -> F:
             try:
                 return await function(*args, **kwargs)
             except Exception as exc:
-                log.exception("%s failed", function.__name__)
-                raise PipelineError(_describe(function.__name__, args, kwargs, exc)) from None
+                raise _reraise(function.__name__, args, kwargs, exc) from None
 
+        setattr(wrapped_async, MARK, True)
         return wrapped_async  # type: ignore[return-value]
 
     @functools.wraps(function)
@@ -47,7 +67,33 @@ def ids_only_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except Exception as exc:
-            log.exception("%s failed", function.__name__)
-            raise PipelineError(_describe(function.__name__, args, kwargs, exc)) from None
+            raise _reraise(function.__name__, args, kwargs, exc) from None
 
+    setattr(wrapped, MARK, True)
     return wrapped  # type: ignore[return-value]
+
+
+def private_task(function: Callable | None = None, /, **options: Any) -> Any:
+    """``@task`` with ids-only errors, no input-hashing cache and no persisted result. Use as ``@private_task``
+    or ``@private_task(name=..., retries=...)`` with any of ``prefect.task``'s options."""
+    options = {"cache_policy": NO_CACHE, "persist_result": False, **options}
+
+    def decorate(fn: Callable) -> Any:
+        return task(ids_only_errors(fn), **options)
+
+    return decorate(function) if function is not None else decorate
+
+
+def private_flow(function: Callable | None = None, /, **options: Any) -> Any:
+    """``@flow`` with ids-only errors and no persisted result. Use as ``@private_flow(name=..., ...)``."""
+    options = {"persist_result": False, **options}
+
+    def decorate(fn: Callable) -> Any:
+        return flow(ids_only_errors(fn), **options)
+
+    return decorate(function) if function is not None else decorate
+
+
+def is_private(prefect_object: Any) -> bool:
+    """True for a task or flow declared with ``private_task`` / ``private_flow``."""
+    return bool(getattr(getattr(prefect_object, "fn", None), MARK, False))
