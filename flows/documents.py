@@ -8,20 +8,20 @@ nothing about who they are. Delivery is keyed (``briefing:2026-11-02``, ``seriou
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.runtime import flow_run
 
-from missing_episodes.clock import LONDON
+from missing_episodes.clock import as_london, now
 from missing_episodes.documents.delivery import DeliveryOutcome
 from missing_episodes.documents.jobs import Produced
 from tasks.documents import deliver_document, render_briefing, render_serious_notification, render_weekly_list
 
 
 def _today() -> date:
-    return datetime.now(LONDON).date()
+    return as_london(now()).date()
 
 
 def _last_sunday() -> date:

@@ -7,6 +7,7 @@ days that skip weekends and England and Wales bank holidays). Both live here, no
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -118,5 +119,30 @@ def birthday(date_of_birth: date, years: int) -> datetime:
     return datetime.combine(day, datetime.min.time()).replace(tzinfo=LONDON).astimezone(UTC)
 
 
+#: Environment variable that fixes "now": ISO 8601 with an offset, or London local time (as ``parse_time`` reads).
+NOW_VARIABLE = "MISSING_EPISODES_NOW"
+
+
 def now() -> datetime:
+    """The current instant in UTC: the wall clock, or the moment named by ``MISSING_EPISODES_NOW``.
+
+    The override exists to replay a run as of a past moment (tests, reproducing an incident): rules store repeating
+    schedules up to a horizon from now, documents print when they were prepared, and records carry received and
+    updated times, so without it a run's output depends on the day it is made. The variable is read on every call
+    (a worker or a test can set it after import; Prefect runs a CLI-started flow in the same process, so it
+    reaches the flows too). A value that cannot be read is an error, never ignored: a replay silently run on the
+    wall clock would store different actions. Every "now" in the product comes from here.
+    """
+    fixed = os.environ.get(NOW_VARIABLE)
+    if fixed:
+        return _fixed_now(fixed)
     return datetime.now(UTC)
+
+
+@lru_cache(maxsize=8)
+def _fixed_now(text: str) -> datetime:
+    """Parse the override once per value: ``now()`` is called for every stored row."""
+    try:
+        return parse_time(text)
+    except TimeParseError as exc:
+        raise TimeParseError(f"{NOW_VARIABLE}: {exc}") from None
