@@ -13,7 +13,7 @@ What is compared (paths relative to the run's folder):
 * ``commands.txt``: every command run, its exit status and its standard output (the run's counts, the exports'
   counts), with the temporary folder written as ``<work>``;
 * ``worklist.json``: ``missing-episodes actions --as-of <as_of> --json``, every action with its status then;
-* ``stored/actions.jsonl``: the ``action`` table itself, every column but the surrogate ids (children and episodes
+* ``stored/actions.json``: the ``action`` table itself, every column but the surrogate ids (children and episodes
   by their refs), ordered by key: also the repeating schedules stored ahead of ``as_of``;
 * every file the commands wrote under ``out/`` (briefing, weekly list, forms) and ``returns/`` (SSDA903, Annex A,
   SSD). PDF, Excel and Word files carry their creation time, so only their presence is checked.
@@ -143,22 +143,24 @@ def run_command(
 
 
 def stored_actions(database: Path) -> bytes:
-    """The ``action`` table as JSON lines ordered by key: every column but the surrogate ids, refs for the rest.
+    """The ``action`` table as a JSON array ordered by key: every column but the surrogate ids, refs for the rest.
+
+    One field a line (indented as the worklist is), so a diff shows which field of which action changed.
 
     Read with ``sqlite3`` rather than the product's models, so this keeps working whatever the code is reorganised
     into; the columns are discovered, so a column added or dropped shows as a difference.
     """
     with sqlite3.connect(database) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(action)")
-                   if row[1] not in ("id", "child_id", "episode_id")]
+                   if row[1] not in ("id", "key", "child_id", "episode_id")]
         selected = ", ".join(f"a.{name}" for name in columns)
         rows = connection.execute(
-            f"SELECT c.ref, e.ref, {selected} FROM action a JOIN child c ON c.id = a.child_id "
+            f"SELECT a.key, c.ref, e.ref, {selected} FROM action a JOIN child c ON c.id = a.child_id "
             "LEFT JOIN episode e ON e.id = a.episode_id ORDER BY a.key"
         ).fetchall()
-    names = ["child_ref", "episode_ref", *columns]
-    lines = [json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, sort_keys=True) for row in rows]
-    return ("\n".join(lines) + "\n").encode()
+    names = ["key", "child_ref", "episode_ref", *columns]
+    table = [dict(zip(names, row, strict=True)) for row in rows]
+    return (json.dumps(table, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _first(rows: list[dict[str, object]], kind_part: str, field_name: str) -> str | None:
@@ -169,7 +171,7 @@ def _first(rows: list[dict[str, object]], kind_part: str, field_name: str) -> st
 
 
 #: What ``produce(..., worklist_only=True)`` collects: the stored actions, from one Prefect-backed command.
-WORKLIST_ARTEFACTS = ("worklist.json", "stored/actions.jsonl")
+WORKLIST_ARTEFACTS = ("worklist.json", "stored/actions.json")
 
 
 def produce(work: Path, extra_env: dict[str, str] | None = None, *, worklist_only: bool = False) -> Run:
@@ -186,8 +188,8 @@ def produce(work: Path, extra_env: dict[str, str] | None = None, *, worklist_onl
     worklist = run_command(run, env, "actions", "--as-of", moments.as_of, "--json", record_output=False)
     run.artefacts["worklist.json"] = worklist.encode()
     if worklist_only:
-        run.artefacts["stored/actions.jsonl"] = stored_actions(work / "golden.db")
-        return run
+        run.artefacts["stored/actions.json"] = stored_actions(work / "golden.db")
+        return _kept(run)
     run_command(run, env, "weekly-list", "--week-ending", moments.week_ending.isoformat(),
                 "--out", str(work / "out" / "weekly_list"))
     returns = work / "returns"
@@ -198,8 +200,8 @@ def produce(work: Path, extra_env: dict[str, str] | None = None, *, worklist_onl
                 "--out", str(returns / "annex-a"))
     run_command(run, env, "export", "ssd", "--out", str(returns / "ssd"))
     actions = stored_actions(work / "golden.db")
-    run.artefacts["stored/actions.jsonl"] = actions
-    rows = [json.loads(line) for line in actions.decode().splitlines()]
+    run.artefacts["stored/actions.json"] = actions
+    rows: list[dict[str, object]] = json.loads(actions)
     # The two forms rendered without Prefect, for the first episode and child (by key) the rules asked them for.
     episode = _first(rows, "return_home_interview", "episode_ref")
     if episode:
@@ -216,9 +218,15 @@ def produce(work: Path, extra_env: dict[str, str] | None = None, *, worklist_onl
             else:
                 run.artefacts[name] = path.read_bytes().replace(str(work).encode(), WORK_PLACEHOLDER.encode())
     run.artefacts["commands.txt"] = "\n".join(run.transcript).encode()
-    for name in ("worklist.json", "stored/actions.jsonl", "commands.txt"):  # a copy to look at beside the others
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        (work / name).write_bytes(run.artefacts[name])
+    return _kept(run)
+
+
+def _kept(run: Run) -> Run:
+    """Write the artefacts collected from outside the folder (worklist, table, transcript) into it, to look at."""
+    for name in ("worklist.json", "stored/actions.json", "commands.txt"):
+        if name in run.artefacts:
+            (run.work / name).parent.mkdir(parents=True, exist_ok=True)
+            (run.work / name).write_bytes(run.artefacts[name])
     return run
 
 
@@ -289,7 +297,7 @@ def _diff(name: str, reference: Path, data: bytes, digest: dict[str, object]) ->
     except UnicodeDecodeError:
         return "  (not text: no diff)"
     lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), f"golden/{name}", f"now/{name}",
-                                      n=1, lineterm=""))
+                                      n=2, lineterm=""))
     shown = lines[:DIFF_LINES]
     more = f"\n  … {len(lines) - DIFF_LINES} more diff lines" if len(lines) > DIFF_LINES else ""
     return "\n".join(f"  {line[:300]}" for line in shown) + more

@@ -27,7 +27,7 @@ def test_the_record_and_its_reference_texts_agree() -> None:
     kept = {p.relative_to(golden.GOLDEN_TEXTS).as_posix() for p in golden.GOLDEN_TEXTS.rglob("*") if p.is_file()}
     assert kept == set(artefacts)
     names = set(artefacts)
-    for wanted in ("worklist.json", "stored/actions.jsonl", "commands.txt"):
+    for wanted in ("worklist.json", "stored/actions.json", "commands.txt"):
         assert wanted in names
     for pattern in (r"out/briefing/briefing-.*\.html", r"out/weekly_list/.*\.html", r"returns/ssda903/missing\.csv",
                     r"returns/ssda903/missing\.xml", r"returns/annex-a/.*\.csv", r"returns/ssd/.*\.csv"):
@@ -86,6 +86,6 @@ def test_a_different_policy_gives_different_actions(tmp_path: Path) -> None:
     changed.write_text(text[:due] + "due: {hours: 48}" + text[due + len("due: {hours: 72}"):], encoding="utf-8")
     run = golden.produce(tmp_path / "run", {"MISSING_EPISODES_POLICY": str(changed)}, worklist_only=True)
     reports = golden.differences(run, only=golden.WORKLIST_ARTEFACTS)
-    assert [r.split(":")[0] for r in reports] == ["stored/actions.jsonl", "worklist.json"]
+    assert [r.split(":")[0] for r in reports] == ["stored/actions.json", "worklist.json"]
     assert all(": differs" in r for r in reports)
     assert any(re.search(r'^\s+[-+].*"due_at"', r, re.MULTILINE) for r in reports), reports[0][:2000]
