@@ -88,13 +88,13 @@ _WALL_CLOCK = re.compile(r"\b(?:datetime\.now|datetime\.today|datetime\.utcnow|d
 def test_every_now_goes_through_the_clock() -> None:
     """No module of the product reads the wall clock itself: otherwise the override would miss it.
 
-    ``clock.py`` is the one place allowed to. Benchmarks time themselves and are not the product.
+    ``missing_episodes.clock`` is the one place allowed to. Benchmarks time themselves and are not the product.
     """
     offenders = []
     for folder in ("missing_episodes", "flows", "tasks", "deployments"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if path == ROOT / "missing_episodes" / "clock.py":
-                continue
+            if path.relative_to(ROOT).parts[:2] in {("missing_episodes", "clock.py"), ("missing_episodes", "clock")}:
+                continue  # the clock itself (a module today; a package if it is split)
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 if _WALL_CLOCK.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
