@@ -13,6 +13,7 @@ from typing import Literal, get_args
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from missing_episodes.offsets import Offset
 from missing_episodes.schema import EpisodeKind
@@ -163,5 +164,8 @@ def rebuild_trigger_schema() -> None:
     """
     global Trigger
     Trigger = trigger_union()
-    Rule.model_rebuild(force=True, _types_namespace={"Trigger": Trigger})
+    # The field's annotation was resolved when the class was made; give it the new union, then rebuild the
+    # validators of the rule and of the policy that embeds it.
+    Rule.__pydantic_fields__["trigger"] = FieldInfo.from_annotation(Trigger)
+    Rule.model_rebuild(force=True)
     Policy.model_rebuild(force=True)
