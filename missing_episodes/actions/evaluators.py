@@ -3,7 +3,8 @@
 ``PerChild`` runs ``rules.evaluate_child`` for each child and writes ORM objects: right for the few children
 the per-episode path brings. ``Vectorised`` runs ``bulk.evaluate_bulk`` on the whole group and writes set-based
 statements: the bulk path (a first load, a policy change). Both read the facts through the one loader
-(``bulk.facts.load_facts``), store the same rows and write the same audit events (tests/test_bulk.py).
+(``bulk.facts.read_facts``: objects for the first, columns for the second), store the same rows and write the
+same audit events (tests/test_bulk.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from missing_episodes.actions.allocating import allocate, allocate_rows
 from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.actions.writers import STORED_COLUMNS, write_objects, write_rows
 from missing_episodes.bulk.evaluate import evaluate_bulk
-from missing_episodes.bulk.facts import child_facts, episode_facts, load_facts, outcome_facts
+from missing_episodes.bulk.facts import as_objects, load_facts, read_facts
 from missing_episodes.db.models import Action, Child
 from missing_episodes.rules import evaluate_child
 
@@ -33,11 +34,7 @@ class PerChild:
 
     def recompute_group(self, run: RecomputeRun, group: list[int]) -> None:
         session = run.session
-        facts = load_facts(session, group)
-        persons = child_facts(facts)
-        episodes = episode_facts(facts)
-        outcomes = outcome_facts(facts)
-        episode_ids = dict(zip(facts.episodes["ref"], facts.episodes["id"].tolist(), strict=True))
+        facts = as_objects(read_facts(session, group))
         children = {c.id: c for c in session.scalars(select(Child).where(Child.id.in_(group)))}
         stored: dict[int, dict[str, Action]] = defaultdict(dict)
         for action in session.scalars(select(Action).where(Action.child_id.in_(group))):
@@ -46,9 +43,9 @@ class PerChild:
             child = children.get(child_id)
             if child is None:
                 continue
-            specs = evaluate_child(run.policy, persons[child_id], episodes.get(child_id, []),
-                                   outcomes.get(child_id, []), run.horizon)
-            write_objects(run, child_id, specs, stored[child_id], episode_ids)
+            specs = evaluate_child(run.policy, facts.children[child_id], facts.episodes.get(child_id, []),
+                                   facts.outcomes.get(child_id, []), run.horizon)
+            write_objects(run, child_id, specs, stored[child_id], facts.episode_ids)
             if run.roster:
                 for action, worker, note in allocate(run, child.placement_distance_miles, stored[child_id].values()):
                     action.assigned_to, action.assignment_note = worker, note
