@@ -1,4 +1,4 @@
-"""The one loader of what the rules read: a group of children's facts from the store, as columns.
+"""The one loader of what the rules read: a group of children's facts from the store, as rows, columns or objects.
 
 Both evaluators read the same four things (children, their episodes, the police risk gradings, the case events),
 so both read them here (``read_facts``, four set-based queries). The vectorised evaluator takes them as columns
@@ -119,7 +119,13 @@ def _py(value: Any) -> Any:
 
 
 def _zipped(frame: pd.DataFrame, columns: list[str]) -> Iterable[tuple]:
-    return (tuple(_py(value) for value in row) for row in zip(*(frame[c] for c in columns), strict=True))
+    """The frame's rows as tuples of Python values; only columns that can hold a Timestamp or a NaN are converted."""
+    converted = [
+        frame[c] if pd.api.types.is_integer_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+        else [_py(value) for value in frame[c]]
+        for c in columns
+    ]
+    return zip(*converted, strict=True)
 
 
 def _episodes(episodes: Iterable[Any], risks: Iterable[Any]) -> dict[int, list[EpisodeFacts]]:
