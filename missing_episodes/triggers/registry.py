@@ -24,7 +24,8 @@ _TYPES: dict[str, type[TriggerType]] = {}
 def register(cls: type[TriggerType]) -> None:
     """Add a trigger type under its ``type`` tag; two types with one tag is a programming error."""
     existing = _TYPES.get(cls.name)
-    if existing is not None and existing.__qualname__ != cls.__qualname__:
+    # The same class defined again (its module reloaded) replaces itself; another class with the tag is refused.
+    if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
         raise TypeError(f"trigger type {cls.name!r} is defined twice: {existing.__module__} and {cls.__module__}")
     _TYPES[cls.name] = cls
 
