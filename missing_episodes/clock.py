@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -146,3 +150,44 @@ def _fixed_now(text: str) -> datetime:
         return parse_time(text)
     except TimeParseError as exc:
         raise TimeParseError(f"{NOW_VARIABLE}: {exc}") from None
+
+
+# --- the same clock for whole columns (the bulk path) ------------------------------------------------------------
+# pandas is imported inside these functions so the many modules that read a single time never pay for it.
+
+COLUMN_TIME = "datetime64[us, UTC]"  # the dtype of every column of instants: UTC, microseconds
+
+
+def shift_london_column(ts: pd.Series, months: int = 0, days: int = 0) -> pd.Series:
+    """``add_months`` / ``add_days`` for a column: shift the London wall clock, then back to UTC.
+
+    An ambiguous autumn time is read as its first occurrence and a time in the spring gap at the offset before
+    the change, as ``zoneinfo`` does with ``fold=0``, so each instant equals what ``add_days``/``add_months`` give.
+    """
+    import numpy as np
+    import pandas as pd
+
+    local = ts.dt.tz_convert(LONDON).dt.tz_localize(None)
+    if months:
+        local = local + pd.DateOffset(months=months)
+    if days:
+        local = local + pd.Timedelta(days=days)
+    ambiguous = np.ones(len(local), dtype=bool)  # fold=0: the first (summer time) occurrence
+    shifted = local.dt.tz_localize(LONDON, ambiguous=ambiguous, nonexistent="NaT")
+    gap = shifted.isna() & local.notna()
+    if gap.any():
+        # zoneinfo reads a spring-gap time at the offset before the change: GMT, i.e. the wall clock as UTC.
+        shifted = shifted.where(~gap, local.dt.tz_localize("UTC"))
+    return shifted.dt.tz_convert("UTC").astype(COLUMN_TIME)
+
+
+def under_age_column(dob: pd.Series, at: pd.Series, years: int = 18) -> pd.Series:
+    """``age_on(dob, at) < years`` for columns (London date of ``at``); True where the birth date is unknown."""
+    import pandas as pd
+
+    local = at.dt.tz_convert(LONDON)
+    born = pd.to_datetime(dob)
+    age = local.dt.year - born.dt.year - (
+        (local.dt.month < born.dt.month) | ((local.dt.month == born.dt.month) & (local.dt.day < born.dt.day))
+    ).astype(int)
+    return (age < years) | born.isna()

@@ -2,17 +2,23 @@
 
 An authority changes a threshold by editing its file, with no release. Each rule has a stable ``id`` and the
 policy a ``version``; both are stored on every action a rule creates, so an auditor can say which rule, in which
-version, made a worker do what. The trigger *types* are code (``missing_episodes.rules``); the rules are data:
+version, made a worker do what. The trigger *types* are code (``missing_episodes.triggers``); the rules are data:
 a new rule of a known type (a 48-hour meeting, say) is a new entry in the file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+
+from missing_episodes.offsets import Offset
+from missing_episodes.schema import EpisodeKind
+from missing_episodes.schema import Strict as _Strict
+from missing_episodes.triggers.registry import trigger_union
 
 ActionKind = Literal[
     "return_home_interview",
@@ -30,7 +36,6 @@ ActionKind = Literal[
     "nrm_referral",
 ]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
-EpisodeKind = Literal["missing", "absent"]
 LegalStatus = Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"]
 
 
@@ -38,74 +43,9 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the key."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Offset(_Strict):
-    """A span after a moment: real hours, London calendar days or months, or working days."""
-
-    hours: float = 0
-    days: int = 0
-    months: int = 0
-    working_days: int = 0
-
-
-# Triggers: the moment an obligation arises. Each type is evaluated in missing_episodes.rules.
-class ReturnedTrigger(_Strict):
-    """The episode ended: fires when the return is notified (the police ``found`` message)."""
-
-    type: Literal["returned"]
-
-
-class MissingForTrigger(_Strict):
-    """Still missing ``after`` the start (last seen): fires at start + after, if not found by then."""
-
-    type: Literal["missing_for"]
-    after: Offset
-    # Repeat every ``every`` while still missing (a weekly review, a six-monthly audit) ...
-    every: Offset | None = None
-    # ... and stop repeating at ``until`` after the start (exclusive): "monthly, up to 6 months".
-    until: Offset | None = None
-
-
-class RepeatEpisodesTrigger(_Strict):
-    """The ``count``-th episode of the kinds counted within the window ending at this episode's start."""
-
-    type: Literal["repeat_episodes"]
-    count: int = Field(ge=2)
-    window: Offset
-    count_kinds: list[EpisodeKind] = ["missing"]
-
-    @model_validator(mode="after")
-    def _calendar_window(self) -> RepeatEpisodesTrigger:
-        if self.window.working_days:
-            raise ValueError("a repeat window counts hours, days or months, not working days")
-        return self
-
-
-class RiskGradedTrigger(_Strict):
-    """The police graded the episode at this risk level (at any point in it)."""
-
-    type: Literal["risk_graded"]
-    level: Literal["high", "medium", "low", "no_apparent_risk"] = "high"
-
-
-class OutcomeTrigger(_Strict):
-    """A case event (``media_interest``, ``assessed_missing`` ...) recorded for the child."""
-
-    type: Literal["outcome"]
-    event: str
-    # Repeat every ``every`` until the child returns (``returned`` outcome or a police ``found``).
-    every: Offset | None = None
-    # Fire at the child's return after this event, rather than at the event itself.
-    on_return: bool = False
-
-
-Trigger = Annotated[
-    ReturnedTrigger | MissingForTrigger | RepeatEpisodesTrigger | RiskGradedTrigger | OutcomeTrigger,
-    Field(discriminator="type"),
-]
+# Triggers: the moment an obligation arises. Each type is a class in its own module of missing_episodes.triggers
+# (schema and evaluation together); the union a rule's ``trigger`` validates as is built from their registry.
+Trigger = trigger_union()
 
 
 class AppliesTo(_Strict):
@@ -213,3 +153,19 @@ def load_policy(path: Path | str) -> Policy:
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
     return parse_policy(data, str(path))
+
+
+def rebuild_trigger_schema() -> None:
+    """Rebuild ``Rule`` and ``Policy`` from the trigger registry as it is now.
+
+    The schema is built from the registry when this module is imported, which is all the product needs (every
+    type is a module of ``missing_episodes.triggers``, imported by the registry). A test that defines a type of
+    its own calls this after defining it, and again after restoring the registry.
+    """
+    global Trigger
+    Trigger = trigger_union()
+    # The field's annotation was resolved when the class was made; give it the new union, then rebuild the
+    # validators of the rule and of the policy that embeds it.
+    Rule.__pydantic_fields__["trigger"] = FieldInfo.from_annotation(Trigger)
+    Rule.model_rebuild(force=True)
+    Policy.model_rebuild(force=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from missing_episodes.actions import RecomputeSummary, children_needing_review, recompute_children
+from missing_episodes.actions import VECTORISED, RecomputeSummary, children_needing_review, recompute_children
 from missing_episodes.clock import now
 from missing_episodes.config import Settings, get_settings
 from missing_episodes.db.engine import session_scope, upgrade
@@ -103,7 +103,7 @@ def review_next_batch(batch_size: int, context: Context | None = None, actor: st
         ids = children_needing_review(session, batch_size)
         summary = recompute_children(session, ids, context.policy, now=now(),
                                      roster_path=context.settings.roster_path, actor=actor, audit_each=False,
-                                     vectorised=True)
+                                     evaluator=VECTORISED)
     return summary.as_dict()
 
 

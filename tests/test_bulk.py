@@ -20,7 +20,7 @@ from missing_episodes.config import DATA_DIR, Settings
 from missing_episodes.db.engine import copy_sqlite, session_scope
 from missing_episodes.db.models import Action, AuditEvent, Child
 from missing_episodes.policy import Policy, load_policy
-from missing_episodes.rules import evaluate_child
+from missing_episodes.rules import ChildFacts, evaluate_child
 from missing_episodes.service import Context, ingest_path
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
@@ -34,13 +34,14 @@ def test_bulk_equals_evaluate_child_on_the_bundled_sample(sqlite_url, monkeypatc
     for kind, source in (("children", "register"), ("notifications", "police"), ("outcomes", "case-management")):
         ingest_path(kind, sample / f"{kind}.csv", source, context)
     with session_scope(sqlite_url) as session:
-        got = bulk.evaluate_bulk(POLICY, bulk.load_facts(session), HORIZON)
+        facts = bulk.load_facts(session)
         ids = list(session.scalars(select(Child.id)))
-        facts = actions.load_facts(session, ids)
+    got = bulk.evaluate_bulk(POLICY, facts, HORIZON)
     assert set(got) == set(ids)
+    episodes, outcomes = bulk.episode_facts(facts), bulk.outcome_facts(facts)
     vectorised = 0
-    for child_id, (child, _rows, episodes, outcomes) in facts.items():
-        want = evaluate_child(POLICY, actions.child_facts(child), episodes, outcomes, HORIZON)
+    for child_id, child in bulk.child_facts(facts).items():
+        want = evaluate_child(POLICY, child, episodes.get(child_id, []), outcomes.get(child_id, []), HORIZON)
         assert got[child_id] == want, child.ref
         vectorised += bool(want)
     assert vectorised > 10
@@ -54,11 +55,11 @@ def _load_sample(url: str, monkeypatch) -> None:
         ingest_path(kind, DATA_DIR / "sample" / f"{kind}.csv", source, context)
 
 
-def _recompute(url: str, policy: Policy, vectorised: bool) -> dict[str, int]:
+def _recompute(url: str, policy: Policy, evaluator: actions.Evaluator) -> dict[str, int]:
     with session_scope(url) as session:
         ids = list(session.scalars(select(Child.id)))
         summary = actions.recompute_children(session, ids, policy, now=HORIZON, roster_path=DATA_DIR / "roster.csv",
-                                             actor="test", audit_each=False, vectorised=vectorised)
+                                             actor="test", audit_each=False, evaluator=evaluator)
     return summary.as_dict()
 
 
@@ -83,8 +84,8 @@ def test_the_bulk_path_stores_exactly_what_the_per_child_path_stores(sqlite_url,
     # A first load (inserts, interviews allocated), a policy change (updates, withdrawals, removals), a rerun.
     summaries = []
     for policy in (POLICY, changed, changed):
-        summaries.append(_recompute(sqlite_url, policy, vectorised=True))
-        assert summaries[-1] == _recompute(per_child, policy, vectorised=False)
+        summaries.append(_recompute(sqlite_url, policy, actions.VECTORISED))
+        assert summaries[-1] == _recompute(per_child, policy, actions.PER_CHILD)
         assert _stored(sqlite_url) == _stored(per_child)
     first, change, rerun = summaries
     assert first["created"] > 0 and first["allocated"] > 0
@@ -168,14 +169,12 @@ def test_bulk_equals_evaluate_child_on_random_histories(history):
     episodes = bulk.episode_facts(facts)[1]
     outcomes = bulk.outcome_facts(facts).get(1, [])
     _episodes, dob, status, uasc, _events = history
-    from missing_episodes.rules import ChildFacts
-
     want = evaluate_child(POLICY, ChildFacts("CH-1", status, uasc, dob), episodes, outcomes, HORIZON)
     assert got == want
 
 
 def test_london_calendar_shift_matches_the_clock_module_in_the_gap_and_the_fold():
-    from missing_episodes.clock import add_days, add_months
+    from missing_episodes.clock import add_days, add_months, shift_london_column
 
     moments = [
         datetime(2026, 3, 29, 0, 30, tzinfo=UTC), datetime(2026, 2, 26, 1, 30, tzinfo=UTC),
@@ -185,8 +184,8 @@ def test_london_calendar_shift_matches_the_clock_module_in_the_gap_and_the_fold(
     ]
     series = pd.Series(pd.to_datetime(moments, utc=True)).astype("datetime64[us, UTC]")
     for days in (-28, 28, 1):
-        shifted = bulk._local_shift(series, days=days)
+        shifted = shift_london_column(series, days=days)
         assert [t.to_pydatetime() for t in shifted] == [add_days(m, days) for m in moments]
     for months in (-2, 1, 2):
-        shifted = bulk._local_shift(series, months=months)
+        shifted = shift_london_column(series, months=months)
         assert [t.to_pydatetime() for t in shifted] == [add_months(m, months) for m in moments]

@@ -29,7 +29,7 @@ from missing_episodes.documents.common import (
     previous_working_day,
     risk_sort_key,
 )
-from missing_episodes.policy import Offset, Policy, RepeatEpisodesTrigger
+from missing_episodes.policy import Offset, Policy
 from missing_episodes.worklist import CLOSED_STATUSES, status_as_of
 
 #: Wolverhampton's board figures count a child as "repeat missing" at three or more episodes.
@@ -348,9 +348,9 @@ def _repeat_children(session: Session, as_of: datetime, policy: Policy) -> list[
     sees its briefing change with it. Absent episodes are not counted unless the rule says so (Wakefield s8).
     """
     thresholds = [
-        (rule.title, rule.trigger, _window_start(as_of, rule.trigger.window))
+        (rule.title, threshold, _window_start(as_of, threshold.window))
         for rule in policy.active_rules
-        if isinstance(rule.trigger, RepeatEpisodesTrigger)
+        if (threshold := rule.trigger.briefing_threshold()) is not None
     ]
     base_start = _window_start(as_of, REPEAT_WINDOW)
     earliest = min([base_start, *(start for _, _, start in thresholds)])

@@ -1,0 +1,77 @@
+"""The two ways to recompute a group of children, as interchangeable strategies passed to ``recompute_children``.
+
+``PerChild`` runs ``rules.evaluate_child`` for each child and writes ORM objects: right for the few children
+the per-episode path brings. ``Vectorised`` runs ``bulk.evaluate_bulk`` on the whole group and writes set-based
+statements: the bulk path (a first load, a policy change). Both read the facts through the one loader
+(``bulk.facts.read_facts``: objects for the first, columns for the second), store the same rows and write the
+same audit events (tests/test_bulk.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+
+from missing_episodes.actions.allocating import allocate, allocate_rows
+from missing_episodes.actions.context import RecomputeRun
+from missing_episodes.actions.writers import STORED_COLUMNS, write_objects, write_rows
+from missing_episodes.bulk.evaluate import evaluate_bulk
+from missing_episodes.bulk.facts import as_objects, load_facts, read_facts
+from missing_episodes.db.models import Action, Child
+from missing_episodes.rules import evaluate_child
+
+
+class Evaluator(Protocol):
+    """Evaluates a group of children under ``run`` and stores the result (in ``run.session``'s transaction)."""
+
+    def recompute_group(self, run: RecomputeRun, group: list[int]) -> None: ...
+
+
+class PerChild:
+    """``rules.evaluate_child`` child by child, stored through the ORM, each child's interviews allocated after."""
+
+    def recompute_group(self, run: RecomputeRun, group: list[int]) -> None:
+        session = run.session
+        facts = as_objects(read_facts(session, group))
+        children = {c.id: c for c in session.scalars(select(Child).where(Child.id.in_(group)))}
+        stored: dict[int, dict[str, Action]] = defaultdict(dict)
+        for action in session.scalars(select(Action).where(Action.child_id.in_(group))):
+            stored[action.child_id][action.key] = action
+        for child_id in group:
+            child = children.get(child_id)
+            if child is None:
+                continue
+            specs = evaluate_child(run.policy, facts.children[child_id], facts.episodes.get(child_id, []),
+                                   facts.outcomes.get(child_id, []), run.horizon)
+            write_objects(run, child_id, specs, stored[child_id], facts.episode_ids)
+            if run.roster:
+                for action, worker, note in allocate(run, child.placement_distance_miles, stored[child_id].values()):
+                    action.assigned_to, action.assignment_note = worker, note
+                    run.summary.allocated += 1
+            child.needs_review = False
+            run.summary.children += 1
+
+
+class Vectorised:
+    """``bulk.evaluate_bulk`` on the group's facts (read once, as columns), stored with a few Core statements."""
+
+    def recompute_group(self, run: RecomputeRun, group: list[int]) -> None:
+        session = run.session
+        facts = load_facts(session, group)
+        evaluated = evaluate_bulk(run.policy, facts, run.horizon)
+        episode_ids = dict(zip(facts.episodes["ref"], facts.episodes["id"].tolist(), strict=True))
+        stored: dict[int, dict[str, Any]] = defaultdict(dict)
+        for row in session.execute(select(*STORED_COLUMNS).where(Action.child_id.in_(group))):
+            stored[row.child_id][row.key] = row
+        child_ids = facts.children["id"].tolist()
+        write_rows(run, evaluated, stored, episode_ids, child_ids)
+        run.summary.children += len(child_ids)
+        if run.roster:
+            run.summary.allocated += allocate_rows(run, group)
+        session.execute(update(Child).where(Child.id.in_(child_ids)).values(needs_review=False))
+
+
+PER_CHILD = PerChild()
+VECTORISED = Vectorised()

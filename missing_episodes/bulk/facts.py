@@ -1,0 +1,185 @@
+"""The one loader of what the rules read: a group of children's facts from the store, as rows, columns or objects.
+
+Both evaluators read the same four things (children, their episodes, the police risk gradings, the case events),
+so both read them here (``read_facts``, four set-based queries). The vectorised evaluator takes them as columns
+(``load_facts``); the per-child one as ``facts`` objects straight from the rows (``as_objects``: no frames for
+the few children of a subflow), and the bulk path's per-child fallback from the columns (``episode_facts``,
+``outcome_facts``, ``child_facts``), through the same conversion.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from missing_episodes.clock import COLUMN_TIME
+from missing_episodes.db.models import Child, Episode, Outcome, RiskAssessment
+from missing_episodes.facts import ChildFacts, EpisodeFacts, OutcomeFacts
+
+
+@dataclass
+class Facts:
+    """Everything the rules read, as columns: one row per child, episode, risk grading and case event."""
+
+    children: pd.DataFrame  # id, ref, legal_status, uasc, date_of_birth
+    episodes: pd.DataFrame  # id, ref, incident_ref, child_id, kind, started_at, reported_at, found_at,
+    #                         return_notified_at, other_authority
+    risks: pd.DataFrame  # episode_id, assessed_at, risk_level, notification_id
+    outcomes: pd.DataFrame  # child_id, event_id, event, recorded_at, incident_ref, by, rationale, notes, risk_level
+
+    def of_children(self, child_ids: set[int]) -> Facts:
+        """The episodes and risk gradings of these children only (``episode_facts`` reads nothing else)."""
+        episodes = self.episodes[self.episodes["child_id"].isin(list(child_ids))]
+        risks = self.risks[self.risks["episode_id"].isin(episodes["id"])]
+        return Facts(self.children, episodes, risks, self.outcomes)
+
+
+def _frame(rows: list[Any], columns: list[str], times: tuple[str, ...] = ()) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for name in times:
+        frame[name] = pd.to_datetime(frame[name], utc=True).astype(COLUMN_TIME)
+    return frame
+
+
+@dataclass
+class FactRows:
+    """The four queries' rows as read (Core rows, Python values): what both shapes of the facts are made from."""
+
+    children: list[Any]  # id, ref, legal_status, uasc, date_of_birth
+    episodes: list[Any]  # as ``EPISODE_COLUMNS``
+    risks: list[Any]  # episode_id, assessed_at, risk_level, notification_id
+    outcomes: list[Any]  # as ``OUTCOME_COLUMNS``
+
+
+CHILD_COLUMNS = ["id", "ref", "legal_status", "uasc", "date_of_birth"]
+EPISODE_COLUMNS = ["id", "ref", "incident_ref", "child_id", "kind", "started_at", "reported_at", "found_at",
+                   "return_notified_at", "other_authority"]
+RISK_COLUMNS = ["episode_id", "assessed_at", "risk_level", "notification_id"]
+OUTCOME_COLUMNS = ["child_id", "event_id", "event", "recorded_at", "incident_ref", "by", "rationale", "notes",
+                   "risk_level"]
+
+
+def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows:
+    """Read the facts of these children (all children when ``None``) in four set-based queries."""
+    child_q = select(Child.id, Child.ref, Child.legal_status, Child.uasc, Child.date_of_birth)
+    episode_q = select(
+        Episode.id, Episode.ref, Episode.incident_ref, Episode.child_id, Episode.kind, Episode.started_at,
+        Episode.reported_at, Episode.found_at, Episode.return_notified_at, Episode.other_authority,
+    ).where(Episode.child_id.is_not(None))
+    risk_q = select(
+        RiskAssessment.episode_id, RiskAssessment.assessed_at, RiskAssessment.risk_level,
+        RiskAssessment.notification_id,
+    ).join(Episode, Episode.id == RiskAssessment.episode_id).where(Episode.child_id.is_not(None))
+    outcome_q = select(
+        Outcome.child_id, Outcome.event_id, Outcome.event, Outcome.recorded_at, Outcome.incident_ref, Outcome.by,
+        Outcome.rationale, Outcome.notes, Outcome.risk_level,
+    )
+    if child_ids is not None:
+        child_q = child_q.where(Child.id.in_(child_ids))
+        episode_q = episode_q.where(Episode.child_id.in_(child_ids))
+        risk_q = risk_q.where(Episode.child_id.in_(child_ids))
+        outcome_q = outcome_q.where(Outcome.child_id.in_(child_ids))
+    session.flush()  # as session.execute would; then Core rows, with no ORM result processing
+    connection = session.connection()
+    return FactRows(*(list(connection.execute(query)) for query in (child_q, episode_q, risk_q, outcome_q)))
+
+
+def as_columns(rows: FactRows) -> Facts:
+    """The rows as ``Facts``: one frame each, instants as UTC columns."""
+    return Facts(
+        _frame(rows.children, CHILD_COLUMNS),
+        _frame(rows.episodes, EPISODE_COLUMNS, ("started_at", "reported_at", "found_at", "return_notified_at")),
+        _frame(rows.risks, RISK_COLUMNS, ("assessed_at",)),
+        _frame(rows.outcomes, OUTCOME_COLUMNS, ("recorded_at",)),
+    )
+
+
+def load_facts(session: Session, child_ids: list[int] | None = None) -> Facts:
+    """Read the facts of these children (all children when ``None``) as columns: the bulk path's input."""
+    return as_columns(read_facts(session, child_ids))
+
+
+# --- the same facts as objects, for the per-child evaluator --------------------------------------------------
+# One conversion each, fed either the rows as read (the per-child path: no frames built for a few children) or the
+# columns zipped back into rows (the bulk path's per-child fallback).
+
+
+def _py(value: Any) -> Any:
+    """A pandas value as the Python value the rows carry: Timestamp -> datetime, NaT/NaN -> None."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
+
+
+def _zipped(frame: pd.DataFrame, columns: list[str]) -> Iterable[tuple]:
+    """The frame's rows as tuples of Python values; only columns that can hold a Timestamp or a NaN are converted."""
+    converted = [
+        frame[c] if pd.api.types.is_integer_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+        else [_py(value) for value in frame[c]]
+        for c in columns
+    ]
+    return zip(*converted, strict=True)
+
+
+def _episodes(episodes: Iterable[Any], risks: Iterable[Any]) -> dict[int, list[EpisodeFacts]]:
+    """Episode rows as ``EpisodeFacts`` by child, each with its risk history in assessment order."""
+    history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for episode_id, at, level, _notification in sorted(risks, key=lambda r: (r[1], r[3])):
+        history[int(episode_id)].append((at, level))
+    by_child: dict[int, list[EpisodeFacts]] = defaultdict(list)
+    for eid, ref, incident, child_id, kind, started, reported, found, notified, other in episodes:
+        by_child[int(child_id)].append(
+            EpisodeFacts(ref, incident, kind, started, reported, found, notified, tuple(history.get(int(eid), ())),
+                         bool(other))
+        )
+    return by_child
+
+
+def _outcomes(outcomes: Iterable[Any]) -> dict[int, list[OutcomeFacts]]:
+    by_child: dict[int, list[OutcomeFacts]] = defaultdict(list)
+    for child_id, event_id, event, at, incident, by, rationale, notes, risk in outcomes:
+        by_child[int(child_id)].append(OutcomeFacts(event_id, event, at, incident, by, rationale, notes, risk))
+    return by_child
+
+
+def _children(children: Iterable[Any]) -> dict[int, ChildFacts]:
+    return {int(child_id): ChildFacts(ref, legal_status, bool(uasc), dob)
+            for child_id, ref, legal_status, uasc, dob in children}
+
+
+def episode_facts(facts: Facts) -> dict[int, list[EpisodeFacts]]:
+    """The episodes of each child as ``EpisodeFacts``, risk history in assessment order."""
+    return _episodes(_zipped(facts.episodes, EPISODE_COLUMNS), _zipped(facts.risks, RISK_COLUMNS))
+
+
+def outcome_facts(facts: Facts) -> dict[int, list[OutcomeFacts]]:
+    """The case events of each child as ``OutcomeFacts``."""
+    return _outcomes(_zipped(facts.outcomes, OUTCOME_COLUMNS))
+
+
+def child_facts(facts: Facts) -> dict[int, ChildFacts]:
+    """Each child as ``ChildFacts``, by id."""
+    return _children(_zipped(facts.children, CHILD_COLUMNS))
+
+
+@dataclass(frozen=True)
+class ChildrenFacts:
+    """A few children's facts as objects, straight from the rows (the per-child evaluator's input)."""
+
+    children: dict[int, ChildFacts]
+    episodes: dict[int, list[EpisodeFacts]]
+    outcomes: dict[int, list[OutcomeFacts]]
+    episode_ids: dict[str, int]  # episode ref -> id, for the actions stored against them
+
+
+def as_objects(rows: FactRows) -> ChildrenFacts:
+    """The rows as objects by child id, with no frame built."""
+    return ChildrenFacts(_children(rows.children), _episodes(rows.episodes, rows.risks), _outcomes(rows.outcomes),
+                         {row.ref: row.id for row in rows.episodes})

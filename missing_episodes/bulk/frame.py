@@ -1,0 +1,76 @@
+"""The column evaluator: every column rule's actions for many children at once, as one frame.
+
+Per rule, the episodes in its scope are picked here (episode kind, other authority, age at the start; rules mostly
+share one scope, so each is computed once), the rule's trigger says which fire and when (``fire_columns``), and
+the due times follow the rule. Time arithmetic is ``offsets.offset_series``, the column twin of ``apply_offset``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from missing_episodes.bulk.facts import Facts
+from missing_episodes.bulk.scope import on_columns
+from missing_episodes.clock import COLUMN_TIME, under_age_column
+from missing_episodes.offsets import offset_series
+from missing_episodes.policy import Policy, Rule
+from missing_episodes.triggers.base import EpisodeColumns, Fired, InScope
+
+SPEC_COLUMNS = ["child_id", "key", "rule_id", "episode_ref", "trigger_at", "due_at"]
+
+
+def evaluate_frame(policy: Policy, facts: Facts, skip: set[int] | None = None) -> pd.DataFrame:
+    """The triggers of the column rules for every child not in ``skip``: one row per action, open.
+
+    Columns: child_id, key, rule_id, episode_ref, trigger_at, due_at (UTC). Closing by case events is not done
+    here (see ``bulk.evaluate.evaluate_bulk``).
+    """
+    episodes = facts.episodes
+    children = facts.children.set_index("id")
+    if skip:
+        episodes = episodes[~episodes["child_id"].isin(list(skip))]
+    episodes = episodes[episodes["started_at"].notna() & episodes["child_id"].isin(children.index)]
+    episodes = episodes.reset_index(drop=True)
+    dob = episodes["child_id"].map(children["date_of_birth"])
+    under_18_at_start = under_age_column(dob, episodes["started_at"])
+    risks = facts.risks[facts.risks["episode_id"].isin(episodes["id"])]
+    columns = EpisodeColumns(episodes, episodes["found_at"].fillna(episodes["return_notified_at"]), risks)
+    last_high = pd.Series(False, index=episodes.index)
+    if len(risks):
+        latest = risks.sort_values(["episode_id", "assessed_at", "notification_id"]).groupby("episode_id").tail(1)
+        high_ids = set(latest.loc[latest["risk_level"] == "high", "episode_id"].tolist())
+        last_high = episodes["id"].isin(list(high_ids))
+    parts: list[pd.DataFrame] = []
+    in_scope: dict[tuple, InScope] = {}  # rules mostly share one scope
+    for rule in policy.active_rules:
+        if not on_columns(rule):
+            continue
+        scope = rule.applies_to
+        key = (tuple(scope.episode_kinds), scope.under_18)
+        if key not in in_scope:
+            applies = ~episodes["other_authority"].astype(bool) & episodes["kind"].isin(scope.episode_kinds)
+            if scope.under_18 is not None:
+                applies &= under_18_at_start if scope.under_18 else (~under_18_at_start | dob.isna())
+            in_scope[key] = InScope(applies, episodes[applies], last_high[applies])
+        parts.append(_actions(rule, rule.trigger.fire_columns(in_scope[key], columns)))
+    if not parts:
+        return pd.DataFrame(columns=SPEC_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _actions(rule: Rule, fired: Fired) -> pd.DataFrame:
+    """The fired episodes as action rows: key, trigger and due time (the shorter one at high risk)."""
+    at, chosen, high = fired.at, fired.episodes, fired.high
+    due = offset_series(at, rule.due)
+    if rule.due_if_high_risk is not None and bool(high.any()):
+        due = due.where(~high.astype(bool), offset_series(at, rule.due_if_high_risk))
+    return pd.DataFrame(
+        {
+            "child_id": chosen["child_id"].to_numpy(),
+            "key": (chosen["ref"] + f":{rule.id}").to_numpy(),
+            "rule_id": rule.id,
+            "episode_ref": chosen["ref"].to_numpy(),
+            "trigger_at": at.astype(COLUMN_TIME).array,  # .to_numpy() would box every instant as an object
+            "due_at": due.astype(COLUMN_TIME).array,
+        }
+    )

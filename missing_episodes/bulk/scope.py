@@ -1,0 +1,44 @@
+"""Which rules the column evaluator takes, and which children must go to the per-child evaluator whole.
+
+A rule is evaluated on columns when its trigger vectorises (``TriggerType.vectorises``) and its scope is about
+the episode and the child's age only. Any child another active rule could concern is evaluated per child, whole,
+so the bulk result is exactly ``rules.evaluate_child``'s for every child.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from missing_episodes.bulk.facts import Facts
+from missing_episodes.policy import Policy, Rule
+
+
+def on_columns(rule: Rule) -> bool:
+    """Rules the column evaluator takes: a vectorising trigger, scoped by episode kind and age only."""
+    scope = rule.applies_to
+    if scope.legal_status or scope.uasc is not None or scope.uasc_or_care_leaver or rule.until_age is not None:
+        return False
+    if not scope.episode_kinds:
+        return False
+    return rule.trigger.vectorises()
+
+
+def fallback_children(policy: Policy, facts: Facts) -> set[int]:
+    """Children some active rule outside the column set could concern: they go to ``evaluate_child``."""
+    children = facts.children
+    concerned = pd.Series(False, index=children.index)
+    events = facts.outcomes.groupby("child_id")["event"].agg(set) if len(facts.outcomes) else pd.Series(dtype=object)
+    for rule in policy.active_rules:
+        if on_columns(rule):
+            continue
+        scope = rule.applies_to
+        matches = pd.Series(True, index=children.index)
+        if scope.legal_status:
+            matches &= children["legal_status"].isin(scope.legal_status)
+        if scope.uasc is not None:
+            matches &= children["uasc"].astype(bool) == scope.uasc
+        if scope.uasc_or_care_leaver:
+            matches &= children["uasc"].astype(bool) | (children["legal_status"] == "care_leaver")
+        matches &= rule.trigger.could_concern(children, events)
+        concerned |= matches
+    return set(children.loc[concerned, "id"].tolist())

@@ -1,0 +1,205 @@
+"""What every trigger type is: a policy schema that can evaluate itself, for one child and (if it can) for columns.
+
+A trigger is the moment an obligation arises ("still missing 24 hours after last seen", "the 4th episode in 28
+days"). Each type is one class in its own module of this package, holding together what used to be spread over
+four modules: its YAML schema (pydantic fields, validated strictly), its per-child evaluation (the definition,
+used by ``rules.evaluate_child``), its vectorised evaluation for whole columns of episodes (used by the bulk
+path, or an explicit ``vectorises() -> False``), and what the documents ask of it (``briefing_threshold``).
+
+Defining a concrete subclass registers it (``registry``): the policy schema's discriminated union is built from
+the registry, so a new type is one new module here plus its tests.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
+
+from missing_episodes.clock import age_on, birthday
+from missing_episodes.facts import ActionSpec, ChildFacts, EpisodeFacts, OutcomeFacts
+from missing_episodes.offsets import Offset, apply_offset
+from missing_episodes.schema import Strict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from missing_episodes.policy import Policy, Rule
+
+
+# --- what a trigger reads and writes, per child ------------------------------------------------------------------
+
+
+@dataclass
+class ChildRun:
+    """One child's evaluation under one policy: its facts, the horizon, and the actions emitted so far.
+
+    ``episodes`` are the child's started episodes in start order (the order every trigger walks them in).
+    """
+
+    policy: Policy
+    child: ChildFacts
+    episodes: list[EpisodeFacts]
+    outcomes: list[OutcomeFacts]
+    horizon: datetime
+    specs: list[ActionSpec] = field(default_factory=list)
+
+    def emit(self, rule: Rule, key: str, episode: EpisodeFacts | None, trigger_at: datetime,
+             high_risk: bool = False, detail: str | None = None) -> None:
+        """Record one action of ``rule``; its due time is the rule's (shorter when high risk and the rule says)."""
+        due = rule.due_if_high_risk if (high_risk and rule.due_if_high_risk) else rule.due
+        self.specs.append(
+            ActionSpec(
+                key=key,
+                kind=rule.action,
+                rule_id=rule.id,
+                policy_version=self.policy.version,
+                episode_ref=episode.ref if episode else None,
+                trigger_at=trigger_at,
+                due_at=apply_offset(trigger_at, due),
+                actor=rule.actor,
+                recipients=tuple(rule.recipients),
+                detail=detail,
+            )
+        )
+
+    def stop_at_age(self, rule: Rule, start: datetime) -> datetime | None:
+        """The birthday at which a schedule closes, if the child had not reached it when the episode began."""
+        if rule.until_age is None or self.child.date_of_birth is None:
+            return None
+        if age_on(self.child.date_of_birth, start) >= rule.until_age:
+            return None
+        return birthday(self.child.date_of_birth, rule.until_age)
+
+
+def applies(rule: Rule, child: ChildFacts, episode: EpisodeFacts | None, at: datetime | None) -> bool:
+    """Whether ``rule``'s scope (episode kind, legal status, UASC, age at ``at``) covers this child and episode."""
+    scope = rule.applies_to
+    if episode is not None:
+        if episode.other_authority or episode.kind is None:
+            return False
+        if scope.episode_kinds and episode.kind not in scope.episode_kinds:
+            return False
+    if scope.legal_status and child.legal_status not in scope.legal_status:
+        return False
+    if scope.uasc is not None and child.uasc != scope.uasc:
+        return False
+    if scope.uasc_or_care_leaver and not (child.uasc or child.legal_status == "care_leaver"):
+        return False
+    # An unknown date of birth counts as a child: the duty is not dropped for want of a date.
+    known_age = scope.under_18 is not None and child.date_of_birth is not None and at is not None
+    return not (known_age and (age_on(child.date_of_birth, at) < 18) != scope.under_18)  # type: ignore[arg-type]
+
+
+def high_risk(episode: EpisodeFacts | None) -> bool:
+    """The police's latest grading of the episode is high (the shorter ``due_if_high_risk`` applies)."""
+    return bool(episode and episode.risk_history and episode.risk_history[-1][1] == "high")
+
+
+# --- what a trigger reads and returns, as columns (the bulk path) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EpisodeColumns:
+    """The started episodes of every child the bulk path evaluates itself, and what triggers derive from them."""
+
+    episodes: pd.DataFrame  # id, ref, incident_ref, child_id, kind, started_at, reported_at, found_at, ...
+    ended: pd.Series  # found, else return notified (index of ``episodes``)
+    risks: pd.DataFrame  # episode_id, assessed_at, risk_level, notification_id: gradings of these episodes
+
+
+@dataclass(frozen=True)
+class InScope:
+    """The episodes one rule's scope covers: the mask over ``EpisodeColumns.episodes``, the rows, their risk."""
+
+    mask: pd.Series
+    episodes: pd.DataFrame
+    last_high: pd.Series  # the latest grading is high (index of ``episodes``)
+
+
+@dataclass(frozen=True)
+class Fired:
+    """The episodes a trigger fires for, when (``at``, UTC) and whether the high-risk due time applies."""
+
+    episodes: pd.DataFrame
+    at: pd.Series
+    high: pd.Series
+
+
+# --- what the documents ask of a trigger ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepeatThreshold:
+    """A repeat-episodes threshold the daily briefing lists children against (``count`` of ``kinds`` in ``window``)."""
+
+    window: Offset
+    count: int
+    count_kinds: tuple[str, ...]
+
+
+# --- the base class --------------------------------------------------------------------------------------------------
+
+
+class TriggerType(Strict):
+    """One kind of trigger. Concrete subclasses declare ``type: Literal["name"]`` and are registered on definition.
+
+    Subclasses implement ``evaluate`` (or, for a trigger per episode, subclass ``EpisodeTrigger``) and
+    ``vectorises``; those that vectorise implement ``fire_columns``.
+    """
+
+    name: ClassVar[str] = ""  # the ``type`` tag in YAML, filled in on registration
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field_info = cls.model_fields.get("type")
+        if inspect.isabstract(cls) or field_info is None:
+            return
+        (cls.name,) = get_args(field_info.annotation)
+        from missing_episodes.triggers import registry  # the registry imports every trigger module, hence here
+
+        registry.register(cls)
+
+    @abstractmethod
+    def evaluate(self, rule: Rule, run: ChildRun) -> None:
+        """Emit every action ``rule`` (whose trigger this is) asks for one child, through ``run.emit``."""
+
+    @abstractmethod
+    def vectorises(self) -> bool:
+        """Whether ``fire_columns`` evaluates this trigger, as configured, for whole columns of episodes.
+
+        Saying False is a complete answer: the bulk path then hands every child the rule could concern
+        (``could_concern``) to ``evaluate`` whole, so the result is the same either way, only slower.
+        """
+
+    def fire_columns(self, scope: InScope, columns: EpisodeColumns) -> Fired:
+        """The vectorised ``evaluate``: for the episodes in scope, which fire, when, and at high risk or not."""
+        raise NotImplementedError(f"the {self.name!r} trigger has no vectorised evaluation (vectorises() is False)")
+
+    def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series | bool:
+        """Which children (rows of ``children``) a non-vectorised rule of this trigger could give an action.
+
+        ``events`` maps a child id to the set of case events recorded for the child. Anyone in the rule's
+        scope, unless the type can narrow it (a case-event trigger: only children with that event).
+        """
+        return True
+
+    def briefing_threshold(self) -> RepeatThreshold | None:
+        """The repeat threshold the daily briefing lists children against, if this trigger is one."""
+        return None
+
+
+class EpisodeTrigger(TriggerType):
+    """A trigger judged episode by episode: ``evaluate`` walks the child's episodes in the rule's scope."""
+
+    def evaluate(self, rule: Rule, run: ChildRun) -> None:
+        for episode in run.episodes:
+            if applies(rule, run.child, episode, episode.started_at):
+                self.evaluate_episode(rule, run, episode)
+
+    @abstractmethod
+    def evaluate_episode(self, rule: Rule, run: ChildRun, episode: EpisodeFacts) -> None:
+        """Emit the actions this episode (in the rule's scope) calls for."""

@@ -1,0 +1,82 @@
+"""``outcome``: a case event (``media_interest``, ``assessed_missing`` ...) recorded for the child.
+
+Judged per child only: which episode an event belongs to, and when the child next returned, are read across the
+child's whole history of episodes and events, which the column evaluator does not model. ``could_concern``
+narrows the bulk path's per-child fallback to the children who have the event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from missing_episodes.offsets import Offset, apply_offset
+from missing_episodes.triggers.base import ChildRun, TriggerType, applies, high_risk
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from missing_episodes.facts import EpisodeFacts, OutcomeFacts
+    from missing_episodes.policy import Rule
+
+
+class OutcomeTrigger(TriggerType):
+    """A case event (``media_interest``, ``assessed_missing`` ...) recorded for the child."""
+
+    type: Literal["outcome"]
+    event: str
+    # Repeat every ``every`` until the child returns (``returned`` outcome or a police ``found``).
+    every: Offset | None = None
+    # Fire at the child's return after this event, rather than at the event itself.
+    on_return: bool = False
+
+    def evaluate(self, rule: Rule, run: ChildRun) -> None:
+        for outcome in sorted(run.outcomes, key=lambda o: (o.recorded_at, o.event_id)):
+            if outcome.event != self.event:
+                continue
+            episode = _episode_for(outcome, run.episodes) if rule.applies_to.episode_kinds else None
+            if rule.applies_to.episode_kinds and episode is None:
+                continue
+            if not applies(rule, run.child, episode, outcome.recorded_at):
+                continue
+            base = f"{run.child.ref}:{rule.id}:{outcome.event_id}"
+            high = outcome.risk_level == "high" or high_risk(episode)
+            returned = _return_after(outcome.recorded_at, run.episodes, run.outcomes)
+            if self.on_return:
+                if returned is not None:
+                    run.emit(rule, base, episode, returned, high_risk=high)
+                continue
+            if self.every is None:
+                run.emit(rule, base, episode, outcome.recorded_at, high_risk=high)
+                continue
+            occurrence = 1
+            while True:
+                at = apply_offset(outcome.recorded_at, self.every, occurrence)
+                if (returned is not None and returned <= at) or at > run.horizon:
+                    break
+                run.emit(rule, f"{base}#{occurrence}", episode, at, high_risk=high)
+                occurrence += 1
+
+    def vectorises(self) -> bool:
+        """None: case events are judged per child (see the module docstring)."""
+        return False
+
+    def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
+        """Only children with this case event recorded can get an action from it."""
+        has = children["id"].map(lambda child_id: self.event in events.get(child_id, ()))
+        return has.astype(bool)
+
+
+def _return_after(moment: datetime, episodes: list[EpisodeFacts], outcomes: list[OutcomeFacts]) -> datetime | None:
+    """The child's return after ``moment``: a ``returned`` case event or a police return, whichever is first."""
+    times = [o.recorded_at for o in outcomes if o.event == "returned" and o.recorded_at > moment]
+    times += [e.ended_at for e in episodes if e.ended_at is not None and e.ended_at > moment]
+    return min(times) if times else None
+
+
+def _episode_for(outcome: OutcomeFacts, ordered: list[EpisodeFacts]) -> EpisodeFacts | None:
+    """The episode a case event is about: the one it names, else the latest started before it was recorded."""
+    if outcome.incident_ref:
+        return next((e for e in ordered if e.incident_ref == outcome.incident_ref), None)
+    started = [e for e in ordered if e.started_at is not None and e.started_at <= outcome.recorded_at]
+    return started[-1] if started else None
