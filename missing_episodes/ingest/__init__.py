@@ -14,7 +14,7 @@ One job per module:
 """
 
 from missing_episodes.ingest.incidents import refold_incidents
-from missing_episodes.ingest.rows import ingest_rows, known_outcome_events, store_chunk
+from missing_episodes.ingest.rows import ingest_rows, known_outcome_events
 from missing_episodes.ingest.summary import IngestSummary
 
-__all__ = ["IngestSummary", "ingest_rows", "known_outcome_events", "refold_incidents", "store_chunk"]
+__all__ = ["IngestSummary", "ingest_rows", "known_outcome_events", "refold_incidents"]
