@@ -2,14 +2,18 @@
 
 Rules say "within 72 hours" (elapsed time: 72 real hours, so a deadline across the last Sunday of March is one
 wall-clock hour later than naive arithmetic on local times would give) and "within 3 working days" (calendar
-days that skip weekends and England and Wales bank holidays). Both live here, nowhere else.
+days that skip weekends and England and Wales bank holidays). Both live here, nowhere else, as do the London
+calendar days documents and reports count in and the fast epoch-second formatter the synthetic feeds write with.
 """
 
 from __future__ import annotations
 
+import calendar
 import os
-from datetime import UTC, date, datetime, timedelta
+from bisect import bisect_right
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -58,6 +62,122 @@ def as_utc(moment: datetime) -> datetime:
 
 def as_london(moment: datetime) -> datetime:
     return as_utc(moment).astimezone(LONDON)
+
+
+# --- London days and instants; London time on integer epoch seconds ------------------------------------------
+# One block for every helper that turns London calendar days into instants and back (documents, reports) and for
+# the fast formatter the synthetic feeds use: writers that format millions of instants work in integer seconds
+# since the epoch, where zoneinfo per call is too slow, so zoneinfo's transitions are read once into a table.
+
+SECONDS_PER_HOUR = 3600
+SECONDS_PER_DAY = 86400
+#: ``format_epoch`` styles: London local time without an offset, with its offset, or UTC with ``Z``.
+NAIVE_LOCAL, LOCAL_WITH_OFFSET, UTC_Z = 0, 1, 2
+
+
+def london_instant(day: date, at: time = time.min) -> datetime:
+    """The UTC instant a London wall clock shows ``at`` on ``day`` (an ambiguous autumn time: its first occurrence)."""
+    return datetime.combine(day, at).replace(tzinfo=LONDON, fold=0).astimezone(UTC)
+
+
+def london_date(moment: datetime | None) -> date | None:
+    """The London calendar day of an instant: what boards, Ofsted and the DfE count in."""
+    return None if moment is None else as_london(moment).date()
+
+
+def hours_between(start: datetime | None, end: datetime) -> float | None:
+    """Real elapsed hours (UTC arithmetic), so a clock change never adds or loses an hour."""
+    if start is None:
+        return None
+    return (as_utc(end) - as_utc(start)).total_seconds() / 3600
+
+
+def previous_working_day(day: date) -> date:
+    """The working day before ``day`` (Monday looks back to Friday; bank holidays are skipped)."""
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def utc_epoch(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    """Integer seconds since the epoch of a UTC wall-clock time."""
+    return calendar.timegm((year, month, day, hour, minute, 0))
+
+
+def london_epoch(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    """The epoch second a London wall clock shows this time (first occurrence when ambiguous; never in the gap)."""
+    naive = utc_epoch(year, month, day, hour, minute)
+    guess = naive - SECONDS_PER_HOUR
+    return guess if london_offset(guess) else naive
+
+
+def london_offset(ts: int) -> int:
+    """Seconds London is ahead of UTC at epoch second ``ts`` (3600 in BST, else 0)."""
+    if not _TRANSITIONS:
+        _load_epoch_tables()
+    return SECONDS_PER_HOUR if bisect_right(_TRANSITIONS, ts) % 2 else 0
+
+
+def london_day(ts: int) -> int:
+    """The London calendar day of epoch second ``ts``, as days since 1 January 1970."""
+    return (ts + london_offset(ts)) // SECONDS_PER_DAY
+
+
+def epoch_day_text(day: int) -> str:
+    """``YYYY-MM-DD`` of a day counted from 1 January 1970 (memoised: a feed names a few thousand days)."""
+    text = _DAY_TEXT.get(day)
+    if text is None:
+        text = _DAY_TEXT[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+    return text
+
+
+def format_epoch(ts: int, style: int = NAIVE_LOCAL) -> str:
+    """Write epoch second ``ts`` in ISO 8601 as London local time, local with its offset, or UTC with ``Z``.
+
+    A naive time in the repeated autumn hour would be read back (``parse_time``) as its first (BST) occurrence,
+    so such an instant is always written with its ``+00:00`` offset instead.
+    """
+    if not _HMS:
+        _load_epoch_tables()
+    if style == UTC_Z:
+        return epoch_day_text(ts // SECONDS_PER_DAY) + "T" + _HMS[ts % SECONDS_PER_DAY] + "Z"
+    i = bisect_right(_TRANSITIONS, ts)
+    offset = SECONDS_PER_HOUR if i % 2 else 0
+    local = ts + offset
+    text = epoch_day_text(local // SECONDS_PER_DAY) + "T" + _HMS[local % SECONDS_PER_DAY]
+    if style == LOCAL_WITH_OFFSET or (not offset and i and ts - _TRANSITIONS[i - 1] < SECONDS_PER_HOUR):
+        return text + ("+01:00" if offset else "+00:00")
+    return text
+
+
+#: Alternating [BST starts, BST ends, ...] as epoch seconds (an odd bisect index: the instant is in BST), and
+#: every second of a day as ``HH:MM:SS``; both filled on first use (about a tenth of a second), from zoneinfo,
+#: for 1990 to 2060.
+_TRANSITIONS: list[int] = []
+_HMS: list[str] = []
+_DAY_TEXT: dict[int, str] = {}
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _zone_offset(ts: int) -> timedelta | None:
+    return datetime.fromtimestamp(ts, LONDON).utcoffset()
+
+
+def _load_epoch_tables() -> None:
+    transitions = []
+    for year in range(1990, 2061):
+        bounds = (utc_epoch(year, 1, 1), utc_epoch(year, 7, 1), utc_epoch(year + 1, 1, 1))
+        for lo, hi in pairwise(bounds):
+            before = _zone_offset(lo)
+            if _zone_offset(hi) == before:  # the table alternates: a year without both changes would break it
+                raise ValueError(f"Europe/London has no clock change in the half-year from {lo}")
+            while hi - lo > 1:  # bisect to the first second with the other offset
+                middle = (lo + hi) // 2
+                lo, hi = (middle, hi) if _zone_offset(middle) == before else (lo, middle)
+            transitions.append(hi)
+    _HMS[:] = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(SECONDS_PER_DAY)]
+    _TRANSITIONS[:] = transitions
 
 
 def add_hours(moment: datetime, hours: float) -> datetime:

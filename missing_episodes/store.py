@@ -1,4 +1,6 @@
-"""Small database helpers shared by the ingest and the rules: keyed inserts and per-key locks."""
+"""Small database helpers shared by the ingest, the rules and the documents: keyed inserts, per-key locks, and the
+audit trail's only writer (``audit`` for one event with the session's objects, ``audit_many`` for thousands at once;
+both rows made by ``audit_entry``)."""
 
 from __future__ import annotations
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from itertools import islice
 from typing import NamedTuple
 
 import orjson
 from sqlalchemy import DateTime, select, type_coerce
 from sqlalchemy.orm import Session
 
+from missing_episodes.batching import batched
 from missing_episodes.clock import LONDON, UTC, as_london, as_utc
 from missing_episodes.db.models import Action, Child, Episode
 
@@ -124,9 +124,8 @@ def json_chunks(items: Iterable[WorklistItem]) -> Iterator[str]:
     whole list in memory. orjson's two-space indent lays out a list of flat objects of strings and nulls exactly
     as the standard one does, so each batch is encoded in one call and the batches' brackets are stitched.
     """
-    items = iter(items)
     opening = "[\n"
-    while batch := [_json_object(item) for item in islice(items, _STREAM_ROWS)]:
+    for batch in batched(map(_json_object, items), _STREAM_ROWS):
         yield opening + orjson.dumps(batch, option=orjson.OPT_INDENT_2).decode()[2:-2]
         opening = ",\n"
     yield "[]" if opening == "[\n" else "\n]"

@@ -27,6 +27,7 @@ Strategy meeting actions (trigger):
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -349,6 +350,21 @@ def test_board_report_pdf_and_excel(sqlite_url: str, tmp_path: Path) -> None:
     assert summary.at["missing_episodes", "Children in care"] == 4
     assert summary.at["rhi_completed_pct", "All children"] == 50.0
     assert outputs.counts == {"missing_episodes_in_care": 4, "children_in_care_missing": 2, "missing_episodes_all": 7}
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
+def test_board_pdf_has_the_page_rules_every_pdf_has(sqlite_url: str, tmp_path: Path) -> None:
+    """The board paper is printed like every other document: marked OFFICIAL-SENSITIVE in the header and the
+    footer of every page, numbered "Page n of m", with a running header naming the board and the period."""
+    build_dataset(sqlite_url)
+    pdf = write_board_report(board_report(sqlite_url, JAN_TO_MAR, AS_OF), tmp_path).paths["pdf"]
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True)
+    pages = [" ".join(page.split()) for page in text.stdout.split("\f") if page.strip()]
+    assert pages
+    for number, page in enumerate(pages, start=1):
+        assert page.count("OFFICIAL-SENSITIVE") >= 2, f"page {number} lacks the marking in header and footer"
+        assert f"Page {number} of {len(pages)}" in page
+        assert "Corporate Parenting Board · Missing children · 01 January 2025 to 31 March 2025" in page
 
 
 def test_template_values_are_escaped(sqlite_url: str) -> None:

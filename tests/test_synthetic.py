@@ -7,6 +7,7 @@ only if the bytes on disk say what the manifest claims.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from missing_episodes.clock import format_epoch
 from missing_episodes.config import DATA_DIR
 from missing_episodes.ingest import known_outcome_events
 from missing_episodes.policy import load_policy
@@ -24,7 +26,6 @@ from missing_episodes.synthetic import (
     OUTCOME_FIELDS,
     ROSTER_FIELDS,
     SAMPLE_AS_OF,
-    format_time,
     generate_region,
     generate_sample,
     write_roster,
@@ -84,6 +85,23 @@ def test_same_seed_same_bytes_and_other_seed_differs(sample: Path, tmp_path: Pat
         assert (sample / name).read_bytes() != (other / name).read_bytes(), name
 
 
+def test_the_bundled_sample_is_what_the_generator_writes(sample: Path) -> None:
+    """``data/sample`` and ``data/roster.csv`` are the generator's output, byte for byte (regenerate both together)."""
+    for name in FILES:
+        assert (sample / name).read_bytes() == (DATA_DIR / "sample" / name).read_bytes(), name
+    assert (sample / "roster.csv").read_bytes() == (DATA_DIR / "roster.csv").read_bytes()
+
+
+#: A small region's files as the generator wrote them when this was pinned: a refactoring must not move a byte.
+#: A deliberate change to the generator changes these; say so in its commit and pin the new ones.
+REGION_700_SEED_3 = {
+    "children.csv": "9523c13d1598413202c7957ac61152f7f8d27fe518130c90a206680bffc4026e",
+    "notifications.csv": "4d6fa2846bb9c207e5b797a9b798733e12fe4476786539fec3554e4762278b92",
+    "outcomes.csv": "56a22482151f9b6547acd3109097b45a5ab9f2db29bb80cc06fa27afd94734ee",
+    "manifest.json": "968672c909f0f71030878d011127f7c3398f62fecf21ac19b1574723c5951557",
+}
+
+
 def test_region_is_deterministic(tmp_path: Path) -> None:
     first = generate_region(tmp_path / "a", 700, seed=3)
     second = generate_region(tmp_path / "b", 700, seed=3)
@@ -92,6 +110,8 @@ def test_region_is_deterministic(tmp_path: Path) -> None:
     for name in ("children.csv", "notifications.csv", "outcomes.csv", "manifest.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "notifications.csv").read_bytes() != (tmp_path / "c" / "notifications.csv").read_bytes()
+    for name, digest in REGION_700_SEED_3.items():
+        assert hashlib.sha256((tmp_path / "a" / name).read_bytes()).hexdigest() == digest, name
     assert third["counts"]["episodes"]["total"] == 700
 
 
@@ -163,16 +183,16 @@ def test_times_parse_exist_in_london_and_are_in_order(sample: Path, episodes: di
                 assert parse(found["last_seen_at"]) == start
 
 
-def test_format_time_matches_zoneinfo_around_the_clock_changes() -> None:
+def test_format_epoch_matches_zoneinfo_around_the_clock_changes() -> None:
     for day in ((2026, 3, 29), (2026, 10, 25), (2025, 10, 26)):
         base = int(datetime(*day, tzinfo=UTC).timestamp()) - 3 * 3600
         for ts in range(base, base + 8 * 3600, 600):
             # Compare in UTC: PEP 495 makes an ambiguous London time unequal to every other zone's.
             expected = datetime.fromtimestamp(ts, UTC)
             for style in (0, 1, 2):
-                assert parse(format_time(ts, style)) == expected, (ts, style)
+                assert parse(format_epoch(ts, style)) == expected, (ts, style)
             if expected.astimezone(LONDON).fold:  # the repeated autumn hour is never written naive
-                assert format_time(ts).endswith("+00:00")
+                assert format_epoch(ts).endswith("+00:00")
 
 
 # --- the shape of the sample ----------------------------------------------------------------------------------

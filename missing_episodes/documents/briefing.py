@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from missing_episodes.clock import add_days, add_hours, add_months, now
+from missing_episodes.clock import add_days, add_hours, add_months, hours_between, now, previous_working_day
 from missing_episodes.db.models import Action, Child, Episode
 from missing_episodes.documents.common import (
     ChildView,
@@ -24,9 +24,7 @@ from missing_episodes.documents.common import (
     briefing_moment,
     child_view,
     find_me_plan,
-    hours_between,
     missing_at,
-    previous_working_day,
     risk_sort_key,
 )
 from missing_episodes.policy import Offset, Policy

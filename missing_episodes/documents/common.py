@@ -7,9 +7,9 @@ the builder chose to show, and a document's content can be asserted on without r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
-from missing_episodes.clock import LONDON, UTC, age_on, as_utc, is_working_day
+from missing_episodes.clock import age_on, london_instant
 from missing_episodes.db.models import Child, Episode
 
 #: Wakefield's daily missing briefing sits each working morning; "since the last briefing" counts from the last one.
@@ -93,22 +93,7 @@ def find_me_plan(child: Child | None) -> FindMePlan:
 
 def briefing_moment(day: date) -> datetime:
     """08:30 Europe/London on ``day``, as a UTC instant."""
-    return datetime.combine(day, BRIEFING_TIME).replace(tzinfo=LONDON).astimezone(UTC)
-
-
-def previous_working_day(day: date) -> date:
-    """The working day before ``day`` (Monday's briefing looks back to Friday's; bank holidays are skipped)."""
-    day -= timedelta(days=1)
-    while not is_working_day(day):
-        day -= timedelta(days=1)
-    return day
-
-
-def hours_between(start: datetime | None, end: datetime) -> float | None:
-    """Real elapsed hours (UTC arithmetic), so a clock change never adds or loses an hour."""
-    if start is None:
-        return None
-    return (as_utc(end) - as_utc(start)).total_seconds() / 3600
+    return london_instant(day, BRIEFING_TIME)
 
 
 def missing_at(episode: Episode, at: datetime) -> bool:

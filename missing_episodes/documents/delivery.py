@@ -33,7 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import now
-from missing_episodes.db.models import AuditEvent, Delivery
+from missing_episodes.db.models import Delivery
+from missing_episodes.store import audit
 
 ENV_PREFIX = "MISSING_EPISODES_"
 ACTOR = "missing-episodes"
@@ -174,7 +175,7 @@ def deliver(
             location=json.dumps([str(path) for path in stored]),
         )
         session.add(delivery)
-        _audit(session, "document_stored", kind, entity_ref, {"key": key, "files": [p.name for p in stored]})
+        audit(session, ACTOR, "document_stored", kind[:32], entity_ref, key=key, files=[p.name for p in stored])
         try:
             session.commit()
         except IntegrityError:  # a concurrent run filed it first: theirs is the delivery
@@ -202,12 +203,6 @@ def deliver(
     send_mail(mail, addresses, subject, body, [Path(path) for path in location])
     delivery.sent_at = now()
     delivery.recipients = json.dumps({"roles": list(roles), "addresses": addresses})
-    _audit(session, "document_sent", kind, entity_ref, {"key": key, "roles": list(roles), "to": len(addresses)})
+    audit(session, ACTOR, "document_sent", kind[:32], entity_ref, key=key, roles=list(roles), to=len(addresses))
     session.commit()
     return DeliveryOutcome(key, kind, "sent", len(addresses), location)
-
-
-def _audit(session: Session, event: str, kind: str, entity_ref: str, detail: dict[str, object]) -> None:
-    session.add(
-        AuditEvent(actor=ACTOR, event=event, entity=kind[:32], entity_ref=entity_ref, detail=json.dumps(detail))
-    )

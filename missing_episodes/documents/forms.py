@@ -13,10 +13,10 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from missing_episodes.clock import as_london, birthday, now
+from missing_episodes.clock import as_london, birthday, hours_between, now
 from missing_episodes.db.models import Action, Child, ContactLog, Episode, RiskAssessment
 from missing_episodes.documents import DocumentError
-from missing_episodes.documents.common import ChildView, FindMePlan, child_view, find_me_plan, hours_between
+from missing_episodes.documents.common import ChildView, FindMePlan, child_view, find_me_plan
 from missing_episodes.policy import Policy
 from missing_episodes.worklist import status_as_of
 

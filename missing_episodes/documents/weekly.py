@@ -8,14 +8,14 @@ here by other authorities are listed apart, as in the briefing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from missing_episodes.clock import LONDON, UTC, now
+from missing_episodes.clock import hours_between, london_instant, now
 from missing_episodes.db.models import Action, Child, Episode
-from missing_episodes.documents.common import ChildView, child_view, hours_between
+from missing_episodes.documents.common import ChildView, child_view
 from missing_episodes.policy import Policy
 from missing_episodes.worklist import status_as_of
 
@@ -56,13 +56,9 @@ class WeeklyList:
         }
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time()).replace(tzinfo=LONDON).astimezone(UTC)
-
-
 def build_weekly_list(session: Session, week_ending: date, policy: Policy) -> WeeklyList:
     """Every missing episode that overlapped the week, read as of the end of the week (or now, if sooner)."""
-    start, end = _midnight(week_ending - timedelta(days=6)), _midnight(week_ending + timedelta(days=1))
+    start, end = london_instant(week_ending - timedelta(days=6)), london_instant(week_ending + timedelta(days=1))
     as_of = min(end, now())
     query = (
         select(Episode, Child)

@@ -1,7 +1,8 @@
 """The Corporate Parenting Board report: figures, national comparators and the trend, as PDF and Excel.
 
-The PDF is an HTML template (``templates/reports/board.html.j2``, editable by the authority) printed by
-WeasyPrint with the chart embedded as a PNG data URI, so the file stands alone when mailed to board members.
+The PDF is an HTML template (``templates/reports/board.html.j2``, editable by the authority, on the documents'
+``base.html.j2``: the same marking, page numbers and running header as every PDF) printed by the documents'
+``write_pdf``, with the chart embedded as a PNG data URI, so the file stands alone when mailed to board members.
 The workbook carries the same tables, one sheet each, for the performance team to re-use. Neither names a
 child: the board reads aggregates.
 """
@@ -17,6 +18,7 @@ import pandas as pd
 
 from missing_episodes.clock import as_london, now
 from missing_episodes.db.engine import session_scope
+from missing_episodes.documents.render import write_pdf
 from missing_episodes.reports.chart import trend_png
 from missing_episodes.reports.comparators import comparator_table, load_comparators
 from missing_episodes.reports.figures import MEASURES, PCT_OF, BoardFigures, board_figures, month_label
@@ -128,8 +130,6 @@ def _excel_tables(report: BoardReport) -> dict[str, pd.DataFrame]:
 
 def write_board_report(report: BoardReport, out_dir: Path) -> ReportOutputs:
     """Write ``board-<start>-<end>.pdf`` / ``.xlsx`` and the chart PNG into ``out_dir``."""
-    from weasyprint import HTML  # heavy: imported only when a PDF is made
-
     out_dir.mkdir(parents=True, exist_ok=True)
     period = report.figures.period
     stem = f"board-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
@@ -137,7 +137,7 @@ def write_board_report(report: BoardReport, out_dir: Path) -> ReportOutputs:
     png = out_dir / f"{stem}-trend.png"
     png.write_bytes(chart)
     pdf = out_dir / f"{stem}.pdf"
-    HTML(string=render_board_html(report, chart), base_url=str(out_dir)).write_pdf(str(pdf))
+    write_pdf(render_board_html(report, chart), pdf)
     xlsx = out_dir / f"{stem}.xlsx"
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
         for sheet, table in _excel_tables(report).items():

@@ -7,11 +7,11 @@ to March), so a period is two dates, both included, and an instant is placed in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from missing_episodes.clock import LONDON
+from missing_episodes.clock import london_instant
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,7 @@ class Period:
     @property
     def end_instant(self) -> datetime:
         """The last moment of the period (midnight London after ``end``), the ``as_of`` a report reads at."""
-        midnight = datetime.combine(self.end + timedelta(days=1), time.min).replace(tzinfo=LONDON)
-        return midnight.astimezone(UTC) - timedelta(microseconds=1)
+        return london_instant(self.end + timedelta(days=1)) - timedelta(microseconds=1)
 
     def months(self) -> list[date]:
         """First day of every calendar month the period touches, in order."""

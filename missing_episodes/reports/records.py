@@ -11,13 +11,13 @@ practitioner (and the DfE return) would write down.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missing_episodes.clock import as_london, as_utc
+from missing_episodes.clock import as_utc, london_date
 from missing_episodes.db.models import Action, Child, Episode, Outcome
 from missing_episodes.worklist import status_as_of
 
@@ -62,11 +62,6 @@ ACTION_COLUMNS = [
     "trigger_date",
 ]
 OUTCOME_COLUMNS = ["child_id", "incident_ref", "event", "recorded_at", "recorded_date"]
-
-
-def london_date(moment: datetime | None) -> date | None:
-    """The Europe/London calendar day of an instant (the day a worker would write on a form)."""
-    return None if moment is None else as_london(moment).date()
 
 
 @dataclass(frozen=True)

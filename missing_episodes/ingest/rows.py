@@ -1,0 +1,96 @@
+"""The ingest's unit of work: a stream of rows stored chunk by chunk, each chunk in its own transaction.
+
+A chunk is stored whole or not at all, so a run killed mid-file leaves no half-written record, and running it
+again skips what was stored (messages are keyed by source and message id) and finishes the rest. Rules do not
+run here: changed children are flagged ``needs_review`` and the flows run the rules for them, so nothing is lost
+between the two steps either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from missing_episodes.batching import batched
+from missing_episodes.config import Settings
+from missing_episodes.db.models import Quarantine
+from missing_episodes.feeds import OUTCOME_EVENTS
+from missing_episodes.ingest.chunks import Chunk, classify
+from missing_episodes.ingest.incidents import police_updates_to_log, refold_incidents
+from missing_episodes.ingest.messages import store_messages
+from missing_episodes.ingest.outcomes import store_outcomes
+from missing_episodes.ingest.register import store_register
+from missing_episodes.ingest.statistics import PlannerStatistics
+from missing_episodes.ingest.summary import IngestSummary
+from missing_episodes.policy import Policy
+from missing_episodes.sources import BrokenFile, RawRow
+from missing_episodes.store import audit, insert_with_ids
+
+
+def known_outcome_events(policy: Policy) -> frozenset[str]:
+    """The standard events plus every event the policy's rules close actions with."""
+    named = {e for r in policy.rules for e in (*r.done_by, *r.declined_by, *r.not_required_by)}
+    return OUTCOME_EVENTS | named
+
+
+def ingest_rows(
+    session_factory,
+    *,
+    feed: str,
+    source: str,
+    rows: Iterable[RawRow | BrokenFile],
+    settings: Settings,
+    policy: Policy,
+) -> IngestSummary:
+    """Store a stream of rows, chunk by chunk (``settings.ingest_chunk_size`` rows), each in its own transaction."""
+    summary = IngestSummary(source=source, feed=feed)
+    events = known_outcome_events(policy)
+    statistics = PlannerStatistics(session_factory)
+    for batch in batched(rows, settings.ingest_chunk_size):
+        chunk = classify(batch, feed, source, events)
+        with session_factory() as session:
+            part = store_chunk(session, chunk, feed=feed, source=source, settings=settings, policy=policy)
+        summary.add(part)
+        statistics.grown(part.new + part.changed_episodes)
+    return summary
+
+
+def store_chunk(
+    session: Session, chunk: Chunk, *, feed: str, source: str, settings: Settings, policy: Policy
+) -> IngestSummary:
+    """One chunk's transaction: quarantine, then the register or the messages and what they change."""
+    summary = IngestSummary(source=source, feed=feed, read=len(chunk.valid) + len(chunk.quarantine))
+    inserted = insert_with_ids(session, Quarantine, chunk.quarantine, "raw_hash", ignore_duplicates=True)
+    summary.quarantined += len(chunk.quarantine)
+
+    # The register is a snapshot, not a message stream: a row is "new" when it changes the child.
+    if feed == "children":
+        store_register(session, chunk.valid, source, settings.pseudonym_key, summary)
+        return summary
+
+    messages = store_messages(session, chunk.valid, feed=feed, source=source)
+    summary.quarantined += messages.conflicts
+    summary.new = len(messages.new)
+    summary.duplicate = messages.duplicates
+    records = [record for _row_id, record in messages.new]
+    if feed == "notifications":
+        incidents = {record.incident_ref for record in records}
+        parsed = dict(messages.new)
+        summary.changed_episodes = refold_incidents(session, source, incidents, settings, policy, parsed=parsed)
+        police_updates_to_log(session, source, records)
+    else:
+        store_outcomes(session, source, records, settings.pseudonym_key)
+    if inserted or messages.conflicts or messages.new:
+        audit(
+            session,
+            "ingest",
+            "chunk_stored",
+            "feed",
+            source,
+            feed=feed,
+            new=summary.new,
+            duplicate=summary.duplicate,
+            quarantined=summary.quarantined,
+        )
+    return summary
