@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from missing_episodes.ingest import IngestSummary
+from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.context import Context
-from missing_episodes.jobs.ingest import ingest_records
 
 __all__ = ["Context", "ingest_records", "summary_dict"]
 

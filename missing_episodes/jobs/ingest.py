@@ -6,15 +6,14 @@ Each returns an ``IngestSummary`` (source, feed and counts) or a path: nothing t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 
-from missing_episodes.db.engine import session_scope, upgrade
+from missing_episodes.db.engine import upgrade
 from missing_episodes.db.models import FeedCursor
-from missing_episodes.ingest import IngestSummary, ingest_rows
+from missing_episodes.ingest import IngestSummary
+from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.context import Context
-from missing_episodes.sources import BrokenFile, FolderSource, HttpSource, RawRow, poll_http, read_file
+from missing_episodes.sources import FolderSource, HttpSource, poll_http, read_file
 
 
 def ensure_schema(context: Context | None = None) -> None:
@@ -25,15 +24,6 @@ def ensure_schema(context: Context | None = None) -> None:
 def ingest_path(kind: str, path: Path, source: str, context: Context | None = None) -> IngestSummary:
     """One feed file (CSV, JSON array, JSON Lines), stored chunk by chunk: a rerun skips what was stored."""
     return ingest_records(kind, read_file(path), source, context)
-
-
-def ingest_records(kind: str, rows: Iterable[RawRow | BrokenFile], source: str,
-                   context: Context | None = None) -> IngestSummary:
-    """Rows already in hand (an HTTP page, an outcome typed by a coordinator) through the same validation,
-    quarantine and fold as a file's rows."""
-    context = context or Context.load()
-    return ingest_rows(partial(session_scope, context.settings.database_url), feed=kind, source=source, rows=rows,
-                       settings=context.settings, policy=context.policy)
 
 
 def ingest_http_source(source: HttpSource, context: Context | None = None, client=None) -> IngestSummary:
