@@ -15,28 +15,23 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-SOURCES = {"children": "register", "notifications": "police", "outcomes": "case-management"}
-
 
 def _context(url: str):
     os.environ["MISSING_EPISODES_DATABASE_URL"] = url
-    from missing_episodes.config import Settings
-    from missing_episodes.policy import load_policy
-    from missing_episodes.service import Context
+    from missing_episodes.jobs import Context
 
-    settings = Settings()
-    return Context(settings, load_policy(settings.policy_path))
+    return Context.load()
 
 
 # --- 1. ingest ---------------------------------------------------------------------------------------------------
 
 
 def ingest_ours(url: str, path: str) -> tuple[float, dict[str, Any]]:
-    """The product: ``service.ingest_path`` (validation, quarantine, fold into episodes, chunked transactions)."""
-    from missing_episodes.service import ensure_schema, ingest_path
+    """The product: ``jobs.ingest.ingest_path`` (validation, quarantine, fold into episodes, chunked transactions)."""
+    from missing_episodes.jobs.ingest import ensure_schema, ingest_path
 
     context = _context(url)
-    ensure_schema(context.settings)
+    ensure_schema(context)
     started = time.perf_counter()
     summary = ingest_path("notifications", Path(path), "police", context)
     return time.perf_counter() - started, {"new": summary.new, "episodes": summary.changed_episodes}
@@ -80,15 +75,17 @@ def ingest_reference(url: str, path: str, chunk_rows: int = 50_000) -> tuple[flo
 
 def build_database(url: str, region: str) -> tuple[float, dict[str, Any]]:
     """Load a region through the product's own paths: ingest the three feeds, then the bulk rules path."""
-    from missing_episodes.service import ensure_schema, ingest_path, review_next_batch
+    from missing_episodes.feeds import DEFAULT_SOURCE
+    from missing_episodes.jobs.ingest import ensure_schema, ingest_path
+    from missing_episodes.jobs.rules import review_next_batch
 
     context = _context(url)
-    ensure_schema(context.settings)
+    ensure_schema(context)
     phases: dict[str, float] = {}
     started = time.perf_counter()
     for kind in ("children", "notifications", "outcomes"):
         at = time.perf_counter()
-        ingest_path(kind, Path(region) / f"{kind}.csv", SOURCES[kind], context)
+        ingest_path(kind, Path(region) / f"{kind}.csv", DEFAULT_SOURCE[kind], context)
         phases[f"ingest_{kind}"] = time.perf_counter() - at
     at = time.perf_counter()
     created = 0
@@ -261,8 +258,8 @@ def write_daily_feed(path: str, region: str, day: str, notifications: int = 200)
 
 
 def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -> tuple[float, dict[str, Any]]:
-    """The real daily flow (ingest from a drop folder, per-episode subflows, roll-forward, briefing) on Prefect's
-    test server; then per-episode subflows against bare subflows, interleaved, in the same process."""
+    """The real daily flow (ingest from a drop folder, per-child subflows, roll-forward, briefing) on Prefect's
+    test server; then per-child subflows against bare subflows, interleaved, in the same process."""
     import asyncio
     import shutil
 
@@ -282,9 +279,9 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -
     from prefect import flow
     from prefect.testing.utilities import prefect_test_harness
 
+    from flows.child import child_checks
     from flows.daily import daily_run as daily
-    from flows.episode import episode_checks
-    from missing_episodes import service
+    from missing_episodes.jobs import Context
 
     @flow(name="bare-subflow")
     async def bare(child_ref: str) -> dict[str, int]:
@@ -293,22 +290,22 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -
     @flow(name="bench-subflows")
     async def compare(refs: list[str]) -> dict[str, float]:
         ours = reference = 0.0
-        await episode_checks(refs[0], [])  # first calls register the flows with the server: not counted
+        await child_checks(refs[0], [])  # first calls register the flows with the server: not counted
         await bare(refs[0])
         for ref in refs:  # interleaved: A B A B
             at = time.perf_counter()
-            await episode_checks(ref, [])
+            await child_checks(ref, [])
             ours += time.perf_counter() - at
             at = time.perf_counter()
             await bare(ref)
             reference += time.perf_counter() - at
-        return {"episode_subflow_s": ours / len(refs), "bare_subflow_s": reference / len(refs)}
+        return {"child_subflow_s": ours / len(refs), "bare_subflow_s": reference / len(refs)}
 
     with prefect_test_harness(server_startup_timeout=120):
         started = time.perf_counter()
         result = asyncio.run(daily(date.fromisoformat(day)))
         seconds = time.perf_counter() - started
-        context = service.Context.load()
+        context = Context.load()
         with context.session() as session:
             from sqlalchemy import select
 
@@ -332,7 +329,7 @@ def worklist_ours(url: str, as_of: str, out: str) -> tuple[float, dict[str, Any]
     os.environ["MISSING_EPISODES_DATABASE_URL"] = url
     import missing_episodes.db.engine
     import missing_episodes.worklist  # noqa: F401  (the command imports these lazily; imports are not the query)
-    from missing_episodes.cli import app
+    from cli import app
 
     started = time.perf_counter()
     with open(out, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
@@ -432,10 +429,11 @@ def write_open_feed(path: str, open_episodes: int, day: str) -> None:
 
 
 def build_open_database(url: str, feed: str) -> tuple[float, dict[str, Any]]:
-    from missing_episodes.service import ensure_schema, ingest_path, review_next_batch
+    from missing_episodes.jobs.ingest import ensure_schema, ingest_path
+    from missing_episodes.jobs.rules import review_next_batch
 
     context = _context(url)
-    ensure_schema(context.settings)
+    ensure_schema(context)
     started = time.perf_counter()
     ingest_path("notifications", Path(feed), "police", context)
     while review_next_batch(2000, context)["children"]:
@@ -444,11 +442,11 @@ def build_open_database(url: str, feed: str) -> tuple[float, dict[str, Any]]:
 
 
 def briefing_ours(url: str, day: str, out_dir: str) -> tuple[float, dict[str, Any]]:
-    """``jobs.produce_briefing``: the queries, the pack, the Jinja template, the HTML and the PDF."""
+    """``jobs.documents.produce_briefing``: the queries, the pack, the Jinja template, the HTML and the PDF."""
     os.environ["MISSING_EPISODES_DATABASE_URL"] = url
     import weasyprint  # noqa: F401  (imported before the clock on both sides: WeasyPrint takes a second to import)
 
-    from missing_episodes.documents.jobs import produce_briefing
+    from missing_episodes.jobs.documents import produce_briefing
 
     started = time.perf_counter()
     produced = produce_briefing(date.fromisoformat(day), out_dir)

@@ -6,14 +6,13 @@ import json
 from datetime import date
 from pathlib import Path
 
-from prefect import flow
-
 from flows.documents import daily_briefing
 from flows.ingest import ingest_files, ingest_sources
 from flows.review import review_changed
 from missing_episodes.clock import as_london, now
 from missing_episodes.config import DATA_DIR
 from tasks.ingest import ensure_schema
+from tasks.privacy import private_flow
 
 SAMPLE_DIR = DATA_DIR / "sample"
 
@@ -31,7 +30,7 @@ def _run_name() -> str:
     return f"daily-run-{day or ('sample' if flow_run.parameters.get('sample') else 'today')}"
 
 
-@flow(name="daily-run", flow_run_name=_run_name)
+@private_flow(name="daily-run", flow_run_name=_run_name)
 async def daily_run(day: date | None = None, sample: bool = False) -> dict[str, object]:
     ensure_schema()
     if sample:

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.runtime import flow_run
 
 from missing_episodes.clock import as_london, now
 from missing_episodes.documents.delivery import DeliveryOutcome
-from missing_episodes.documents.jobs import Produced
-from tasks.documents import deliver_document, render_briefing, render_serious_notification, render_weekly_list
+from tasks.documents import (
+    Produced,
+    deliver_document,
+    render_briefing,
+    render_serious_notification,
+    render_weekly_list,
+)
+from tasks.privacy import private_flow
 
 
 def _today() -> date:
@@ -59,7 +65,7 @@ async def _publish(artifact_key: str, produced: Produced, outcome: DeliveryOutco
     }
 
 
-@flow(name="daily-briefing", flow_run_name=_briefing_run_name)
+@private_flow(name="daily-briefing", flow_run_name=_briefing_run_name)
 async def daily_briefing(day: date | None = None, out_dir: str | None = None) -> dict[str, object]:
     """The daily missing briefing pack for ``day`` (default today, London), filed and mailed once."""
     day = day or _today()
@@ -67,7 +73,7 @@ async def daily_briefing(day: date | None = None, out_dir: str | None = None) ->
     return await _publish("daily-briefing", produced, await deliver_document(produced))
 
 
-@flow(name="serious-notification", flow_run_name="serious-notification-{episode_ref}")
+@private_flow(name="serious-notification", flow_run_name="serious-notification-{episode_ref}")
 async def serious_notification(
     episode_ref: str, rule_id: str | None = None, out_dir: str | None = None
 ) -> dict[str, object]:
@@ -76,7 +82,7 @@ async def serious_notification(
     return await _publish("serious-notification", produced, await deliver_document(produced))
 
 
-@flow(name="weekly-list", flow_run_name=_weekly_run_name)
+@private_flow(name="weekly-list", flow_run_name=_weekly_run_name)
 async def weekly_list(week_ending: date | None = None, out_dir: str | None = None) -> dict[str, object]:
     """The weekly list of children who are or were missing (default: the week ending last Sunday)."""
     week_ending = week_ending or _last_sunday()

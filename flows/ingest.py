@@ -5,21 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import acreate_table_artifact
 from prefect.concurrency.asyncio import concurrency
 
 from flows.review import review_changed
 from missing_episodes.config import get_settings
+from missing_episodes.feeds import DEFAULT_SOURCE
 from missing_episodes.sources import FolderSource, HttpSource, load_sources
 from tasks.ingest import archive_file, ensure_schema, ingest_file, poll_http_feed
+from tasks.privacy import private_flow
 
 FeedKindParam = Literal["children", "notifications", "outcomes"]
-FEED_CONCURRENCY_LIMIT = "missing-episodes-feeds"  # created by deployments/apply.py
-DEFAULT_SOURCE = {"children": "register", "notifications": "police", "outcomes": "case-management"}
+#: The global concurrency limit ``ingest_sources`` holds while it reads the drop folders; ``deployments`` creates it
+#: from this name.
+FEED_CONCURRENCY_LIMIT = "missing-episodes-feeds"
 
 
-@flow(name="ingest-files", flow_run_name="ingest-{kind}")
+@private_flow(name="ingest-files", flow_run_name="ingest-{kind}")
 async def ingest_files(
     kind: FeedKindParam, paths: list[Path], source: str | None = None, run_rules: bool = True
 ) -> dict[str, object]:
@@ -33,7 +36,7 @@ async def ingest_files(
     return {"ingest": totals, "rules": review}
 
 
-@flow(name="ingest-sources", flow_run_name="ingest-sources")
+@private_flow(name="ingest-sources", flow_run_name="ingest-sources")
 async def ingest_sources(sources_file: Path | None = None, run_rules: bool = True) -> dict[str, object]:
     """Every configured source: drop folders (files archived once stored) and HTTP endpoints (since-cursor)."""
     ensure_schema()

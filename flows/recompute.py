@@ -6,14 +6,13 @@ up to the policy's horizon; a policy change recomputes every child through the b
 
 from __future__ import annotations
 
-from prefect import flow
-
 from flows.review import review_changed
 from tasks.ingest import ensure_schema
+from tasks.privacy import private_flow
 from tasks.rules import flag_for_review
 
 
-@flow(name="recompute-actions", flow_run_name="recompute-{everyone}")
+@private_flow(name="recompute-actions", flow_run_name="recompute-{everyone}")
 async def recompute_actions(everyone: bool = False, reason: str = "daily long-term missing reviews") -> dict:
     ensure_schema()
     flagged = flag_for_review(everyone, reason)

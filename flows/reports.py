@@ -7,17 +7,11 @@ Scheduled deployments (the board paper every six months, the oversight list ever
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from missing_episodes.config import get_settings
 from tasks import reports as report_tasks
-
-
-def _out_dir(out_dir: str | None, name: str) -> Path:
-    return Path(out_dir) if out_dir else get_settings().output_dir / "reports" / name
+from tasks.privacy import private_flow
 
 
 def _publish(key: str, title: str, result: dict[str, object]) -> dict[str, object]:
@@ -32,34 +26,33 @@ def _publish(key: str, title: str, result: dict[str, object]) -> dict[str, objec
     return result
 
 
-@flow(name="board-report", flow_run_name="board-report-{date_from}-{date_to}")
+@private_flow(name="board-report", flow_run_name="board-report-{date_from}-{date_to}")
 def board_report_flow(date_from: date, date_to: date, out_dir: str | None = None) -> dict[str, object]:
-    result = report_tasks.board_report(date_from, date_to, _out_dir(out_dir, "board"))
+    result = report_tasks.board_report(date_from, date_to, out_dir)
     return _publish("board-report", f"Corporate Parenting Board report {date_from} to {date_to}", result)
 
 
-@flow(name="oversight-report", flow_run_name="oversight-report-{day}")
+@private_flow(name="oversight-report", flow_run_name="oversight-report-{day}")
 def oversight_report_flow(day: date, out_dir: str | None = None) -> dict[str, object]:
-    result = report_tasks.oversight_report(day, _out_dir(out_dir, "oversight"))
+    result = report_tasks.oversight_report(day, out_dir)
     return _publish("oversight-report", f"Management oversight of repeat-missing children to {day}", result)
 
 
-@flow(name="ssda903-missing", flow_run_name="ssda903-missing-{year}")
+@private_flow(name="ssda903-missing", flow_run_name="ssda903-missing-{year}")
 def ssda903_flow(
     year: int, out_dir: str | None = None, header: str | None = None, episodes: str | None = None
 ) -> dict[str, object]:
-    header_path, episodes_path = (Path(header) if header else None), (Path(episodes) if episodes else None)
-    result = report_tasks.ssda903_missing(year, _out_dir(out_dir, f"ssda903-{year}"), header_path, episodes_path)
+    result = report_tasks.ssda903_missing(year, out_dir, header, episodes)
     return _publish("ssda903-missing", f"SSDA903 Missing table, year ending 31 March {year}", result)
 
 
-@flow(name="annex-a-list8", flow_run_name="annex-a-list8-{day}")
+@private_flow(name="annex-a-list8", flow_run_name="annex-a-list8-{day}")
 def annex_a_flow(day: date, out_dir: str | None = None) -> dict[str, object]:
-    result = report_tasks.annex_a(day, _out_dir(out_dir, "annex-a"))
+    result = report_tasks.annex_a(day, out_dir)
     return _publish("annex-a-list8", f"Ofsted Annex A list 8 missing columns at {day}", result)
 
 
-@flow(name="ssd-missing")
+@private_flow(name="ssd-missing")
 def ssd_flow(out_dir: str | None = None) -> dict[str, object]:
-    result = report_tasks.ssd_missing(_out_dir(out_dir, "ssd"))
+    result = report_tasks.ssd_missing(out_dir)
     return _publish("ssd-missing", "Standard Safeguarding Dataset ssd_missing", result)

@@ -1,7 +1,7 @@
-"""Run the rules for every child whose facts changed: per-episode subflows for a day's load, batches for a backlog.
+"""Run the rules for every child whose facts changed: per-child subflows for a day's load, batches for a backlog.
 
 Measured costs decide the path (Prefect 3.8, 2 cores): an async subflow costs about 0.3 s, a task about 5 ms.
-Tens of changed children a day run as per-episode subflows, concurrently up to a bound and each visible in the
+Tens of changed children a day run as per-child subflows, concurrently up to a bound and each visible in the
 UI; a backlog (the first load of years of history, a recomputation after a policy change) runs the same rules
 in batches of children, one subflow run per batch, so it costs seconds rather than hours of orchestration.
 """
@@ -10,26 +10,26 @@ from __future__ import annotations
 
 import asyncio
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 
-from flows.episode import episode_checks
+from flows.child import child_checks
 from missing_episodes.config import get_settings
-from missing_episodes.service import ReviewItem
-from tasks.rules import count_pending_reviews, flag_for_review, pending_reviews, run_rules_batch
+from tasks.privacy import private_flow
+from tasks.rules import ReviewItem, count_pending_reviews, flag_for_review, pending_reviews, run_rules_batch
 
 BULK_BATCH = 2000
 
 
-@flow(name="rules-batch", flow_run_name="rules-batch-{number}")
+@private_flow(name="rules-batch", flow_run_name="rules-batch-{number}")
 async def rules_batch(number: int, batch_size: int = BULK_BATCH) -> dict[str, int]:
     return run_rules_batch(batch_size)
 
 
-@flow(name="review-changed", flow_run_name="review-changed")
+@private_flow(name="review-changed", flow_run_name="review-changed")
 async def review_changed(roll_forward: str | None = None) -> dict[str, int]:
     """Check every child flagged for review; with ``roll_forward`` (the audit reason), the children still missing too.
 
-    Children whose facts changed get a per-episode subflow each (a day's load) or go to the batches (a backlog).
+    Children whose facts changed get a per-child subflow each (a day's load) or go to the batches (a backlog).
     The roll-forward's children changed nothing anyone waits on, only the day moved their repeating schedules
     on, and a region has hundreds of them: they go to the batches, so they cost one run rather than a subflow
     each, and a child in both sets is checked once, in its subflow (the two paths store the same actions).
@@ -51,12 +51,12 @@ async def review_changed(roll_forward: str | None = None) -> dict[str, int]:
 
 
 async def _subflows(items: list[ReviewItem], concurrency: int, totals: dict[str, int]) -> None:
-    """One ``episode-checks`` subflow per child, at most ``concurrency`` at once (each visible in the UI)."""
+    """One ``child-checks`` subflow per child, at most ``concurrency`` at once (each visible in the UI)."""
     bound = asyncio.Semaphore(max(1, concurrency))
 
     async def checked(item: ReviewItem) -> dict[str, int]:
         async with bound:
-            return await episode_checks(item.child_ref, item.episode_refs)
+            return await child_checks(item.child_ref, item.episode_refs)
 
     for summary in await asyncio.gather(*(checked(item) for item in items)):
         _add(totals, summary)

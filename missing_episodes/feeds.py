@@ -16,6 +16,9 @@ from missing_episodes.clock import TimeParseError, parse_time
 
 FeedKind = Literal["notifications", "outcomes", "children"]
 FEED_KINDS: tuple[str, ...] = ("notifications", "outcomes", "children")
+#: The source a feed's files are stored under when none is named (``Notification`` rows are keyed by source and
+#: message id, so the same file ingested under another name would be stored twice).
+DEFAULT_SOURCE: dict[str, str] = {"children": "register", "notifications": "police", "outcomes": "case-management"}
 
 #: Case events every authority can record; a policy may close its rules with further events (``done_by``).
 OUTCOME_EVENTS = frozenset(

@@ -1,1 +1,2 @@
-"""Prefect tasks: thin, retryable wrappers over ``missing_episodes.service``; they return ids and counts only."""
+"""Prefect tasks: one per job of ``missing_episodes.jobs`` (the module names match), each declared with
+``tasks.privacy.private_task``; they return ids, refs, counts and paths only."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -49,28 +50,40 @@ def _reraise(name: str, args: tuple, kwargs: dict, exc: Exception) -> PipelineEr
 
 
 def ids_only_errors(function: F) -> F:
-    """Wrap ``function`` so that any exception leaves it as a ``PipelineError`` naming refs only."""
+    """Wrap ``function`` so that any exception leaves it as a ``PipelineError`` naming refs only.
+
+    The wrapper runs with ``function``'s module globals: Prefect resolves a flow's string annotations (``from
+    __future__ import annotations``) in the globals of the function it was given, and ``date`` or ``Path`` are
+    names in the flow's module, not in this one. So the wrapper's body names nothing global of its own: what it
+    needs is closed over.
+    """
+    reraise = _reraise
     if inspect.iscoroutinefunction(function):
 
-        @functools.wraps(function)
         async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await function(*args, **kwargs)
             except Exception as exc:
-                raise _reraise(function.__name__, args, kwargs, exc) from None
+                raise reraise(function.__name__, args, kwargs, exc) from None
 
-        setattr(wrapped_async, MARK, True)
-        return wrapped_async  # type: ignore[return-value]
+        return _in_globals_of(function, wrapped_async)
 
-    @functools.wraps(function)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except Exception as exc:
-            raise _reraise(function.__name__, args, kwargs, exc) from None
+            raise reraise(function.__name__, args, kwargs, exc) from None
 
-    setattr(wrapped, MARK, True)
-    return wrapped  # type: ignore[return-value]
+    return _in_globals_of(function, wrapped)
+
+
+def _in_globals_of(function: Callable, wrapper: Callable) -> Any:
+    """``wrapper`` rebuilt to run in ``function``'s module globals, with its name, signature and docstring, marked."""
+    rebuilt = types.FunctionType(wrapper.__code__, function.__globals__, wrapper.__name__, wrapper.__defaults__,
+                                 wrapper.__closure__)
+    functools.update_wrapper(rebuilt, function)
+    setattr(rebuilt, MARK, True)
+    return rebuilt
 
 
 def private_task(function: Callable | None = None, /, **options: Any) -> Any:

@@ -1,41 +1,38 @@
-"""Tasks that run the statutory rules and store the actions."""
+"""Tasks that run the statutory rules and store the actions: one per job of ``missing_episodes.jobs.rules``."""
 
 from __future__ import annotations
 
 import asyncio
 
-from prefect import task
+from missing_episodes.jobs import rules as jobs
+from missing_episodes.jobs.rules import ReviewItem
+from tasks.privacy import private_task
 
-from missing_episodes import service
-from tasks.privacy import ids_only_errors
+__all__ = ["ReviewItem", "count_pending_reviews", "flag_for_review", "pending_reviews", "run_rules",
+           "run_rules_batch"]
 
 
-@task(name="count-pending-reviews")
-@ids_only_errors
+@private_task(name="count-pending-reviews")
 def count_pending_reviews() -> int:
-    return service.count_pending_reviews()
+    return jobs.count_pending_reviews()
 
 
-@task(name="pending-reviews")
-@ids_only_errors
-def pending_reviews() -> list[service.ReviewItem]:
-    return service.pending_reviews()
+@private_task(name="pending-reviews")
+def pending_reviews() -> list[ReviewItem]:
+    return jobs.pending_reviews()
 
 
-@task(name="run-rules", task_run_name="rules-{child_ref}", retries=2, retry_delay_seconds=2)
-@ids_only_errors
+@private_task(name="run-rules", task_run_name="rules-{child_ref}", retries=2, retry_delay_seconds=2)
 async def run_rules(child_ref: str) -> dict[str, int]:
     """Retried on a transient database error; storing actions is keyed, so a retry changes nothing twice."""
-    return await asyncio.to_thread(service.review_children, [child_ref])
+    return await asyncio.to_thread(jobs.review_children, [child_ref])
 
 
-@task(name="run-rules-batch", retries=2, retry_delay_seconds=5)
-@ids_only_errors
+@private_task(name="run-rules-batch", retries=2, retry_delay_seconds=5)
 def run_rules_batch(batch_size: int) -> dict[str, int]:
-    return service.review_next_batch(batch_size)
+    return jobs.review_next_batch(batch_size)
 
 
-@task(name="flag-for-review")
-@ids_only_errors
+@private_task(name="flag-for-review")
 def flag_for_review(everyone: bool, reason: str) -> int:
-    return service.flag_for_review(everyone=everyone, reason=reason)
+    return jobs.flag_for_review(everyone=everyone, reason=reason)

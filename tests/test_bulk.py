@@ -19,9 +19,10 @@ from missing_episodes.clock import LONDON, UTC
 from missing_episodes.config import DATA_DIR, Settings
 from missing_episodes.db.engine import copy_sqlite, session_scope
 from missing_episodes.db.models import Action, AuditEvent, Child
+from missing_episodes.jobs import Context
+from missing_episodes.jobs.ingest import ingest_path
 from missing_episodes.policy import Policy, load_policy
 from missing_episodes.rules import ChildFacts, evaluate_child
-from missing_episodes.service import Context, ingest_path
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
 HORIZON = datetime(2026, 11, 10, tzinfo=UTC)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Delivery
 from missing_episodes.documents.delivery import mail_settings_from_env
-from missing_episodes.documents.jobs import deliver_produced, produce_serious_notification
+from missing_episodes.jobs.documents import deliver_produced, produce_serious_notification
 from tests.test_documents_data import seed_briefing
 
 

@@ -376,6 +376,6 @@ def test_rhi_record_and_letter(sqlite_url: str, policy: Policy, tmp_path: Path) 
 
 
 def test_documents_cli_module_does_not_import_prefect() -> None:
-    probe = "import sys, missing_episodes.cli.documents; print('prefect' in sys.modules)"
+    probe = "import sys, cli.documents; print('prefect' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -71,7 +71,7 @@ def test_daily_briefing_flow_publishes_counts_not_names(
 def test_cli_briefing_writes_the_pack_into_out(
     prefect_harness: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from missing_episodes.cli import app
+    from cli import app
 
     monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
     with session_scope(sqlite_url) as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 import pytest
 
@@ -29,3 +30,30 @@ def test_async_tasks_are_covered_too():
     with pytest.raises(PipelineError, match=r"^run failed for CH-X1: RuntimeError") as caught:
         asyncio.run(run("CH-X1"))
     assert "Amy" not in str(caught.value)
+
+
+def test_a_wrapped_flow_still_reads_its_parameter_types_from_its_own_module():
+    """Prefect resolves a flow's string annotations in the globals of the function it was given: the wrapper must
+    carry the flow module's (``date``, ``Path``), or every run fails validating its parameters."""
+    from datetime import date
+    from pathlib import Path
+
+    from flows.documents import daily_briefing
+    from flows.ingest import ingest_files
+
+    assert daily_briefing.validate_parameters({"day": "2026-11-02"}) == {"day": date(2026, 11, 2), "out_dir": None}
+    assert ingest_files.validate_parameters({"kind": "children", "paths": ["a.csv"]})["paths"] == [Path("a.csv")]
+
+
+def test_the_wrapper_keeps_the_name_signature_and_mark():
+    from tasks.privacy import MARK, is_private, private_task
+
+    @private_task(name="probe")
+    def probe(child_ref: str, count: int = 2) -> int:
+        """Doc."""
+        return count
+
+    assert is_private(probe) and getattr(probe.fn, MARK)
+    assert probe.fn.__name__ == "probe" and probe.fn.__doc__ == "Doc."
+    assert list(inspect.signature(probe.fn).parameters) == ["child_ref", "count"]
+    assert probe.fn("CH-1") == 2

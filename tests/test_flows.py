@@ -1,4 +1,4 @@
-"""The ingest flow on Prefect's test harness: per-episode subflows for a day's load, batches for a backlog.
+"""The ingest flow on Prefect's test harness: per-child subflows for a day's load, batches for a backlog.
 
 Both paths run the same rules; on the same feed they must store the same actions. Which worker an interview is
 allocated to is not a rule's output but a load-balancing effect that depends on the order children are
@@ -105,7 +105,7 @@ def test_the_ingest_command_runs_the_flow_and_ends_with_a_one_line_summary(
 ):
     from typer.testing import CliRunner
 
-    from missing_episodes.cli import app
+    from cli import app
 
     monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
     damaged = SAMPLE / "damaged.csv"
@@ -124,7 +124,7 @@ def _summary(output: str) -> str:
 
 def _inboxes(folder: Path, files: dict[str, Path]) -> Path:
     """A sources file whose drop folders hold the given feeds (each run archives its own copy)."""
-    from flows.ingest import DEFAULT_SOURCE
+    from missing_episodes.feeds import DEFAULT_SOURCE
 
     lines = ["sources:"]
     for kind, path in files.items():

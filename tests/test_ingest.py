@@ -13,11 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from missing_episodes import service
 from missing_episodes.config import DATA_DIR, get_settings
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Child, Episode, Notification, Quarantine
 from missing_episodes.feeds import NOTIFICATION_FIELDS
+from missing_episodes.jobs.ingest import ingest_http_source, ingest_path
+from missing_episodes.jobs.rules import pending_reviews, review_children
 from missing_episodes.policy import load_policy
 from missing_episodes.sources import FolderSource, HttpSource, RawRow, read_file
 from tests.helpers import london
@@ -78,7 +79,7 @@ def use_db(db_url, monkeypatch):
 
 
 def ingest(kind: str, path: Path, source: str = "police"):
-    return service.ingest_path(kind, path, source)
+    return ingest_path(kind, path, source)
 
 
 def episodes(url: str) -> dict[str, Episode]:
@@ -90,11 +91,11 @@ def test_a_replayed_file_changes_nothing(use_db, tmp_path):
     path = write_csv(tmp_path / "police.csv", FEED)
     first = ingest("notifications", path)
     assert (first.read, first.new, first.duplicate, first.quarantined) == (4, 4, 0, 0)
-    service.review_children([i.child_ref for i in service.pending_reviews()])
+    review_children([i.child_ref for i in pending_reviews()])
     before = snapshot(use_db)
     again = ingest("notifications", path)
     assert (again.new, again.duplicate, again.changed_episodes) == (0, 4, 0)
-    service.review_children([i.child_ref for i in service.pending_reviews()])
+    review_children([i.child_ref for i in pending_reviews()])
     assert snapshot(use_db) == before
 
 
@@ -243,7 +244,7 @@ def test_children_placed_here_by_another_authority_are_recorded_for_forwarding(u
             ],
         ),
     )
-    service.review_children([i.child_ref for i in service.pending_reviews()])
+    review_children([i.child_ref for i in pending_reviews()])
     episode = episodes(use_db)["INC-9"]
     assert episode.other_authority and episode.responsible_authority == "Northfield"
     with session_scope(use_db) as session:
@@ -389,9 +390,9 @@ def test_an_http_feed_is_paged_retried_and_resumed_from_its_cursor(sqlite_url, m
         name="police-api", feed="notifications", type="http", url="https://police.test/feed", backoff_seconds=0
     )
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    first = service.ingest_http_source(source, client=client)
+    first = ingest_http_source(source, client=client)
     assert (first.read, first.new) == (3, 3)
-    second = service.ingest_http_source(source, client=client)
+    second = ingest_http_source(source, client=client)
     assert (second.read, second.new) == (1, 1)
     assert [c.get("since") for c in calls] == [None, None, "p2", "c2"]
 

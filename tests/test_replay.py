@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from missing_episodes import service
 from missing_episodes.db.engine import copy_sqlite, make_engine, session_scope
 from missing_episodes.db.models import Action, Episode, Notification
+from missing_episodes.jobs.ingest import ingest_path
+from missing_episodes.jobs.rules import pending_reviews, review_children
 from tests.snapshot import snapshot
 from tests.test_ingest import message, write_csv
 
@@ -78,10 +79,10 @@ HISTORY = _history()
 def _ingest_in_batches(url: str, rows: list[dict[str, str]], folder: Path, batch: int) -> dict:
     os.environ["MISSING_EPISODES_DATABASE_URL"] = url
     for number, start in enumerate(range(0, len(rows), batch)):
-        service.ingest_path(
+        ingest_path(
             "notifications", write_csv(folder / f"part{number}.csv", rows[start : start + batch]), "police"
         )
-    service.review_children([item.child_ref for item in service.pending_reviews()])
+    review_children([item.child_ref for item in pending_reviews()])
     return snapshot(url)
 
 
@@ -158,9 +159,10 @@ def test_the_history_fires_the_repeat_trigger(reference):
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from missing_episodes import service
-service.ingest_path("notifications", Path(sys.argv[1]), "police")
-service.review_children([i.child_ref for i in service.pending_reviews()])
+from missing_episodes.jobs.ingest import ingest_path
+from missing_episodes.jobs.rules import pending_reviews, review_children
+ingest_path("notifications", Path(sys.argv[1]), "police")
+review_children([i.child_ref for i in pending_reviews()])
 """
 
 
@@ -240,8 +242,8 @@ def test_two_ingest_runs_of_the_same_feed_at_once_on_postgresql_store_everything
     def run() -> None:
         try:
             barrier.wait()
-            service.ingest_path("notifications", feed, "police")
-            service.review_children([i.child_ref for i in service.pending_reviews()])
+            ingest_path("notifications", feed, "police")
+            review_children([i.child_ref for i in pending_reviews()])
         except BaseException as exc:
             errors.append(exc)
 

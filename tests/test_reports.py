@@ -454,7 +454,7 @@ def test_cli_exports_do_not_import_prefect(sqlite_url: str, tmp_path: Path, monk
     build_dataset(sqlite_url)
     from typer.testing import CliRunner
 
-    from missing_episodes.cli import app
+    from cli import app
 
     runner = CliRunner()
     out = tmp_path / "exports"
@@ -470,7 +470,7 @@ def test_cli_exports_do_not_import_prefect(sqlite_url: str, tmp_path: Path, monk
     assert {"missing.csv", "missing.xml", "validation.csv"} <= {p.name for p in out.iterdir()}
     # A fresh interpreter proves the export path never imports Prefect.
     probe = (
-        "import sys; from typer.testing import CliRunner; from missing_episodes.cli import app; "
+        "import sys; from typer.testing import CliRunner; from cli import app; "
         f"r = CliRunner().invoke(app, ['export', 'ssd', '--out', {str(tmp_path / 'probe')!r}]); "
         "assert r.exit_code == 0, r.output; print('prefect' in sys.modules)"
     )
@@ -490,7 +490,7 @@ def test_collection_year() -> None:
 def test_cli_rejects_bad_dates(bad: str, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from missing_episodes.cli import app
+    from cli import app
 
     result = CliRunner().invoke(app, ["export", "annex-a", "--date", bad, "--out", str(tmp_path)])
     assert result.exit_code != 0

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from deployments import WORK_POOL
 from deployments.apply import apply
 from deployments.local import running_server
-from missing_episodes import service
-from missing_episodes.config import DATA_DIR
+from missing_episodes.config import DATA_DIR, Settings
 from missing_episodes.db.engine import make_engine, session_scope
 from missing_episodes.db.models import Action, Episode, Notification
+from missing_episodes.jobs import Context
+from missing_episodes.jobs.ingest import ensure_schema, ingest_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("prefect-server")]
 
@@ -110,10 +111,10 @@ def test_two_workers_share_one_pool_without_double_processing(pg_server, pg_url)
         expected_db = pg_server.create_database(prefix="me_test_expected")
         expected_url = pg_server.url_for(expected_db)
         try:
-            service.ensure_schema(service.Settings(database_url=expected_url))
-            context = service.Context(service.Settings(database_url=expected_url), service.Context.load().policy)
-            service.ingest_path("children", children, "register", context)
-            service.ingest_path("notifications", DATA_DIR / "sample" / "notifications.csv", "police", context)
+            context = Context.load(Settings(database_url=expected_url))
+            ensure_schema(context)
+            ingest_path("children", children, "register", context)
+            ingest_path("notifications", DATA_DIR / "sample" / "notifications.csv", "police", context)
             with session_scope(expected_url) as session:
                 assert session.scalar(select(func.count()).select_from(Episode)) == episodes
         finally:

@@ -145,7 +145,7 @@ def test_child_without_person_id_is_listed_not_dropped_silently(
     assert result.failures[["rule", "CHILD", "MIS_START"]].values.tolist() == [["LOCAL01", "CH-5", "01/06/2024"]]
 
     monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
-    from missing_episodes.cli import app
+    from cli import app
 
     run = CliRunner().invoke(app, ["export", "ssda903", "--year", "2025", "--out", str(tmp_path / "out")])
     assert run.exit_code == 1

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from missing_episodes import service
 from missing_episodes.config import DATA_DIR
+from missing_episodes.jobs.ingest import ingest_path
 from missing_episodes.reports.ssda903 import produce_ssda903
 from tests.test_ssda903_export import EXPECTED, authority_files, build_with_open_period
 
@@ -183,7 +183,7 @@ def test_sector_validator_finds_no_missing_table_error_on_the_bundled_sample(sql
     python = _sector_python()
     monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
     for kind in ("children", "notifications", "outcomes"):
-        service.ingest_path(kind, DATA_DIR / "sample" / f"{kind}.csv", kind)
+        ingest_path(kind, DATA_DIR / "sample" / f"{kind}.csv", kind)
     header, episodes = _sample_authority_files(tmp_path / "in")
     outputs = produce_ssda903(sqlite_url, 2026, tmp_path / "out", header_path=header, episodes_path=episodes)
     assert outputs.counts["failures"] == 0

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from missing_episodes import service
 from missing_episodes import worklist as worklist_module
 from missing_episodes.allocation import Worker, choose_worker, placement_note
 from missing_episodes.clock import as_london
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Action, AuditEvent
+from missing_episodes.jobs.ingest import ingest_path
+from missing_episodes.jobs.rules import flag_for_review, pending_reviews, review_children, review_next_batch
 from missing_episodes.policy import Allocation
 from missing_episodes.worklist import WorklistItem, json_chunks, worklist
 from tests.helpers import london
@@ -39,8 +40,8 @@ MISSING = message(
 @pytest.fixture
 def loaded(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", db_url)
-    service.ingest_path("notifications", write_csv(tmp_path / "n.csv", [MISSING]), "police")
-    service.review_children([i.child_ref for i in service.pending_reviews()])
+    ingest_path("notifications", write_csv(tmp_path / "n.csv", [MISSING]), "police")
+    review_children([i.child_ref for i in pending_reviews()])
     return db_url
 
 
@@ -59,8 +60,8 @@ def test_a_24_hour_meeting_appears_once_24_hours_have_passed_with_the_child_stil
 
 def test_a_return_before_24_hours_removes_the_meeting_that_never_fired(loaded, tmp_path):
     found = message("N2", "2026-10-24T20:00:00", "found", "INC-1", found_at="2026-10-24T19:30:00")
-    service.ingest_path("notifications", write_csv(tmp_path / "f.csv", [found]), "police")
-    service.review_children([i.child_ref for i in service.pending_reviews()])
+    ingest_path("notifications", write_csv(tmp_path / "f.csv", [found]), "police")
+    review_children([i.child_ref for i in pending_reviews()])
     later = kinds_at(loaded, london("2026-11-01 09:00"))
     assert later == {("rhi.within_72h_of_return", "overdue")}
 
@@ -76,8 +77,8 @@ def test_status_is_read_as_of_the_moment_asked(loaded, tmp_path):
         "rationale": "",
         "notes": "held with police",
     }
-    service.ingest_path("outcomes", write_csv(tmp_path / "o.csv", [outcome]), "case-management")
-    service.review_children([i.child_ref for i in service.pending_reviews()])
+    ingest_path("outcomes", write_csv(tmp_path / "o.csv", [outcome]), "case-management")
+    review_children([i.child_ref for i in pending_reviews()])
     assert ("strategy.missing_24h", "overdue") in kinds_at(loaded, london("2026-10-25 14:00"))
     assert ("strategy.missing_24h", "done") in kinds_at(loaded, london("2026-10-25 15:00"))
 
@@ -86,7 +87,7 @@ def test_the_actions_command_prints_json_and_never_imports_prefect(loaded):
     script = (
         "import sys, json\n"
         "from typer.testing import CliRunner\n"
-        "from missing_episodes.cli import app\n"
+        "from cli import app\n"
         "result = CliRunner().invoke(app, ['actions', '--as-of', '2026-10-28T09:00', '--json'])\n"
         "assert result.exit_code == 0, result.output\n"
         "assert 'prefect' not in sys.modules, 'a read-only command imported Prefect'\n"
@@ -111,7 +112,7 @@ def test_the_actions_command_prints_json_and_never_imports_prefect(loaded):
 
 def test_the_actions_command_prints_a_table_without_json(loaded):
     result = CliRunner().invoke(
-        __import__("missing_episodes.cli", fromlist=["app"]).app, ["actions", "--as-of", "2026-10-28T09:00"]
+        __import__("cli", fromlist=["app"]).app, ["actions", "--as-of", "2026-10-28T09:00"]
     )
     assert result.exit_code == 0 and "3 actions" in result.output
 
@@ -171,7 +172,7 @@ def test_interviews_are_allocated_once_from_the_roster_and_kept(db_url, monkeypa
         )
     )
     feed.append(message("F9", "2026-06-05T20:00:00", "found", "I9", found_at="2026-06-05T19:00:00"))
-    service.ingest_path(
+    ingest_path(
         "children",
         write_csv(
             tmp_path / "c.csv",
@@ -182,8 +183,8 @@ def test_interviews_are_allocated_once_from_the_roster_and_kept(db_url, monkeypa
         ),
         "register",
     )
-    service.ingest_path("notifications", write_csv(tmp_path / "n.csv", feed), "police")
-    service.review_next_batch(100)
+    ingest_path("notifications", write_csv(tmp_path / "n.csv", feed), "police")
+    review_next_batch(100)
     with session_scope(db_url) as session:
         rhis = {
             a.key.split(":")[0]: a
@@ -199,8 +200,8 @@ def test_interviews_are_allocated_once_from_the_roster_and_kept(db_url, monkeypa
         p1 = [a for a in rhis.values() if a.assignment_note]
         assert len(p1) == 2 and p1[0].assigned_to == p1[1].assigned_to  # the same worker for the same child
         before = {k: a.assigned_to for k, a in rhis.items()}
-    service.flag_for_review(everyone=True, reason="test")
-    service.review_next_batch(100)
+    flag_for_review(everyone=True, reason="test")
+    review_next_batch(100)
     with session_scope(db_url) as session:
         after = {
             a.key.split(":")[0]: a.assigned_to
@@ -222,8 +223,8 @@ def test_a_policy_change_is_recomputed_explicitly_and_audited(loaded, monkeypatc
     # Nothing changes by itself: the stored actions keep the version that made them until a recompute is asked.
     with session_scope(loaded) as session:
         assert {a.policy_version for a in session.scalars(select(Action))} == {"2026.11"}
-    assert service.flag_for_review(everyone=True, reason="serious notifications now by phone") == 1
-    service.review_next_batch(100)
+    assert flag_for_review(everyone=True, reason="serious notifications now by phone") == 1
+    review_next_batch(100)
     with session_scope(loaded) as session:
         actions = {a.rule_id: a for a in session.scalars(select(Action))}
         assert actions["strategy.missing_24h"].policy_version == "2026.12"

@@ -3,7 +3,8 @@
 ``briefing``, ``form serious-notification`` and ``weekly-list`` run their Prefect flow (imported inside the
 command, so the rest of the CLI never loads Prefect) and therefore file and mail the document exactly as the
 scheduled deployment would. ``form rhi-record`` and ``form written-confirmation`` only render a document for a
-worker to fill in or post; they never send, so they skip the orchestrator.
+worker to fill in or post; they never send, so they call their jobs (``missing_episodes.jobs.documents``) without
+the orchestrator.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from missing_episodes.cli._app import app
+from cli._app import app
 
 form_app = typer.Typer(help="Render a form for one episode or child.", no_args_is_help=True)
 app.add_typer(form_app, name="form")
@@ -85,7 +86,7 @@ def rhi_record_command(
 ) -> None:
     """Write the Return Home Interview record template for the interviewer (HTML, PDF, Word)."""
     from missing_episodes.documents import DocumentError
-    from missing_episodes.documents.jobs import produce_rhi_record
+    from missing_episodes.jobs.documents import produce_rhi_record
 
     try:
         produced = produce_rhi_record(episode, out)
@@ -103,7 +104,7 @@ def written_confirmation_command(
 ) -> None:
     """Write the care leaver's written confirmation letter (HTML, PDF, Word) for the Personal Advisor to send."""
     from missing_episodes.documents import DocumentError
-    from missing_episodes.documents.jobs import produce_written_confirmation
+    from missing_episodes.jobs.documents import produce_written_confirmation
 
     try:
         produced = produce_written_confirmation(child, _date(on, "--on"), out)

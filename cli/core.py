@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from missing_episodes.cli._app import app
+from cli._app import app
 from missing_episodes.clock import as_london, now, parse_time
 from missing_episodes.config import DATA_DIR, get_settings
 
@@ -142,7 +142,7 @@ def run(
     typer.echo(
         f"rules: {rules.get('children', 0)} children checked, {rules.get('created', 0)} actions created, "
         f"{rules.get('updated', 0)} updated, {rules.get('allocated', 0)} interviews allocated "
-        f"({rules.get('subflows', 0)} per-episode subflows, {rules.get('batches', 0)} bulk batches)"
+        f"({rules.get('subflows', 0)} per-child subflows, {rules.get('batches', 0)} bulk batches)"
     )
     briefing = result["briefing"]
     counts = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in briefing["counts"].items())

@@ -2,7 +2,7 @@
 
 ``report board`` and ``report oversight`` run their Prefect flows (imported inside the command, so the rest of
 the CLI never pays for Prefect) and print paths and counts. ``export …`` commands only read the store: they
-call the domain functions directly and never import Prefect.
+call the same jobs as the flows' tasks (``missing_episodes.jobs.reports``) and never import Prefect.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Annotated
 
 import typer
 
-from missing_episodes.cli._app import app
-from missing_episodes.config import get_settings
+from cli._app import app
 
 report_app = typer.Typer(help="Reports for the board and for managers (run as Prefect flows).", no_args_is_help=True)
 export_app = typer.Typer(help="Statutory returns and data-set exports (read-only, no Prefect).", no_args_is_help=True)
@@ -76,9 +75,9 @@ def export_ssda903(
     ] = None,
 ) -> None:
     """SSDA903 Missing table (missing.csv, missing.xml) and validation.csv; exit status 1 when a rule fails."""
-    from missing_episodes.reports.ssda903 import produce_ssda903
+    from missing_episodes.jobs.reports import ssda903_missing
 
-    result = produce_ssda903(get_settings().database_url, year, out, header_path=header, episodes_path=episodes)
+    result = ssda903_missing(year, out, header, episodes)
     _print(result.to_json())
     if result.counts["failures"]:
         typer.echo(f"{result.counts['failures']} validation failure(s): see {result.paths['validation']}", err=True)
@@ -91,14 +90,14 @@ def export_annex_a(
     out: OutDir,
 ) -> None:
     """Ofsted Annex A list 8 missing columns for every looked-after child."""
-    from missing_episodes.reports.annex_a import produce_annex_a
+    from missing_episodes.jobs.reports import annex_a
 
-    _print(produce_annex_a(get_settings().database_url, _day(day, "--date"), out).to_json())
+    _print(annex_a(_day(day, "--date"), out).to_json())
 
 
 @export_app.command("ssd")
 def export_ssd(out: OutDir) -> None:
     """Standard Safeguarding Dataset ssd_missing table (every episode of ours)."""
-    from missing_episodes.reports.ssd import produce_ssd
+    from missing_episodes.jobs.reports import ssd_missing
 
-    _print(produce_ssd(get_settings().database_url, out).to_json())
+    _print(ssd_missing(out).to_json())
