@@ -190,7 +190,9 @@ async def regenerate_serious_notification(
 @private_flow(name="record-outcome", flow_run_name=outcome_run_name, **_hooks(FORM_RECORD_OUTCOME))
 async def record_outcome(
     child: ChildId,
-    event: Annotated[OutcomeChoice, Field(title="What happened")],  # type: ignore[valid-type]
+    event: Annotated[OutcomeChoice, Field(  # type: ignore[valid-type]
+        title="What happened",
+        description="Choose the outcome. It closes the matching open actions of the child (or of the incident).")],
     day: Day,
     incident_ref: IncidentRef = "",
     time: TimeOfDay = "",
