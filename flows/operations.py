@@ -14,8 +14,6 @@ and overwrites each stored value that fails its field's check with a marker. Run
 values only, for the same reason.
 """
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
