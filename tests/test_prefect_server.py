@@ -76,9 +76,13 @@ class Stack:
         flow_name, deployment_name = name.split("/", 1)
         with httpx.Client(base_url=self.server.api_url, timeout=30) as http:
             deployment = http.get(f"/deployments/name/{flow_name}/{deployment_name}").raise_for_status().json()
-            created = http.post(f"/deployments/{deployment['id']}/create_flow_run", json={
-                "parameters": parameters, "enforce_parameter_schema": False, **kwargs,
-            }).raise_for_status().json()
+            for attempt in range(5):  # a busy SQLite answers 503 now and then; Prefect's own client retries too
+                response = http.post(f"/deployments/{deployment['id']}/create_flow_run", json={
+                    "parameters": parameters, "enforce_parameter_schema": False, **kwargs})
+                if response.status_code != 503:
+                    break
+                time.sleep(1 + 2 * attempt)
+            created = response.raise_for_status().json()
         return self.wait_final(created["id"])
 
     def wait_final(self, flow_run_id: Any, after: float = 0.0):
