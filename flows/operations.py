@@ -14,6 +14,7 @@ and overwrites each stored value that fails its field's check with a marker. Run
 values only, for the same reason.
 """
 
+import logging
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -68,6 +69,22 @@ Reason = Annotated[str, Field(
     description="Required when no strategy meeting is held: choose the reason from the list. A fuller "
                 "rationale goes in through the case-management system.",
     max_length=200)]
+
+class NoParameterValues(logging.Filter):
+    """Prefect 3.8's ``Flow.validate_parameters`` logs a failed check with pydantic's errors (each with the value
+    typed) and every parameter, on the ``prefect.flows`` logger, which prints on the worker's console. The record
+    keeps its first words; the values go."""
+
+    PREFIX = "Parameter validation failed for flow"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith(self.PREFIX):
+            record.msg = record.msg.split(":", 1)[0] + " (the values are not logged: they may be personal data)"
+            record.args = ()
+        return True
+
+
+logging.getLogger("prefect.flows").addFilter(NoParameterValues())
 
 FORM_RECORD_OUTCOME = "record-outcome"
 FORM_BRIEFING = "brief-for-date"
