@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import functools
 import json
 import shutil
@@ -19,19 +20,25 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from deployments import AUTOMATION_NAME, DEPLOYMENTS, FEEDS_LIMIT, TAG, WORK_POOL
+from deployments import AUTOMATION_NAME, DEPLOYMENTS, FEEDS_LIMIT, RECORD_AN_OUTCOME, TAG, WORK_POOL
 from deployments.local import PrefectServer, start_server, wait_for
 from missing_episodes.db.engine import make_engine, upgrade
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 
 RUN_TIMEOUT_S = 420.0
+#: The scheduler service's loop in the test server (Prefect's default is 60 s): scheduled runs appear in seconds.
+SCHEDULER_LOOP_S = 5
+SCHEDULES_TIMEOUT_S = 120.0
+CRON_SPECS = [spec for spec in DEPLOYMENTS if spec.cron]
 
 
 class _Alerts(BaseHTTPRequestHandler):
@@ -54,6 +61,42 @@ class Stack:
     product_db: str
     alerts: list[dict[str, Any]]
     timings: dict[str, float] = field(default_factory=dict)
+    #: SCHEDULED runs the scheduler service created for each cron deployment after the apply step.
+    scheduled: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def worker_log(self) -> Path:
+        return self.server.home / "worker-worker-1.log"
+
+    def run_unchecked(self, name: str, parameters: dict[str, Any], **kwargs: Any):
+        """A run created as the UI creates it with "Validate parameters" unticked (the server's schema check off),
+        then waited for (bounded) until it is final. Returns the flow run."""
+        import httpx
+
+        flow_name, deployment_name = name.split("/", 1)
+        with httpx.Client(base_url=self.server.api_url, timeout=30) as http:
+            deployment = http.get(f"/deployments/name/{flow_name}/{deployment_name}").raise_for_status().json()
+            for attempt in range(5):  # a busy SQLite answers 503 now and then; Prefect's own client retries too
+                response = http.post(f"/deployments/{deployment['id']}/create_flow_run", json={
+                    "parameters": parameters, "enforce_parameter_schema": False, **kwargs})
+                if response.status_code != 503:
+                    break
+                time.sleep(1 + 2 * attempt)
+            created = response.raise_for_status().json()
+        return self.wait_final(created["id"])
+
+    def wait_final(self, flow_run_id: Any, after: float = 0.0):
+        """The flow run once it is in a final state (and, with ``after``, has ended after that ``time.time()``)."""
+
+        async def read(client, run_id):
+            return await client.read_flow_run(run_id)
+
+        def final():
+            flow_run = self.call(read, flow_run_id)
+            ended = flow_run.end_time.timestamp() if flow_run.end_time else 0
+            return flow_run if flow_run.state.is_final() and ended >= after else None
+
+        return wait_for(final, RUN_TIMEOUT_S, f"flow run {flow_run_id} final", interval=1)
 
     def run(self, name: str, parameters: dict[str, Any] | None = None, **kwargs: Any):
         """Start a run of deployment ``name`` and wait (bounded) for a final state; returns the flow run."""
@@ -87,7 +130,8 @@ def stack() -> Stack:
     product_db = f"sqlite:///{root / 'product.db'}"
     upgrade(product_db)
     make_engine(product_db).dispose()
-    server = start_server(root / "prefect-home")
+    server = start_server(root / "prefect-home",
+                          extra_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(SCHEDULER_LOOP_S)})
     atexit.register(shutil.rmtree, root, True)
     atexit.register(server.stop)
     atexit.register(alerts.shutdown)
@@ -99,6 +143,9 @@ def stack() -> Stack:
         asyncio.run(apply(alert_webhook=f"http://127.0.0.1:{alerts.server_port}/alert"))
     timings["apply_s"] = time.monotonic() - started
     started = time.monotonic()
+    scheduled = _scheduled_runs_then_pause(server)
+    timings["schedules_s"] = time.monotonic() - started
+    started = time.monotonic()
     server.start_worker(WORK_POOL, "worker-1", limit=2, env={
         "MISSING_EPISODES_DATABASE_URL": product_db,
         "MISSING_EPISODES_OUTPUT_DIR": str(root / "out"),
@@ -106,7 +153,66 @@ def stack() -> Stack:
         "PREFECT_WORKER_QUERY_SECONDS": "2",
     })
     timings["worker_online_s"] = time.monotonic() - started
-    return Stack(server, root, product_db, _Alerts.received, timings)
+    return Stack(server, root, product_db, _Alerts.received, timings, scheduled)
+
+
+def _scheduled_runs_then_pause(server: PrefectServer) -> dict[str, int]:
+    """Wait (bounded) until the scheduler service has created SCHEDULED runs for every cron deployment, then pause
+    those deployments (which deletes their scheduled runs): the other tests' worker must not start an ingest
+    every five minutes. Runs before the worker starts, so none of them is executed."""
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    async def counts(client) -> dict[str, int]:
+        found = {}
+        for spec in CRON_SPECS:
+            deployment = await client.read_deployment_by_name(spec.full_name)
+            runs = await client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            )
+            found[spec.full_name] = sum(1 for run in runs if run.auto_scheduled)
+        return found
+
+    async def pause(client) -> None:
+        for spec in CRON_SPECS:
+            await client.pause_deployment((await client.read_deployment_by_name(spec.full_name)).id)
+
+    def paused_and_none_left() -> bool:
+        # A scheduler loop that read the deployments before the pause can still insert runs after it: pause
+        # (which deletes auto-scheduled runs) again until a whole loop has passed with none left.
+        asyncio.run(go(pause))
+        time.sleep(SCHEDULER_LOOP_S + 1)
+        return not any(asyncio.run(go(counts)).values())
+
+    async def go(coroutine_function):
+        from prefect import get_client
+
+        async with get_client() as client:
+            return await coroutine_function(client)
+
+    latest: dict[str, int] = {}
+
+    def every_one_scheduled() -> bool:
+        latest.update(asyncio.run(go(counts)))
+        return all(latest.values())
+
+    with server.client_settings():
+        try:
+            wait_for(every_one_scheduled, SCHEDULES_TIMEOUT_S, "scheduled runs for every cron deployment",
+                     interval=2)
+        except TimeoutError:
+            pass  # the test reports which ones are missing
+        finally:
+            wait_for(paused_and_none_left, 60, "cron deployments paused with no scheduled run left", interval=0)
+    return dict(latest)
 
 
 @functools.cache
@@ -114,7 +220,9 @@ def sample_daily_run():
     """The daily run on the bundled feed, through the worker; once per process (privacy and UI tests reuse it)."""
     current = stack()
     requested = time.monotonic()
-    flow_run = current.run("daily-run/working-days-0830", {"sample": True})
+    # ``sample`` is an engineer's switch, off the coordinators' form (the schema refuses it): an operator's run
+    # without the form's check, as the JSON editor with "Validate parameters" unticked would send it.
+    flow_run = current.run_unchecked("daily-run/working-days-0830", {"sample": True})
     current.timings["daily_run_total_s"] = time.monotonic() - requested
     if flow_run.start_time and flow_run.expected_start_time:
         current.timings["request_to_running_s"] = (flow_run.start_time - flow_run.expected_start_time).total_seconds()
@@ -165,38 +273,148 @@ def test_daily_run_on_the_sample_completes_with_its_briefing_artifact() -> None:
     assert result_day["request_to_running_s"] < 120
 
 
-def test_record_outcome_from_the_form_stores_text_in_the_product_only() -> None:
-    """Plain strings, as the UI form sends them: stored in clear by Prefect until the flow scrubs them."""
+def test_scheduled_runs_are_created_for_every_cron_deployment() -> None:
+    """The scheduler service really schedules (SQLAlchemy 2.1 broke it silently: declared schedules, no runs)."""
+    scheduled = stack().scheduled
+    assert set(scheduled) == {spec.full_name for spec in CRON_SPECS}
+    assert all(count > 0 for count in scheduled.values()), scheduled
+
+
+def test_a_worker_executes_a_scheduled_run_when_it_falls_due() -> None:
+    """An extra deployment of a cheap flow of the project (an ingest of no files: the schema check and an
+    artifact) scheduled every minute: its first auto-scheduled run must be created by the scheduler, picked up by
+    the worker and reach Completed."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from deployments import DeploymentSpec, build
+    from flows.ingest import ingest_files
+
     current = stack()
-    sample_daily_run()  # the register must know the child
-    flow_run = current.run("record-outcome/on-demand", {"outcome": {
-        "child": "P000101", "event": "rhi_completed", "by": "Coordinator Quentin Marchbanks",
-        "notes": "Spoke with Xanthe Quillfeather at the bus station",
-    }})
+    spec = DeploymentSpec("every-minute-test", ingest_files, "Test only: an empty ingest every minute.",
+                          cron="* * * * *", timezone="UTC",
+                          parameters={"kind": "children", "paths": [], "run_rules": False}, concurrency=None)
+
+    async def create(client):
+        return await build(spec).aapply(work_pool_name=WORK_POOL)
+
+    deployment_id = current.call(create)
+
+    async def completed(client):
+        runs = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
+        return [run for run in runs if run.auto_scheduled and run.state and run.state.is_completed()]
+
+    async def remove(client):
+        await client.delete_deployment(deployment_id)
+
+    try:
+        (first, *_) = wait_for(lambda: current.call(completed), 240, "a scheduled run completed by the worker",
+                               interval=3)  # type: ignore[misc]
+    finally:
+        current.call(remove)
+    assert first.expected_start_time.second == 0  # on the minute: it came from the cron, not from a request
+    assert first.start_time >= first.expected_start_time
+
+
+def _open_interview() -> tuple[str, str]:
+    """(person id, police incident ref) of a child with an open Return Home Interview, after the sample run."""
+    with sqlite3.connect(stack().product_db.removeprefix("sqlite:///")) as connection:
+        row = connection.execute(
+            "SELECT child.person_id, episode.incident_ref FROM action JOIN child ON child.id = action.child_id "
+            "JOIN episode ON episode.id = action.episode_id WHERE action.kind = 'return_home_interview' "
+            "AND action.status = 'open' AND child.person_id IS NOT NULL ORDER BY action.trigger_at DESC LIMIT 1"
+        ).fetchone()
+    assert row, "the sample leaves open interviews"
+    return row
+
+
+@functools.cache
+def recorded_outcome():
+    """A coordinator records an RHI as done from the form (once per process; the retry test reuses it)."""
+    sample_daily_run()
+    person_id, incident = _open_interview()
+    flow_run = stack().run(f"record-outcome/{RECORD_AN_OUTCOME}", {
+        "child": person_id, "incident_ref": incident, "event": "Return home interview completed",
+        "day": datetime.now(ZoneInfo("Europe/London")).date().isoformat(),
+    })
+    return flow_run, person_id, incident
+
+
+def _artifacts(flow_run_id) -> list[str]:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async def read(client):
+        return await client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+
+    return [artifact.data for artifact in stack().call(read)]
+
+
+def test_record_outcome_closes_the_interview_and_says_so_on_the_run() -> None:
+    flow_run, person_id, incident = recorded_outcome()
     assert flow_run.state.is_completed(), flow_run.state.message
+    assert flow_run.name.startswith("outcome ") and person_id in flow_run.name and incident in flow_run.name
+    (artifact,) = _artifacts(flow_run.id)
+    assert f"RHI completed for {incident} marked done; 1 action closed" in artifact
+    with sqlite3.connect(stack().product_db.removeprefix("sqlite:///")) as connection:
+        (stored,) = connection.execute("SELECT event, incident_ref FROM outcome WHERE event_id = ?",
+                                       (f"COORD-{flow_run.id}",)).fetchall()
+    assert stored == ("rhi_completed", incident)
 
-    async def stored(client, run_id):
-        return (await client.read_flow_run(run_id)).parameters
 
-    parameters = current.call(stored, flow_run.id)
-    assert parameters["outcome"]["notes"] == "**********" and parameters["outcome"]["by"] == "**********"
+def test_retrying_a_completed_outcome_run_is_a_harmless_no_op() -> None:
+    """The UI's Retry on a Completed run: it runs again on the same parameters, stores nothing, pages nobody."""
+    from prefect.client.schemas.objects import State, StateType
+
+    flow_run, _, _ = recorded_outcome()
+    current = stack()
+    # Prefect 3.8's process worker dies ("this borrower is already holding one of this CapacityLimiter's
+    # tokens") when asked to run a flow run again before it has reaped that run's process: wait until it has.
+    wait_for(lambda: not _children(current.server.workers[0].pid), 60, "worker done with the first attempt",
+             interval=0.5)
+    time.sleep(2)
+    asked = time.time()
+
+    async def retry(client):
+        await client.set_flow_run_state(flow_run.id, State(type=StateType.SCHEDULED, name="AwaitingRetry",
+                                                           message="Retry from the UI"), force=True)
+
+    current.call(retry)
+    again = current.wait_final(flow_run.id, after=asked)
+    assert again.state.is_completed(), again.state.message
+    assert again.run_count >= 2
+    assert any("already recorded by this run's first attempt; nothing changed" in a for a in _artifacts(flow_run.id))
     with sqlite3.connect(current.product_db.removeprefix("sqlite:///")) as connection:
-        notes = connection.execute("SELECT notes FROM outcome WHERE source = 'coordinator'").fetchall()
-    assert ("Spoke with Xanthe Quillfeather at the bus station",) in notes
+        (count,) = connection.execute("SELECT count(*) FROM outcome WHERE event_id = ?",
+                                      (f"COORD-{flow_run.id}",)).fetchone()
+    assert count == 1
+    time.sleep(10)  # an alert would arrive within seconds; give it the chance to (wrongly) come
+    assert not [a for a in current.alerts if str(flow_run.id) in a.get("body", "")]
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 def test_a_failed_run_alerts_through_the_automation() -> None:
     current = stack()
-    flow_run = current.run("record-outcome/on-demand", {"outcome": {"child": "CH-000000000000",
-                                                                    "event": "rhi_completed"}})
+    flow_run = current.run(f"record-outcome/{RECORD_AN_OUTCOME}", {
+        "child": "CH-000000000000", "event": "Return home interview completed", "day": "2026-11-02"})
     assert flow_run.state.is_failed()
-    assert "CH-000000000000" in (flow_run.state.message or "")
+    assert "no child has that CH- ref" in (flow_run.state.message or "")
 
     def alerted():
         return [a for a in current.alerts if str(flow_run.id) in a.get("body", "")]
 
     (alert,) = wait_for(alerted, 120, "failure alert")  # type: ignore[misc]
-    assert "Failed" in alert["subject"] and "CH-" not in alert["body"]  # a link, not the error
+    # The run's name (checked refs only) and a link, never the state message.
+    assert "Failed" in alert["subject"] and "no child has that" not in json.dumps(alert)
+    assert f"/runs/flow-run/{flow_run.id}" in alert["body"]
 
 
 def test_measured_timings_are_recorded() -> None:
