@@ -1,6 +1,6 @@
 """Running the rules for children and keeping the stored actions equal to what the rules say.
 
-``recompute_children`` is the one place actions are written, whether from the per-episode subflow (a few
+``recompute_children`` is the one place actions are written, whether from the per-child subflow (a few
 children) or the bulk path (every child, after a first load or a policy change): the caller picks the
 strategy (``PER_CHILD`` or ``VECTORISED``). New actions are inserted, changed ones updated, and ones the rules
 no longer ask for are deleted if they never fired or marked ``withdrawn`` (with an audit event) if they had.
@@ -9,7 +9,7 @@ Running it twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,15 +20,11 @@ from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.actions.evaluators import PER_CHILD, Evaluator
 from missing_episodes.actions.summary import RecomputeSummary
 from missing_episodes.allocation import load_roster
+from missing_episodes.batching import batched
 from missing_episodes.policy import Policy
 from missing_episodes.store import audit, lock_keys
 
 GROUP_SIZE = 500  # children evaluated and written together: bounds memory and statement sizes
-
-
-def _batched(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def recompute_children(
@@ -58,7 +54,7 @@ def recompute_children(
         session, policy, now, now + timedelta(days=policy.schedule_horizon_days), actor, audit_each, roster,
         open_interview_loads(session) if roster else {},
     )
-    for group in _batched(ids, GROUP_SIZE):
+    for group in batched(ids, GROUP_SIZE):
         evaluator.recompute_group(run, group)
         session.flush()
     if not audit_each and run.summary.changed:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from missing_episodes.summaries import Counts
+
 
 @dataclass
-class RecomputeSummary:
+class RecomputeSummary(Counts):
     children: int = 0
     created: int = 0
     updated: int = 0
     withdrawn: int = 0
     removed: int = 0
     allocated: int = 0
-
-    def add(self, other: RecomputeSummary) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
