@@ -9,104 +9,28 @@ or an endpoint with a deadline.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import functools
-import json
-import shutil
 import sqlite3
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from deployments import AUTOMATION_NAME, DEPLOYMENTS, FEEDS_LIMIT, TAG, WORK_POOL
-from deployments.local import PrefectServer, start_server, wait_for
-from missing_episodes.db.engine import make_engine, upgrade
+from deployments.local import wait_for
+from deployments.stack import LocalStack, start_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 
-RUN_TIMEOUT_S = 420.0
-
-
-class _Alerts(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append(json.loads(body or b"{}"))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@dataclass
-class Stack:
-    server: PrefectServer
-    root: Path
-    product_db: str
-    alerts: list[dict[str, Any]]
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def run(self, name: str, parameters: dict[str, Any] | None = None, **kwargs: Any):
-        """Start a run of deployment ``name`` and wait (bounded) for a final state; returns the flow run."""
-        from prefect.deployments import run_deployment
-
-        with self.server.client_settings():
-            return run_deployment(name, parameters=parameters or {}, timeout=RUN_TIMEOUT_S, poll_interval=1,
-                                  **kwargs)
-
-    def call(self, coroutine_function, *args: Any):
-        """Run ``coroutine_function(client, *args)`` against this server."""
-        from prefect import get_client
-
-        async def go():
-            async with get_client() as client:
-                return await coroutine_function(client, *args)
-
-        with self.server.client_settings():
-            return asyncio.run(go())
-
-    def prefect_db(self) -> Path:
-        return self.server.home / "prefect.db"
-
 
 @functools.cache
-def stack() -> Stack:
+def stack() -> LocalStack:
     """Start the shared stack once per process (see the module docstring)."""
-    root = Path(tempfile.mkdtemp(prefix="me-prefect-"))
-    alerts = HTTPServer(("127.0.0.1", 0), _Alerts)
-    threading.Thread(target=alerts.serve_forever, daemon=True).start()
-    product_db = f"sqlite:///{root / 'product.db'}"
-    upgrade(product_db)
-    make_engine(product_db).dispose()
-    server = start_server(root / "prefect-home")
-    atexit.register(shutil.rmtree, root, True)
-    atexit.register(server.stop)
-    atexit.register(alerts.shutdown)
-    timings = {"server_start_s": server.start_seconds, "server_rss_mb": server.rss_mb()}
-    from deployments.apply import apply
-
-    started = time.monotonic()
-    with server.client_settings():
-        asyncio.run(apply(alert_webhook=f"http://127.0.0.1:{alerts.server_port}/alert"))
-    timings["apply_s"] = time.monotonic() - started
-    started = time.monotonic()
-    server.start_worker(WORK_POOL, "worker-1", limit=2, env={
-        "MISSING_EPISODES_DATABASE_URL": product_db,
-        "MISSING_EPISODES_OUTPUT_DIR": str(root / "out"),
-        # The worker asks for work every 10 s by default; 2 s keeps the tests' waits short.
-        "PREFECT_WORKER_QUERY_SECONDS": "2",
-    })
-    timings["worker_online_s"] = time.monotonic() - started
-    return Stack(server, root, product_db, _Alerts.received, timings)
+    current = start_stack(Path(tempfile.mkdtemp(prefix="me-prefect-")))
+    atexit.register(current.stop)
+    return current
 
 
 @functools.cache
