@@ -21,12 +21,14 @@ from prefect import Flow
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 
+from deployments.forms import form_schema
 from flows.daily import daily_run
 from flows.documents import weekly_list
 from flows.ingest import ingest_files, ingest_sources
 from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
 from flows.recompute import recompute_actions
-from missing_episodes.config import PROJECT_ROOT
+from missing_episodes.config import PROJECT_ROOT, get_settings
+from missing_episodes.policy import Policy, load_policy
 
 WORK_POOL = "missing-episodes"
 TAG = "missing-episodes"
@@ -43,6 +45,12 @@ ALERT_BLOCK_NAME = "missing-episodes-alerts"
 ONE_AT_A_TIME = (1, ConcurrencyLimitStrategy.ENQUEUE)
 SKIP_IF_RUNNING = (1, ConcurrencyLimitStrategy.CANCEL_NEW)
 
+#: The on-demand deployments, named by what they do (the UI lists deployments by these names).
+RECORD_AN_OUTCOME = "Record an outcome"
+BRIEFING_FOR_A_DAY = "Briefing for a chosen day"
+SERIOUS_NOTIFICATION = "Serious notification for an episode"
+INGEST_NAMED_FILES = "Ingest named files (operators)"
+
 
 @dataclass(frozen=True)
 class DeploymentSpec:
@@ -56,6 +64,9 @@ class DeploymentSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     concurrency: tuple[int, ConcurrencyLimitStrategy] | None = ONE_AT_A_TIME
     tags: tuple[str, ...] = ()
+    #: The parameters the UI's form shows; None: all of them. Engineers' settings (``sample``, ``out_dir``,
+    #: ``sources_file``) are left off coordinators' forms and take their defaults (or ``parameters``).
+    form: tuple[str, ...] | None = None
 
     @property
     def entrypoint(self) -> str:
@@ -68,56 +79,70 @@ class DeploymentSpec:
         return f"{self.flow.name}/{self.name}"
 
 
+ON_LONDON_TIME = "Times are Europe/London (BST in summer, GMT in winter)."
+
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         "every-5-minutes", ingest_sources,
-        "Read every configured feed (drop folders, HTTP) and run the rules for what changed. A run still going "
-        "when the next is due makes the next one cancel itself rather than queue.",
-        cron="2-59/5 * * * *", timezone="UTC", concurrency=SKIP_IF_RUNNING, tags=("feeds",),
+        "Every 5 minutes, on the UTC clock: read every configured feed (drop folders, HTTP) and run the rules for "
+        "what changed. UTC because a 5-minute job has no clock time to keep, and Prefect skips the repeated hour "
+        "when London's clocks go back: on London time it would go quiet for an hour every October. A run still "
+        "going when the next is due makes the next one cancel itself rather than queue.",
+        cron="2-59/5 * * * *", timezone="UTC", concurrency=SKIP_IF_RUNNING, tags=("feeds",), form=(),
     ),
     DeploymentSpec(
         "working-days-0830", daily_run,
-        "The main job: ingest, every rule, roll the long-term schedules forward, the daily briefing pack. "
-        "Runs on bank holidays too (see docs/operations.md).",
-        cron="30 8 * * 1-5", tags=("feeds", "documents"),
+        "Monday to Friday at 08:30 London time: read the feeds, run every rule, roll the long-term schedules "
+        "forward, and send the daily briefing pack. Runs on bank holidays too (see docs/operations.md). "
+        "To brief for another day, use 'Briefing for a chosen day'. " + ON_LONDON_TIME,
+        cron="30 8 * * 1-5", tags=("feeds", "documents"), form=("day",),
     ),
     DeploymentSpec(
         "monday-0900", weekly_list,
-        "The weekly list of children who are or were missing, for the week ending the Sunday before.",
-        cron="0 9 * * 1", tags=("documents",),
+        "Mondays at 09:00 London time: the weekly list of children who are or were missing, for the week ending "
+        "the Sunday before. " + ON_LONDON_TIME,
+        cron="0 9 * * 1", tags=("documents",), form=("week_ending",),
     ),
     DeploymentSpec(
         "long-term-missing-reviews", recompute_actions,
-        "Daily, weekends included: re-run the rules for children still missing so repeating reviews roll on.",
-        cron="0 7 * * *", parameters={"everyone": False, "reason": "daily long-term missing reviews"},
+        "Every day at 07:00 London time, weekends included: re-run the rules for children still missing so "
+        "repeating reviews roll on. Nothing to fill in. " + ON_LONDON_TIME,
+        cron="0 7 * * *", parameters={"everyone": False, "reason": "daily long-term missing reviews"}, form=(),
     ),
     DeploymentSpec(
         "first-of-month", monthly_board_report,
-        "The Corporate Parenting Board report for the previous calendar month.",
+        "On the 1st of each month at 07:00 London time: the Corporate Parenting Board report for the previous "
+        "calendar month. Run it by hand for other months (fill in how many months and the last one). "
+        + ON_LONDON_TIME,
         cron="0 7 1 * *", tags=("reports",),
     ),
     DeploymentSpec(
-        "on-demand", brief_for_date,
-        "A coordinator's briefing pack for a chosen day (after a late feed, or a bank holiday).",
-        concurrency=None, tags=("documents", "on-demand"),
+        BRIEFING_FOR_A_DAY, brief_for_date,
+        "The daily briefing pack for a day you choose: again after a late feed, or for a missed bank-holiday "
+        "morning. Nobody who already had that day's pack is mailed again. The run page says what is in it and "
+        "where it went.",
+        concurrency=None, tags=("documents", "coordinators"),
     ),
     DeploymentSpec(
-        "on-demand", regenerate_serious_notification,
-        "Regenerate the serious notification form of an episode (EP- ref or police incident ref).",
-        concurrency=None, tags=("documents", "on-demand"),
+        SERIOUS_NOTIFICATION, regenerate_serious_notification,
+        "The serious notification form of one episode, made again (and sent, if it never was). Give the EP- ref "
+        "from the briefing or the police incident reference.",
+        concurrency=None, tags=("documents", "coordinators"),
     ),
     DeploymentSpec(
-        "on-demand", record_outcome,
-        "Record a case outcome (RHI, strategy meeting, …) for a child by person id or CH- ref; free text is masked.",
-        concurrency=None, tags=("on-demand",),
+        RECORD_AN_OUTCOME, record_outcome,
+        "Record what happened for a child: a return home interview done or declined, a strategy meeting held or "
+        "not needed, ... Name the child by person id or CH- ref and the incident by the police reference; no "
+        "names or notes here (they go in through the case-management system). The run page says which actions "
+        "it closed.",
+        concurrency=None, tags=("coordinators",),
     ),
     DeploymentSpec(
-        "on-demand", ingest_files,
-        "Ingest named files of one feed now (paths on the worker's machine).",
-        concurrency=None, tags=("feeds", "on-demand"),
+        INGEST_NAMED_FILES, ingest_files,
+        "For operators: read named files of one feed now (paths on the worker's machine), then run the rules.",
+        concurrency=None, tags=("feeds", "operators"),
     ),
 )
-
 
 def job_variables() -> dict[str, Any]:
     """The process job's variables: run in the repository. Settings (database URL with its password, SMTP) come
@@ -125,10 +150,14 @@ def job_variables() -> dict[str, Any]:
     return {"working_dir": str(PROJECT_ROOT)}
 
 
-def build(spec: DeploymentSpec, work_pool: str = WORK_POOL):
-    """The ``RunnerDeployment`` for one spec; offline (no API call), so the smoke test can build every one."""
+def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | None = None):
+    """The ``RunnerDeployment`` for one spec; offline (no API call), so the smoke test can build every one.
+
+    ``policy`` (default: the configured one) gives the forms the authority's id formats and reason list.
+    """
     from prefect.types.entrypoint import EntrypointType
 
+    policy = policy or load_policy(get_settings().policy_path)
     schedules = [CronSchedule(cron=spec.cron, timezone=spec.timezone)] if spec.cron else None
     deployment = spec.flow.to_deployment(
         name=spec.name,
@@ -145,8 +174,10 @@ def build(spec: DeploymentSpec, work_pool: str = WORK_POOL):
         _sync=True,  # the same object whether ``apply`` (async) or the smoke test (sync) asks
     )
     deployment.entrypoint = spec.entrypoint
+    deployment._parameter_openapi_schema = form_schema(spec, deployment._parameter_openapi_schema, policy)
     return deployment
 
 
 def build_all(work_pool: str = WORK_POOL) -> list:
-    return [build(spec, work_pool) for spec in DEPLOYMENTS]
+    policy = load_policy(get_settings().policy_path)
+    return [build(spec, work_pool, policy) for spec in DEPLOYMENTS]

@@ -1,240 +1,280 @@
-"""On-demand flows a coordinator starts from the Prefect UI, and the monthly board report's date arithmetic.
+"""The flows behind the coordinators' forms in the Prefect UI, and the monthly board report's date arithmetic.
 
-Each takes one pydantic model, so the UI's "Run ▸ Custom run" shows a form with typed, validated fields instead
-of a JSON box. What a coordinator types lands in Prefect's database as the flow run's parameters, so:
+Each flow takes flat, structured parameters, so the UI's "Run ▸ Custom run" shows one plain field per value:
+ids in the authority's formats, choices from lists, dates. There is no free-text field at all: whatever a form
+sends is stored by Prefect in ``flow_run.parameters`` in clear (``SecretStr`` included), and the form's checks
+can be switched off ("Validate parameters" unticked), so the only safe free text is none (issue 17: free text
+comes by the case-management feed or the CLI). The parameter types here are deliberately loose (no spaces,
+bounded length); the deployments (``deployments/__init__.py``) put the policy's exact formats and lists into
+each form's schema, and ``missing_episodes.jobs.outcomes`` checks every value again at run time.
 
-* a child is named by the authority's person id or its ``CH-`` ref, an episode by its ``EP-`` ref or the police
-  incident reference; never by name;
-* free text (who recorded it, rationale, notes) may well name people, so those fields are ``SecretStr``. The UI
-  shows them as password fields, and a flow run started from Python with the model sends ``**********``, but
-  Prefect 3.8 stores whatever the caller sent: a run started from the UI form or with plain strings over the
-  API is stored in clear. ``record_outcome`` therefore overwrites its own stored parameters with the masked
-  values as soon as the outcome is stored (``_scrub_stored_parameters``), and refuses to run on masked values
-  (a "Retry" of a finished run) rather than store asterisks as a case note.
+Should something else be typed anyway, ``forget_what_failed_its_check`` runs on every end state the engine sees
+(Completed, Failed, including a failed validation of the parameters before the body runs, Crashed, Cancelled)
+and overwrites each stored value that fails its field's check with a marker. Run names are built from checked
+values only, for the same reason.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Literal
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
-from prefect import flow, get_client, get_run_logger, task
-from prefect.artifacts import acreate_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from sqlalchemy import select
+from prefect import get_client
+from prefect.artifacts import acreate_markdown_artifact, create_markdown_artifact
+from prefect.runtime import flow_run as current_run
+from pydantic import Field
 
 from flows.documents import daily_briefing, serious_notification
 from flows.reports import board_report_flow
 from flows.review import review_changed
-from missing_episodes import service
 from missing_episodes.clock import as_london, now
-from missing_episodes.db.models import Child, Episode
-from missing_episodes.feeds import OUTCOME_EVENTS
-from missing_episodes.sources import RawRow
+from missing_episodes.jobs.outcomes import (
+    EVENT_OF_LABEL,
+    OUTCOME_LABELS,
+    REMOVED,
+    RISK_LABELS,
+    SHORT_LABELS,
+    sanitised_parameters,
+)
 from tasks.ingest import ensure_schema
+from tasks.outcomes import actions_closed, already_recorded, check_outcome, find_child, resolve_episode, store_outcome
+from tasks.privacy import private_flow
 
-#: What pydantic writes for a SecretStr in JSON mode, and what a scrubbed stored parameter holds.
-MASK = "**********"
-#: Source name of outcomes recorded through Prefect (the audit trail says who: "coordinator").
-COORDINATOR_SOURCE = "coordinator"
+#: Loose shapes the engine checks before the body runs: no spaces, nothing long. The exact formats are the
+#: policy's, checked in the form (the deployment's schema) and again in the body.
+ID_SHAPE = r"^[A-Za-z0-9][A-Za-z0-9/_-]{0,39}$"
+OPTIONAL_ID_SHAPE = r"^([A-Za-z0-9][A-Za-z0-9/_-]{0,39})?$"
 
-PERSON_OR_CHILD_REF = r"^(CH-[0-9A-F]{12}|[A-Za-z0-9][A-Za-z0-9_\-/]{0,63})$"
-EPISODE_OR_INCIDENT_REF = r"^(EP-[0-9A-F]{12}|[A-Za-z0-9][A-Za-z0-9_\-/]{2,63})$"
+OutcomeChoice = Literal[tuple(OUTCOME_LABELS.values())]  # type: ignore[valid-type]
+RiskChoice = Literal[tuple(RISK_LABELS)]  # type: ignore[valid-type]
 
-# The events the feed contract knows, as an enumeration the UI's form can offer.
-OutcomeEvent = Literal[tuple(sorted(OUTCOME_EVENTS))]  # type: ignore[valid-type]
-RiskLevel = Literal["high", "medium", "low", "no_apparent_risk"]
+ChildId = Annotated[str, Field(
+    title="Child: person id or CH- ref",
+    description="The child's person id from the case system (like P000101) or the CH- ref on the briefing. "
+                "Never a name.",
+    pattern=ID_SHAPE)]
+IncidentRef = Annotated[str, Field(
+    title="Police incident reference (optional)",
+    description="The police incident reference exactly as the police sent it (like KBP-2026-000318). It must be "
+                "one of this child's episodes. Leave empty for the child's most recent episode.",
+    pattern=OPTIONAL_ID_SHAPE)]
+Day = Annotated[date, Field(
+    title="Day it happened (YYYY-MM-DD)",
+    description="Pick the day from the calendar. If you type it, type YYYY-MM-DD (2026-11-02 is 2 November).")]
+TimeOfDay = Annotated[str, Field(
+    title="Time (HH:MM, 24-hour, London; optional)",
+    description="Leave empty: now if the day is today, otherwise the end of that day.",
+    pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")]
+Reason = Annotated[str, Field(
+    title="Reason (only for 'strategy meeting not required')",
+    description="Required when no strategy meeting is held: choose the reason from the list. A fuller "
+                "rationale goes in through the case-management system.",
+    max_length=200)]
 
-
-class _Form(BaseModel):
-    # Unknown keys are an operator's typo: reject them rather than drop what was meant.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class BriefingRequest(_Form):
-    """The daily briefing pack for one day (re-rendered; delivery is keyed, so nobody is mailed twice)."""
-
-    day: date | None = Field(default=None, description="The morning to brief for; empty means today (London).")
-
-
-class SeriousNotificationRequest(_Form):
-    """Regenerate the serious notification form of one episode."""
-
-    ref: str = Field(pattern=EPISODE_OR_INCIDENT_REF,
-                     description="The episode's EP- ref (preferred) or the police incident reference.")
-    rule_id: str | None = Field(default=None, description="The rule to report under; empty: the builder's choice.")
-
-
-class OutcomeRequest(_Form):
-    """A case outcome (RHI done or declined, strategy meeting held, …) recorded by a coordinator."""
-
-    child: str = Field(pattern=PERSON_OR_CHILD_REF,
-                       description="The authority's person id (e.g. P000101) or the child's CH- ref. Never a name.")
-    event: OutcomeEvent = Field(description="What happened.")
-    incident_ref: str | None = Field(default=None, max_length=64,
-                                     description="The police incident reference the outcome belongs to, if any.")
-    recorded_at: datetime | None = Field(default=None, description="When it happened; empty means now.")
-    risk_level: RiskLevel | None = None
-    by: SecretStr | None = Field(default=None, description="Who recorded it (masked in Prefect).")
-    rationale: SecretStr | None = Field(
-        default=None, description="Why (required for strategy_meeting_not_required). Masked in Prefect.")
-    notes: SecretStr | None = Field(default=None, description="Free text; may name people, so masked in Prefect.")
-    event_id: str | None = Field(default=None, max_length=64,
-                                 description="Idempotency key; empty: one per flow run (COORD-<flow run id>).")
-
-    def secrets(self) -> dict[str, SecretStr | None]:
-        return {"by": self.by, "rationale": self.rationale, "notes": self.notes}
+FORM_RECORD_OUTCOME = "record-outcome"
+FORM_BRIEFING = "brief-for-date"
+FORM_SERIOUS_NOTIFICATION = "regenerate-serious-notification"
 
 
-class BoardReportRequest(_Form):
-    """The Corporate Parenting Board report over whole calendar months."""
+def _policy():
+    from missing_episodes.jobs import Context
 
-    months: int = Field(default=1, ge=1, le=24, description="How many whole calendar months to cover.")
-    ending_before: date | None = Field(
-        default=None, description="The report ends on the last day of the month before this day; empty: today.")
+    return Context.load().policy
 
 
-def _revealed(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value is not None else None
+def _checked(form: str) -> dict[str, Any]:
+    """This run's parameters with every value that fails its check replaced (for run names)."""
+    return sanitised_parameters(form, dict(current_run.parameters), _policy())
 
 
-def board_period(request: BoardReportRequest, today: date) -> tuple[date, date]:
-    """First and last day of the ``months`` whole calendar months before ``ending_before`` (or ``today``)."""
-    anchor = request.ending_before or today
-    date_to = anchor.replace(day=1) - timedelta(days=1)
-    start = date_to.replace(day=1)
-    for _ in range(request.months - 1):
-        start = (start - timedelta(days=1)).replace(day=1)
-    return start, date_to
+def outcome_run_name() -> str:
+    """``outcome 2026-11-02 P000101 KBP-2026-000318 RHI completed``: checked values only."""
+    cleaned = _checked(FORM_RECORD_OUTCOME)
+    event = cleaned.get("event")
+    code = EVENT_OF_LABEL.get(event) if isinstance(event, str) else None
+    event_words = SHORT_LABELS.get(code, code) if code else None
+    parts = [cleaned.get("day"), cleaned.get("child"), cleaned.get("incident_ref"), event_words]
+    return "outcome " + " ".join(str(p) for p in parts if p and p != REMOVED)
 
 
-# -- tasks ---------------------------------------------------------------------------------------------------
+def briefing_run_name() -> str:
+    day = _checked(FORM_BRIEFING).get("day")
+    return f"briefing for {day}" if day and day != REMOVED else "briefing for a chosen day"
 
 
-@task(name="resolve-episode", task_run_name="resolve-episode")
-def resolve_episode(ref: str) -> str:
-    """An EP- ref as given, or the one episode with this incident reference (an error names refs, never people)."""
-    if ref.startswith("EP-"):
-        return ref
-    with service.Context.load().session() as session:
-        refs = list(session.scalars(select(Episode.ref).where(Episode.incident_ref == ref)))
-    if len(refs) != 1:
-        raise ValueError(f"incident reference {ref!r} matches {len(refs)} episodes ({', '.join(refs) or 'none'})")
-    return refs[0]
+def serious_notification_run_name() -> str:
+    cleaned = _checked(FORM_SERIOUS_NOTIFICATION)
+    parts = [cleaned.get("episode"), cleaned.get("rule")]
+    return "serious notification " + " ".join(str(p) for p in parts if p and p != REMOVED)
 
 
-@task(name="resolve-child", task_run_name="resolve-child")
-def resolve_child(child: str) -> tuple[str, str]:
-    """(person id, CH- ref) for a person id or a CH- ref; a person id not yet known gets its ref when stored."""
-    context = service.Context.load()
-    with context.session() as session:
-        if child.startswith("CH-"):
-            row = session.execute(select(Child.person_id, Child.ref).where(Child.ref == child)).first()
-            if row is None:
-                raise ValueError(f"no child with ref {child}")
-            if not row.person_id:
-                raise ValueError(f"child {child} has no person id yet (met only in a police notification): "
-                                 "record the outcome against the person id once the register has it")
-            return row.person_id, row.ref
-        ref = session.scalar(select(Child.ref).where(Child.person_id == child))
-    if ref is None:
-        raise ValueError("the person id is not on the register; check it, or record the outcome by CH- ref")
-    return child, ref
+def forget_what_failed_its_check(form: str):
+    """A state hook: overwrite this run's stored parameters that fail their checks (see the module docstring)."""
+
+    async def hook(flow, flow_run, state) -> None:
+        stored = dict(flow_run.parameters or {})
+        cleaned = sanitised_parameters(form, stored, _policy())
+        if cleaned != stored:
+            async with get_client() as client:
+                await client.update_flow_run(flow_run.id, parameters=cleaned)
+
+    hook.__name__ = f"forget-what-failed-its-check-{form}"
+    return hook
 
 
-# NO_CACHE: the default cache key hashes the inputs, and these inputs are case notes.
-@task(name="store-outcome", task_run_name="store-outcome-{event_id}", cache_policy=NO_CACHE, retries=2,
-      retry_delay_seconds=5)
-def store_outcome(outcome: OutcomeRequest, person_id: str, event_id: str) -> dict[str, object]:
-    """One outcome row through the ordinary ingest (validation, quarantine, dedup on ``event_id``)."""
-    recorded_at = outcome.recorded_at or now()
-    data = {
-        "event_id": event_id,
-        "recorded_at": recorded_at.isoformat(),
-        "child_id": person_id,
-        "incident_ref": outcome.incident_ref or "",
-        "event": outcome.event,
-        "by": _revealed(outcome.by) or "",
-        "rationale": _revealed(outcome.rationale) or "",
-        "notes": _revealed(outcome.notes) or "",
-        "risk_level": outcome.risk_level or "",
-    }
-    summary = service.summary_dict(
-        service.ingest_records("outcomes", [RawRow(COORDINATOR_SOURCE, 1, data)], source=COORDINATOR_SOURCE)
-    )
-    if int(summary["quarantined"]):  # type: ignore[call-overload]
-        # The quarantine row in the product's database has the reason; Prefect gets the key only.
-        raise ValueError(f"outcome {event_id} was quarantined (see the quarantine for source {COORDINATOR_SOURCE})")
-    return {k: summary[k] for k in ("read", "new", "duplicate", "quarantined")}
+def _hooks(form: str) -> dict[str, list]:
+    hook = forget_what_failed_its_check(form)
+    return {"on_completion": [hook], "on_failure": [hook], "on_crashed": [hook], "on_cancellation": [hook]}
 
 
-async def _scrub_stored_parameters(outcome: OutcomeRequest) -> bool:
-    """Overwrite this flow run's stored parameters with the masked form (free text becomes ``**********``)."""
-    run_id = flow_run.get_id()
-    if run_id is None:
-        return False
-    async with get_client() as client:
-        await client.update_flow_run(run_id, parameters={"outcome": outcome.model_dump(mode="json")})
-    return True
+def _where_it_went(delivery: str, files: list[str], kind: str) -> str:
+    """Where a document went, in words a coordinator can act on."""
+    names = ", ".join(sorted({f.rsplit("/", 1)[-1] for f in files})) or "the document"
+    return {
+        "sent": f"e-mailed to the {kind.replace('_', ' ')} list and filed ({names})",
+        "stored": f"filed in the shared output folder '{kind}' ({names}); no e-mail is set up, so nobody was mailed",
+        "already_sent": f"already e-mailed earlier, so not sent again; the file is refreshed ({names})",
+        "already_stored": f"already filed earlier; the file is refreshed ({names})",
+    }.get(delivery, f"made ({names})")
 
 
 # -- flows ---------------------------------------------------------------------------------------------------
 
 
-@flow(name="brief-for-date", flow_run_name="brief-for-date")
-async def brief_for_date(request: BriefingRequest) -> dict[str, object]:
+@private_flow(name="brief-for-date", flow_run_name=briefing_run_name, **_hooks(FORM_BRIEFING))
+async def brief_for_date(
+    day: Annotated[date, Field(
+        title="Day to brief for (YYYY-MM-DD)",
+        description="Pick the morning from the calendar. If you type it, type YYYY-MM-DD (2026-11-02 is 2 November).")],
+) -> dict[str, object]:
     """The briefing pack for a chosen day, e.g. again after a late feed or for a missed bank-holiday morning."""
-    return await daily_briefing(request.day or as_london(now()).date())
+    result = await daily_briefing(day)
+    counts = dict(result.get("counts", {}))  # type: ignore[call-overload]
+    words = (f"{counts.get('missing_now', 0)} missing, {counts.get('rhi_due', 0)} RHIs due "
+             f"({counts.get('rhi_overdue', 0)} overdue), {counts.get('meetings_due', 0)} strategy meetings due")
+    where = _where_it_went(str(result.get("delivery")), list(result.get("files", [])), "briefing")  # type: ignore
+    await acreate_markdown_artifact(
+        key="briefing-for-a-chosen-day",
+        markdown=f"**Briefing for {day:%a} {day.day} {day:%b %Y}: {words}; {where}.**",
+        description=f"Briefing for {day.isoformat()}",
+    )
+    return result
 
 
-@flow(name="regenerate-serious-notification", flow_run_name="regenerate-serious-notification")
-async def regenerate_serious_notification(request: SeriousNotificationRequest) -> dict[str, object]:
+@private_flow(name="regenerate-serious-notification", flow_run_name=serious_notification_run_name,
+              **_hooks(FORM_SERIOUS_NOTIFICATION))
+async def regenerate_serious_notification(
+    episode: Annotated[str, Field(
+        title="Episode: EP- ref or police incident reference",
+        description="The EP- ref from the briefing (like EP-0123456789AB), or the police incident reference.",
+        pattern=ID_SHAPE)],
+    rule: Annotated[str, Field(
+        title="Rule (optional)",
+        description="Leave empty: the episode's own serious-notification rule. Or a rule id from the policy "
+                    "(like serious_notification.missing_72h) to report under that rule.",
+        pattern=r"^[a-z0-9_.]{0,100}$")] = "",
+) -> dict[str, object]:
     """Re-render (and, if never sent, send) the serious notification form of one episode."""
-    episode_ref = resolve_episode(request.ref)
-    return await serious_notification(episode_ref, request.rule_id)
+    episode_ref = resolve_episode(episode)
+    result = await serious_notification(episode_ref, rule or None)
+    where = _where_it_went(str(result.get("delivery")), list(result.get("files", [])),  # type: ignore
+                           "serious_notification")
+    await acreate_markdown_artifact(
+        key="serious-notification-for-an-episode",
+        markdown=f"**Serious notification for {episode_ref}: {where}.**",
+        description=f"Serious notification for {episode_ref}",
+    )
+    return result
 
 
-@flow(name="record-outcome", flow_run_name="record-outcome")
-async def record_outcome(outcome: OutcomeRequest) -> dict[str, object]:
-    """Store a coordinator's outcome for a child, then run the rules for what changed (the outcome closes actions).
+@private_flow(name="record-outcome", flow_run_name=outcome_run_name, **_hooks(FORM_RECORD_OUTCOME))
+async def record_outcome(
+    child: ChildId,
+    event: Annotated[OutcomeChoice, Field(  # type: ignore[valid-type]
+        title="What happened",
+        description="Choose the outcome. It closes the matching open actions of the child (or of the incident).")],
+    day: Day,
+    incident_ref: IncidentRef = "",
+    time: TimeOfDay = "",
+    risk_level: Annotated[RiskChoice, Field(  # type: ignore[valid-type]
+        title="Risk grading given (if any)",
+        description="Only when the outcome graded the risk (a strategy meeting, a risk assessment).")] = "not graded",
+    reason: Reason = "",
+) -> dict[str, object]:
+    """Record what happened for a child (return home interview done or declined, strategy meeting held or not
+    needed, ...); the actions it completes are closed and the briefing shows them done.
 
-    Not retried as a flow: a retry would read the scrubbed parameters. The storing task is retried instead.
+    A retry of a run that already stored its outcome changes nothing and completes.
     """
-    logger = get_run_logger()
-    masked = [name for name, value in outcome.secrets().items() if value is not None and
-              value.get_secret_value() == MASK]
-    if masked:
-        raise ValueError(f"{', '.join(masked)} hold the mask {MASK}: this run's parameters were scrubbed after an "
-                         "earlier attempt. Start a new run with the text typed again.")
     ensure_schema()
-    event_id = outcome.event_id or f"COORD-{flow_run.get_id()}"
-    try:
-        person_id, child_ref = resolve_child(outcome.child)
-        stored = store_outcome(outcome, person_id, event_id)
-    finally:
-        # Whatever happened, the free text leaves Prefect's database now (it is in the product's, if stored).
-        scrubbed = await _scrub_stored_parameters(outcome)
-    logger.info("outcome %s (%s) for %s: %s; parameters scrubbed: %s", event_id, outcome.event, child_ref, stored,
-                scrubbed)
+    event_id = f"COORD-{current_run.get_id()}"
+    form = check_outcome(child, event, day.isoformat(), incident_ref, time, risk_level, reason)
+    if already_recorded(event_id):
+        await acreate_markdown_artifact(
+            key="record-outcome",
+            markdown=f"**{form.label.capitalize()} for {form.incident_ref or form.child}: already recorded by this "
+                     "run's first attempt; nothing changed.**",
+            description="Outcome already recorded",
+        )
+        return {"event_id": event_id, "event": form.event, "stored": {"new": 0, "duplicate": 1}, "closed": 0}
+    person_id, child_ref = find_child(form)
+    stored = store_outcome(form, person_id, event_id)
     rules = await review_changed()
+    closed = actions_closed(child_ref, form)
+    subject = form.incident_ref or f"child {form.child}"
     await acreate_markdown_artifact(
         key="record-outcome",
-        markdown="\n".join([
-            f"## Outcome {event_id}", "", "| field | value |", "| --- | --- |",
-            f"| child | `{child_ref}` |", f"| event | {outcome.event} |",
-            f"| stored | {stored['new']} new, {stored['duplicate']} duplicate |",
-            f"| rules | {rules.get('created', 0)} created, {rules.get('updated', 0)} updated, "
-            f"{rules.get('withdrawn', 0)} withdrawn |",
-        ]),
-        description=f"Outcome {outcome.event} recorded by a coordinator",
+        markdown=(f"**{form.label.capitalize()} for {subject} marked done; "
+                  f"{closed} action{'s' if closed != 1 else ''} closed.**\n\n"
+                  f"Recorded for {child_ref} as {event_id} at {as_london(form.recorded_at):%H:%M on %a %d %b %Y} "
+                  "(London). The worklist and tomorrow's briefing show it."),
+        description=f"Outcome {form.event} for {child_ref}",
     )
-    return {"event_id": event_id, "child_ref": child_ref, "event": outcome.event, "stored": stored, "rules": rules}
+    return {"event_id": event_id, "child_ref": child_ref, "event": form.event, "stored": stored, "rules": rules,
+            "closed": closed}
 
 
-@flow(name="monthly-board-report", flow_run_name="monthly-board-report")
-def monthly_board_report(request: BoardReportRequest | None = None) -> dict[str, object]:
-    """The board report for the last whole month(s): a schedule cannot compute dates, so this flow does."""
-    date_from, date_to = board_period(request or BoardReportRequest(), as_london(now()).date())
-    return board_report_flow(date_from, date_to)
+# -- the board report ----------------------------------------------------------------------------------------
+
+
+def board_period(months: int, last_month: str, today: date) -> tuple[date, date]:
+    """First and last day of ``months`` whole calendar months ending with ``last_month`` (YYYY-MM), or with the
+    month before ``today`` when it is empty."""
+    if last_month:
+        year, month = (int(part) for part in last_month.split("-"))
+        date_to = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+    else:
+        date_to = today.replace(day=1) - timedelta(days=1)
+    start = date_to.replace(day=1)
+    for _ in range(months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start, date_to
+
+
+def _board_run_name() -> str:
+    months = current_run.parameters.get("months", 1)
+    last = current_run.parameters.get("last_month") or "last month"
+    return f"board report {months} month(s) to {last}" if isinstance(months, int) else "board report"
+
+
+@private_flow(name="monthly-board-report", flow_run_name=_board_run_name)
+def monthly_board_report(
+    months: Annotated[int, Field(title="Months to cover", description="How many whole calendar months.",
+                                 ge=1, le=24)] = 1,
+    last_month: Annotated[str, Field(
+        title="Last month to include (YYYY-MM; optional)",
+        description="Leave empty for last month. Like 2026-10 for October 2026.",
+        pattern=r"^([0-9]{4}-(0[1-9]|1[0-2]))?$")] = "",
+) -> dict[str, object]:
+    """The Corporate Parenting Board report for whole calendar months: a schedule cannot compute dates, so this
+    flow does."""
+    date_from, date_to = board_period(months, last_month, as_london(now()).date())
+    result = board_report_flow(date_from, date_to)
+    files = sorted({str(p).rsplit("/", 1)[-1] for p in dict(result.get("paths", {})).values()})  # type: ignore
+    create_markdown_artifact(
+        key="board-report-for-coordinators",
+        markdown=(f"**Board report for {date_from:%d %b %Y} to {date_to:%d %b %Y}: filed in the shared output "
+                  f"folder 'reports/board' ({', '.join(files) or 'no files'}).**"),
+        description=f"Board report {date_from.isoformat()} to {date_to.isoformat()}",
+    )
+    return result

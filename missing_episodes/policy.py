@@ -8,6 +8,7 @@ a new rule of a known type (a 48-hour meeting, say) is a new entry in the file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -163,6 +164,36 @@ class Briefing(_Strict):
     overdue_window_days: int = Field(default=28, ge=1)
 
 
+class Forms(_Strict):
+    """What the coordinators' forms in the Prefect UI accept: the authority's id formats and the fixed reasons.
+
+    A form's fields are stored by Prefect in clear, so they take structured values only (issue 17: free text
+    comes by the case-management feed or the CLI). The formats are the authority's: its case system's person ids
+    and its police force's incident references. A reason for not holding a meeting is chosen from this list
+    (Wakefield s8 asks for the rationale to be recorded); a fuller rationale goes in through the feed.
+    """
+
+    person_id_pattern: str = r"^[A-Za-z0-9]{4,20}$"
+    incident_ref_pattern: str = r"^[A-Z]{2,6}-[0-9]{4}-[0-9]{4,8}$"
+    not_required_reasons: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
+        default_factory=lambda: ["Risk reviewed by the team manager: below the threshold for a meeting"]
+    )
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> Forms:
+        for name in ("person_id_pattern", "incident_ref_pattern"):
+            pattern = getattr(self, name)
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{name} is not a regular expression: {exc}") from exc
+            if compiled.fullmatch("") or not (pattern.startswith("^") and pattern.endswith("$")):
+                raise ValueError(f"{name} must be anchored (^...$) and must not match an empty value")
+            if compiled.fullmatch("Zoe OBrien") or compiled.fullmatch("O'Brien"):
+                raise ValueError(f"{name} must not accept a name")
+        return self
+
+
 class Policy(_Strict):
     authority: str
     version: str
@@ -171,6 +202,7 @@ class Policy(_Strict):
     schedule_horizon_days: int = Field(default=8, ge=1)
     allocation: Allocation = Allocation()
     briefing: Briefing = Briefing()
+    forms: Forms = Forms()
     rules: list[Rule]
 
     @model_validator(mode="after")

@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-from datetime import date, datetime, timedelta
+import re
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from prefect.server.schemas.schedules import CronSchedule as ServerCronSchedule
-from pydantic import SecretStr
 
 from deployments import DEPLOYMENTS, LONDON, TAG, WORK_POOL, build
-from flows.operations import BoardReportRequest, OutcomeRequest, board_period
+from flows.operations import board_period
+from missing_episodes.config import get_settings
+from missing_episodes.policy import load_policy
 
 SPEC_IDS = [spec.full_name for spec in DEPLOYMENTS]
 
@@ -39,9 +41,12 @@ def test_deployment_builds(spec) -> None:
     # The entrypoint is a module path the worker imports; it must name this very flow object.
     module_name, _, attribute = deployment.entrypoint.rpartition(".")
     assert getattr(importlib.import_module(module_name), attribute) is spec.flow
-    # The parameter form: every parameter of the flow has a schema entry, so the UI can render it.
+    # The parameter form: the parameters the spec shows (all, unless it lists some), each with a schema entry.
     schema = deployment._parameter_openapi_schema
-    assert set(schema.properties) == set(spec.flow.parameters.properties)
+    shown = set(spec.flow.parameters.properties) if spec.form is None else set(spec.form)
+    assert set(schema.properties) == shown and shown <= set(spec.flow.parameters.properties)
+    hidden_required = set(spec.flow.parameters.required or []) - shown - set(spec.parameters)
+    assert not hidden_required, f"a hidden parameter has no default: {hidden_required}"
     assert deployment.enforce_parameter_schema
     assert deployment.job_variables["working_dir"]
     assert "env" not in deployment.job_variables  # settings (passwords) stay in the worker's environment
@@ -70,34 +75,70 @@ def test_the_main_schedules_are_the_ones_asked_for() -> None:
     assert crons["daily-run/working-days-0830"] == ("30 8 * * 1-5", LONDON)
     assert crons["recompute-actions/long-term-missing-reviews"][1] == LONDON
     assert crons["ingest-sources/every-5-minutes"][0].endswith("/5 * * * *")
-    assert {"brief-for-date/on-demand", "regenerate-serious-notification/on-demand",
-            "record-outcome/on-demand"} <= set(crons)
+    assert {"brief-for-date/Briefing for a chosen day", "regenerate-serious-notification/Serious notification for an "
+            "episode", "record-outcome/Record an outcome"} <= set(crons)
     reviews = next(s for s in DEPLOYMENTS if s.flow.name == "recompute-actions")
     assert reviews.parameters["everyone"] is False
 
 
-def test_outcome_form_masks_free_text_and_names_no_child() -> None:
-    deployment = build(next(s for s in DEPLOYMENTS if s.flow.name == "record-outcome"))
-    schema = deployment._parameter_openapi_schema.model_dump()
-    fields = schema["definitions"]["OutcomeRequest"]["properties"]
-    for name in ("notes", "rationale", "by"):
-        secret = next(option for option in fields[name]["anyOf"] if option.get("type") == "string")
-        assert secret.get("format") == "password" and secret.get("writeOnly"), name  # a password field in the UI
-    assert "CH-" in fields["child"]["description"]
-    assert fields["event"]["enum"] if "enum" in fields["event"] else fields["event"]["anyOf"]
-    # A model holding free text dumps (as Prefect serialises parameters) to the mask, never the text.
-    request = OutcomeRequest(child="P000101", event="rhi_completed", notes=SecretStr("Saw Jane Example"))
-    assert "Jane" not in request.model_dump_json()
+def _form(spec) -> dict:
+    return build(spec)._parameter_openapi_schema.model_dump()
+
+
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=SPEC_IDS)
+def test_forms_are_written_for_a_coordinator(spec) -> None:
+    """Named by what it does, a time zone said for a schedule, no engineers' settings, no "X / None" toggles."""
+    assert spec.name != "on-demand" and len(spec.description) > 60
+    if spec.cron:
+        assert ("London" in spec.description) if spec.timezone == LONDON else ("UTC" in spec.description)
+    form = _form(spec)
+    assert not {"sample", "out_dir", "sources_file"} & set(form["properties"])
+    for name, field in form["properties"].items():
+        assert not any(option.get("type") == "null" for option in field.get("anyOf", [])), name
+        assert field.get("type") != "null"
+        assert field["title"] != name or "operators" in spec.name, f"{name} has no title for a coordinator"
+    if not spec.parameters:
+        assert form["additionalProperties"] is False  # the JSON editor cannot add a field either
+
+
+CODERS = [s for s in DEPLOYMENTS if "coordinators" in s.tags]
+
+
+@pytest.mark.parametrize("spec", CODERS, ids=lambda s: s.full_name)
+def test_coordinator_forms_take_no_free_text(spec) -> None:
+    """Every text field is a pattern without spaces or a fixed list: no field can hold a name or a note."""
+    for name, field in _form(spec)["properties"].items():
+        if field.get("type") == "string" and field.get("format") != "date":
+            assert "enum" in field or "pattern" in field, name
+            if "pattern" in field:
+                for typed in ("Tesfaye", "Zoe OBrien 17/04/2010", "Zoë O'Brien", "17/04/2010"):
+                    assert not re.search(field["pattern"], typed), (name, typed)
+        assert field.get("description") and field.get("title"), name
+
+
+def test_outcome_form_uses_the_policys_formats_and_reasons() -> None:
+    policy = load_policy(get_settings().policy_path)
+    fields = _form(next(s for s in DEPLOYMENTS if s.flow.name == "record-outcome"))["properties"]
+    assert {"by", "notes", "rationale"}.isdisjoint(fields)
+    assert fields["reason"]["enum"] == ["", *policy.forms.not_required_reasons]
+    assert "Return home interview completed" in fields["event"]["enum"]
+    for good in ("P000101", "CH-0123456789AB"):
+        assert re.search(fields["child"]["pattern"], good)
+    assert re.search(fields["incident_ref"]["pattern"], "KBP-2026-000318")
+    assert re.search(fields["incident_ref"]["pattern"], "")
+    assert not re.search(fields["incident_ref"]["pattern"], "KBP-2026-318 ")
+    assert fields["day"]["format"] == "date" and "YYYY-MM-DD" in fields["day"]["title"]
 
 
 @pytest.mark.parametrize(
-    ("months", "today", "expected"),
+    ("months", "last_month", "today", "expected"),
     [
-        (1, date(2026, 12, 1), (date(2026, 11, 1), date(2026, 11, 30))),
-        (1, date(2026, 3, 15), (date(2026, 2, 1), date(2026, 2, 28))),
-        (6, date(2026, 7, 1), (date(2026, 1, 1), date(2026, 6, 30))),
+        (1, "", date(2026, 12, 1), (date(2026, 11, 1), date(2026, 11, 30))),
+        (1, "", date(2026, 3, 15), (date(2026, 2, 1), date(2026, 2, 28))),
+        (6, "", date(2026, 7, 1), (date(2026, 1, 1), date(2026, 6, 30))),
+        (1, "2026-12", date(2027, 3, 1), (date(2026, 12, 1), date(2026, 12, 31))),
+        (3, "2026-02", date(2027, 3, 1), (date(2025, 12, 1), date(2026, 2, 28))),
     ],
 )
-def test_board_report_covers_whole_previous_months(months, today, expected) -> None:
-    assert board_period(BoardReportRequest(months=months), today) == expected
-    assert expected[1] - expected[0] < timedelta(days=31 * months)
+def test_board_report_covers_whole_months(months, last_month, today, expected) -> None:
+    assert board_period(months, last_month, today) == expected

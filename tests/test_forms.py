@@ -1,0 +1,163 @@
+"""The coordinators' forms without Prefect: the checks of every field, what may stay stored, and the outcome jobs.
+
+A name typed into any field is refused with a message that does not repeat it, and ``sanitised_parameters``
+replaces it; the outcome jobs find the child, refuse an incident of another child and an outcome that closes
+nothing, and count what a stored outcome closed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from missing_episodes import service
+from missing_episodes.config import get_settings
+from missing_episodes.jobs import Context
+from missing_episodes.jobs import outcomes as jobs
+from missing_episodes.jobs.outcomes import REMOVED, FormRefused, check_outcome, sanitised_parameters
+from missing_episodes.policy import load_policy, parse_policy
+from missing_episodes.sources import RawRow
+
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # 10:00 GMT, Monday 2 November 2026
+TYPED = ("Tesfaye", "Zoe OBrien 17/04/2010", "Zoë O'Brien", "17/04/2010", "Spoke with Xanthe at the station")
+GOOD = {"child": "P000101", "event": "Return home interview completed", "day": "2026-11-02",
+        "incident_ref": "KBP-2026-000318", "time": "09:15", "risk_level": "not graded", "reason": ""}
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(get_settings().policy_path)
+
+
+def _check(policy, **changes):
+    values = {**GOOD, **changes}
+    return check_outcome(values["child"], values["event"], values["day"], values["incident_ref"], values["time"],
+                         values["risk_level"], values["reason"], policy=policy, current=NOW)
+
+
+def test_a_good_form_gives_the_event_code_and_the_instant(policy) -> None:
+    form = _check(policy)
+    assert (form.child, form.event, form.incident_ref) == ("P000101", "rhi_completed", "KBP-2026-000318")
+    assert form.recorded_at == datetime(2026, 11, 2, 9, 15, tzinfo=UTC)  # GMT in November
+    assert form.label == "RHI completed" and form.risk_level is None and form.reason is None
+    assert _check(policy, time="").recorded_at == NOW  # today without a time: now
+    assert _check(policy, day="2026-10-30", time="").recorded_at == datetime(2026, 10, 30, 23, 59, tzinfo=UTC)
+    assert _check(policy, child="CH-0123456789AB", incident_ref="").incident_ref is None
+    assert _check(policy, risk_level="no apparent risk").risk_level == "no_apparent_risk"
+
+
+@pytest.mark.parametrize("field", ["child", "event", "incident_ref", "day", "time", "risk_level", "reason"])
+@pytest.mark.parametrize("typed", TYPED)
+def test_a_name_in_any_field_is_refused_without_repeating_it(policy, field, typed) -> None:
+    with pytest.raises(FormRefused) as refused:
+        _check(policy, **{field: typed})
+    message = str(refused.value)
+    assert typed.lower() not in message.lower() and "tesfaye" not in message.lower()
+    assert message.split(":")[0] in {"Child", "What happened", "Police incident", "Day", "Time", "Risk", "Reason"}
+
+
+def test_strategy_meeting_not_required_needs_a_reason_from_the_policy(policy) -> None:
+    event = "Strategy meeting not required (choose the reason)"
+    with pytest.raises(FormRefused, match="needs its reason"):
+        _check(policy, event=event)
+    reason = policy.forms.not_required_reasons[0]
+    form = _check(policy, event=event, reason=reason)
+    assert (form.event, form.reason) == ("strategy_meeting_not_required", reason)
+
+
+def test_a_day_or_time_in_the_future_is_refused(policy) -> None:
+    with pytest.raises(FormRefused, match="in the future"):
+        _check(policy, day="2026-11-03")
+    with pytest.raises(FormRefused, match="not come yet"):
+        _check(policy, time="11:00")
+    with pytest.raises(FormRefused, match="YYYY-MM-DD"):
+        _check(policy, day="2026-02-30")
+
+
+def test_sanitised_parameters_keep_checked_values_and_remove_the_rest(policy) -> None:
+    stored = {**GOOD, "child": "Tesfaye", "reason": "Spoke with Xanthe", "date_of_birth": "2010-04-17"}
+    cleaned = sanitised_parameters("record-outcome", stored, policy)
+    assert cleaned["child"] == REMOVED and cleaned["reason"] == REMOVED
+    assert cleaned["incident_ref"] == "KBP-2026-000318" and cleaned["event"] == GOOD["event"]
+    assert "date_of_birth" not in cleaned and cleaned["unknown_fields"] == "1 removed"
+    assert sanitised_parameters("record-outcome", GOOD, policy) == GOOD
+    assert sanitised_parameters("brief-for-date", {"day": "02/11/2026"}, policy) == {"day": REMOVED}
+    assert sanitised_parameters("brief-for-date", {"day": date(2026, 11, 2)}, policy) == {"day": "2026-11-02"}
+    episode = sanitised_parameters("regenerate-serious-notification", {"episode": "Tesfaye", "rule": ""}, policy)
+    assert episode == {"episode": REMOVED, "rule": ""}
+
+
+def test_the_policy_refuses_a_form_pattern_that_accepts_a_name(policy) -> None:
+    data = policy.model_dump()
+    data["forms"]["person_id_pattern"] = "^[A-Za-z' ]+$"
+    with pytest.raises(ValueError, match="must not accept a name"):
+        parse_policy(data)
+    data["forms"]["person_id_pattern"] = "P[0-9]+"
+    with pytest.raises(ValueError, match="anchored"):
+        parse_policy(data)
+
+
+# -- the jobs, on a database -----------------------------------------------------------------------------------
+
+
+def _row(number: int, **data: str) -> RawRow:
+    return RawRow("test", number, data)
+
+
+@pytest.fixture
+def two_children(sqlite_url, monkeypatch):
+    """P000901 missing and found (an RHI open on KBP-2026-000901); P000902 with an episode of its own."""
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    service.ingest_records("children", [
+        _row(1, child_id="P000901", first_name="Amaru", last_name="Quispe", date_of_birth="2011-03-04",
+             legal_status="looked_after", responsible_authority="Kingsbridge"),
+        _row(2, child_id="P000902", first_name="Bryony", last_name="Tate", date_of_birth="2012-05-06",
+             legal_status="looked_after", responsible_authority="Kingsbridge"),
+    ], source="register")
+    notes = []
+    for number, (child, incident) in enumerate((("P000901", "KBP-2026-000901"), ("P000902", "KBP-2026-000902"))):
+        notes.append(_row(10 + number, notification_id=f"M-{number}", sent_at="2026-10-30T20:00:00", event="missing",
+                          incident_ref=incident, child_id=child, last_seen_at="2026-10-30T19:00:00",
+                          risk_level="medium", responsible_authority="Kingsbridge"))
+        notes.append(_row(20 + number, notification_id=f"F-{number}", sent_at="2026-10-31T10:00:00", event="found",
+                          incident_ref=incident, child_id=child, last_seen_at="2026-10-30T19:00:00",
+                          found_at="2026-10-31T09:00:00", responsible_authority="Kingsbridge"))
+    service.ingest_records("notifications", notes, source="police")
+    service.review_next_batch(100)
+    return Context.load()
+
+
+def test_outcome_jobs_find_close_and_count(two_children, policy) -> None:
+    context = two_children
+    person_id, child_ref = jobs.resolve_child("P000901", context)
+    assert person_id == "P000901" and child_ref.startswith("CH-")
+    assert jobs.resolve_child(child_ref, context) == (person_id, child_ref)
+    with pytest.raises(FormRefused, match="not on the register"):
+        jobs.resolve_child("P999999", context)
+    jobs.check_incident_belongs(child_ref, "KBP-2026-000901", context)
+    with pytest.raises(FormRefused, match="not one of this child's episodes"):
+        jobs.check_incident_belongs(child_ref, "KBP-2026-000902", context)
+
+    form = check_outcome("P000901", "Return home interview completed", "2026-11-01", "KBP-2026-000901", "12:00",
+                         policy=policy, current=NOW)
+    assert jobs.closes_anything(child_ref, form, context)
+    held = check_outcome("P000901", "Strategy meeting held", "2026-11-01", "KBP-2026-000901", "12:00",
+                         policy=policy, current=NOW)
+    assert not jobs.closes_anything(child_ref, held, context)  # no meeting was due: nothing for it to close
+
+    event_id = "COORD-test-1"
+    assert not jobs.already_recorded(event_id, context)
+    assert jobs.store_outcome(form, person_id, event_id, context) == {"new": 1, "duplicate": 0}
+    assert jobs.already_recorded(event_id, context)
+    assert jobs.store_outcome(form, person_id, event_id, context) == {"new": 0, "duplicate": 1}
+    service.review_next_batch(100)
+    assert jobs.actions_closed(child_ref, form, context) == 1
+    assert not jobs.closes_anything(child_ref, form, context)  # the interview is done now
+
+
+def test_an_episode_is_found_by_its_ref_or_police_reference(two_children) -> None:
+    episode_ref = jobs.resolve_episode("KBP-2026-000901", two_children)
+    assert episode_ref.startswith("EP-") and jobs.resolve_episode(episode_ref, two_children) == episode_ref
+    with pytest.raises(FormRefused, match="no episode"):
+        jobs.resolve_episode("KBP-2026-999999", two_children)
