@@ -19,8 +19,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
-from deployments import WORK_POOL
+from deployments import DEPLOYMENTS, WORK_POOL
 from deployments.local import PrefectServer, start_server
+from missing_episodes.config import DATA_DIR
 
 #: How long ``LocalStack.run`` waits for a run to reach a final state.
 RUN_TIMEOUT_S = 420.0
@@ -129,3 +130,21 @@ def start_stack(root: Path, worker_env: dict[str, str] | None = None) -> LocalSt
         stack.stop()
         raise
     return stack
+
+
+def deployment_of(flow_name: str) -> str:
+    """``flow-name/deployment-name`` of the (first) deployment of a flow: names are the forms' to choose."""
+    return next(spec.full_name for spec in DEPLOYMENTS if spec.flow.name == flow_name)
+
+
+def load_sample_feed(stack: LocalStack) -> list[Any]:
+    """The bundled synthetic feed through the operators' "ingest named files" deployment, as on a new server:
+    register, police notifications (with the damaged rows that go to quarantine), outcomes, then the rules once.
+    Returns the three flow runs (each final; the caller checks them)."""
+    sample = DATA_DIR / "sample"
+    files = {"children": ["children.csv"], "notifications": ["notifications.csv", "damaged.csv"],
+             "outcomes": ["outcomes.csv"]}
+    name = deployment_of("ingest-files")
+    return [stack.run(name, {"kind": kind, "paths": [str(sample / f) for f in names if (sample / f).exists()],
+                             "run_rules": kind == "outcomes"})
+            for kind, names in files.items()]

@@ -1,0 +1,128 @@
+"""Regenerate the pictures in docs/ from a live stack; run by ``scripts/screenshots`` (see its header).
+
+A throwaway stack (deployments.stack: server, deployments, one worker) loads the bundled feed through the
+operators' ingest deployment; headless Chromium (tests/prefect_ui.py) then fills each coordinator's form as the
+README shows it, submits the briefing and an outcome, and photographs the finished runs with their artifacts;
+pdftoppm turns page 1 of the briefing PDF the run wrote (the demo's briefing: same feed, same morning) into
+docs/briefing-page1.png. Nothing is written outside docs/ and a temporary folder, which is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from deployments.stack import LocalStack, deployment_of, load_sample_feed, start_stack
+from missing_episodes.config import PROJECT_ROOT
+from tests.prefect_ui import PrefectUI, browser_page, chromium_path
+
+SAMPLE_DAY = "2026-11-02"
+#: The briefing PDF is A4 landscape; 70 dpi gives the README a page it can show at full width.
+BRIEFING_DPI = 70
+
+
+def _log(message: str) -> None:
+    print(f"screenshots: {message}", file=sys.stderr, flush=True)
+
+
+def _examples(stack: LocalStack) -> tuple[str, str, str]:
+    """(person id, police incident ref) of an open return home interview, and an episode with a serious
+    notification: the values the pictures show filled in."""
+    with sqlite3.connect(stack.product_db.removeprefix("sqlite:///")) as connection:
+        row = connection.execute(
+            "SELECT c.person_id, e.incident_ref FROM action a JOIN episode e ON e.id = a.episode_id "
+            "JOIN child c ON c.id = e.child_id WHERE a.kind = 'return_home_interview' AND a.status = 'open' "
+            "AND c.person_id IS NOT NULL ORDER BY a.due_at DESC LIMIT 1").fetchone()
+        serious = connection.execute(
+            "SELECT e.incident_ref FROM action a JOIN episode e ON e.id = a.episode_id "
+            "WHERE a.kind = 'serious_notification' ORDER BY e.incident_ref LIMIT 1").fetchone()
+    if row is None or serious is None:
+        raise SystemExit("the bundled feed left no open return home interview or serious notification")
+    return row[0], row[1], serious[0]
+
+
+def _run_page(ui: PrefectUI, run_id: str, path: Path) -> None:
+    """The finished run's page on its Artifacts tab, once the artifact is drawn."""
+    ui.page.goto(f"{ui.ui_url}/runs/flow-run/{run_id}?tab=Artifacts")
+    ui.page.locator(".artifact-card, .artifact-data-view, .markdown-renderer").first.wait_for()
+    ui.page.wait_for_load_state("networkidle")
+    ui.screenshot(str(path))
+
+
+def take(stack: LocalStack, docs: Path) -> list[Path]:
+    """Every picture, into ``docs``; returns the files written."""
+    executable = chromium_path()
+    if executable is None:
+        raise SystemExit("chromium not found (apt-get install -y chromium)")
+    written: list[Path] = []
+    person_id, incident_ref, serious_ref = _examples(stack)
+    with browser_page(executable) as page:
+        ui = PrefectUI(page, stack.server.ui_url)
+
+        ui.open_custom_run(deployment_of("brief-for-date"))
+        ui.fill({"day": SAMPLE_DAY})
+        ui.screenshot(str(docs / "form-briefing.png"), full_form=True)
+        briefing_run = ui.submit()
+
+        ui.open_custom_run(deployment_of("regenerate-serious-notification"))
+        ui.fill({"episode": serious_ref})
+        ui.screenshot(str(docs / "form-serious-notification.png"), full_form=True)
+
+        ui.open_custom_run(deployment_of("record-outcome"))
+        ui.fill({"child": person_id, "incident_ref": incident_ref, "event": "Return home interview completed",
+                 "day": SAMPLE_DAY})
+        ui.screenshot(str(docs / "form-record-outcome.png"), full_form=True)
+        outcome_run = ui.submit()
+        written += [docs / "form-briefing.png", docs / "form-serious-notification.png",
+                    docs / "form-record-outcome.png"]
+
+        for run_id, name in ((briefing_run, "prefect-ui-briefing.png"), (outcome_run, "run-record-outcome.png")):
+            if run_id is None:
+                raise SystemExit(f"the form for {name} did not start a run: {ui.form_errors()}")
+            run = ui.wait_final(run_id)
+            if run["state"]["type"] != "COMPLETED":
+                raise SystemExit(f"run {run['name']} ended {run['state']['type']}")
+            _run_page(ui, run_id, docs / name)
+            written.append(docs / name)
+
+    pdf = next((stack.output_dir / "briefing").glob(f"*{SAMPLE_DAY}*.pdf"), None)
+    if pdf is None:
+        raise SystemExit(f"no briefing PDF for {SAMPLE_DAY} under {stack.output_dir}")
+    target = docs / "briefing-page1"
+    subprocess.run(["pdftoppm", "-png", "-r", str(BRIEFING_DPI), "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(target)], check=True, timeout=120)
+    written.append(target.with_suffix(".png"))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs", help="where the PNGs go (docs/)")
+    args = parser.parse_args(argv)
+    if shutil.which("pdftoppm") is None:
+        raise SystemExit("pdftoppm not found (apt-get install -y poppler-utils)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    _log("starting a throwaway Prefect server, the deployments and a worker")
+    stack = start_stack(Path(tempfile.mkdtemp(prefix="me-screenshots-")))
+    try:
+        _log(f"UI at {stack.server.ui_url}; loading the bundled feed")
+        for flow_run in load_sample_feed(stack):
+            if not flow_run.state.is_completed():
+                raise SystemExit(f"loading the sample: {flow_run.name} ended {flow_run.state.name}")
+        for path in take(stack, args.out):
+            _log(f"wrote {path}")
+    finally:
+        stack.stop()
+    _log(f"done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
