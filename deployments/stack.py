@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from deployments import DEPLOYMENTS, WORK_POOL
-from deployments.local import PrefectServer, start_server
+from deployments.local import PrefectServer, start_server, wait_for
 from missing_episodes.config import DATA_DIR
 
 #: How long ``LocalStack.run`` waits for a run to reach a final state.
@@ -54,11 +54,44 @@ class LocalStack:
     alerts: list[dict[str, Any]]
     alert_server: HTTPServer
     timings: dict[str, float] = field(default_factory=dict)
+    #: SCHEDULED runs the scheduler service created for each cron deployment, when the caller counted them.
+    scheduled: dict[str, int] = field(default_factory=dict)
 
     @property
     def output_dir(self) -> Path:
         """Where the worker's runs write documents (``MISSING_EPISODES_OUTPUT_DIR``)."""
         return self.root / "out"
+
+    @property
+    def worker_log(self) -> Path:
+        """The worker's console (what an operator watching it would see)."""
+        return self.server.home / "worker-worker-1.log"
+
+    def run_unchecked(self, name: str, parameters: dict[str, Any], **kwargs: Any):
+        """A run created as the UI creates it with "Validate parameters" unticked (the server's schema check off),
+        then waited for (bounded) until it is final. Returns the flow run."""
+        import httpx
+
+        flow_name, deployment_name = name.split("/", 1)
+        with httpx.Client(base_url=self.server.api_url, timeout=30) as http:
+            deployment = http.get(f"/deployments/name/{flow_name}/{deployment_name}").raise_for_status().json()
+            created = http.post(f"/deployments/{deployment['id']}/create_flow_run", json={
+                "parameters": parameters, "enforce_parameter_schema": False, **kwargs,
+            }).raise_for_status().json()
+        return self.wait_final(created["id"])
+
+    def wait_final(self, flow_run_id: Any, after: float = 0.0):
+        """The flow run once it is in a final state (and, with ``after``, has ended after that ``time.time()``)."""
+
+        async def read(client, run_id):
+            return await client.read_flow_run(run_id)
+
+        def final():
+            flow_run = self.call(read, flow_run_id)
+            ended = flow_run.end_time.timestamp() if flow_run.end_time else 0
+            return flow_run if flow_run.state.is_final() and ended >= after else None
+
+        return wait_for(final, RUN_TIMEOUT_S, f"flow run {flow_run_id} final", interval=1)
 
     def run(self, name: str, parameters: dict[str, Any] | None = None, **kwargs: Any):
         """Start a run of deployment ``name`` and wait (bounded) for a final state; returns the flow run."""
@@ -90,11 +123,14 @@ class LocalStack:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_stack(root: Path, worker_env: dict[str, str] | None = None) -> LocalStack:
+def start_stack(root: Path, *, worker_env: dict[str, str] | None = None, server_env: dict[str, str] | None = None,
+                before_worker: Callable[[LocalStack], None] | None = None) -> LocalStack:
     """Server in ``root/prefect-home``, product database ``root/product.db``, deployments applied, one worker.
 
     The worker gets the product's settings in its environment (never in job variables, which Prefect stores in
-    clear) plus ``worker_env``. The caller owns the stack: call ``stop()``.
+    clear) plus ``worker_env``; the server gets ``server_env`` on top of ``deployments.local.server_settings``.
+    ``before_worker`` runs after the apply step and before the worker starts (the real-server tests count the
+    scheduled runs there, then pause the schedules). The caller owns the stack: call ``stop()``.
     """
     from deployments.apply import apply
     from missing_episodes.db.engine import make_engine, upgrade
@@ -106,7 +142,7 @@ def start_stack(root: Path, worker_env: dict[str, str] | None = None) -> LocalSt
     upgrade(product_db)
     make_engine(product_db).dispose()
     try:
-        server = start_server(root / "prefect-home")
+        server = start_server(root / "prefect-home", extra_env=server_env)
     except BaseException:
         alert_server.shutdown()
         raise
@@ -117,6 +153,8 @@ def start_stack(root: Path, worker_env: dict[str, str] | None = None) -> LocalSt
         with server.client_settings():
             asyncio.run(apply(alert_webhook=f"http://127.0.0.1:{alert_server.server_port}/alert"))
         stack.timings["apply_s"] = time.monotonic() - started
+        if before_worker is not None:
+            before_worker(stack)
         started = time.monotonic()
         server.start_worker(WORK_POOL, "worker-1", limit=2, env={
             "MISSING_EPISODES_DATABASE_URL": product_db,

@@ -161,3 +161,6 @@ def test_an_episode_is_found_by_its_ref_or_police_reference(two_children) -> Non
     assert episode_ref.startswith("EP-") and jobs.resolve_episode(episode_ref, two_children) == episode_ref
     with pytest.raises(FormRefused, match="no episode"):
         jobs.resolve_episode("KBP-2026-999999", two_children)
+    with pytest.raises(FormRefused, match="not a name") as refused:
+        jobs.resolve_episode("Tesfaye", two_children)
+    assert "Tesfaye" not in str(refused.value)

@@ -9,28 +9,104 @@ or an endpoint with a deadline.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import functools
 import sqlite3
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from deployments import AUTOMATION_NAME, DEPLOYMENTS, FEEDS_LIMIT, TAG, WORK_POOL
-from deployments.local import wait_for
+from deployments import AUTOMATION_NAME, DEPLOYMENTS, FEEDS_LIMIT, RECORD_AN_OUTCOME, TAG, WORK_POOL
+from deployments.local import PrefectServer, wait_for
 from deployments.stack import LocalStack, start_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 
+#: The scheduler service's loop in the test server (Prefect's default is 60 s): scheduled runs appear in seconds.
+SCHEDULER_LOOP_S = 5
+SCHEDULES_TIMEOUT_S = 120.0
+CRON_SPECS = [spec for spec in DEPLOYMENTS if spec.cron]
+
 
 @functools.cache
 def stack() -> LocalStack:
-    """Start the shared stack once per process (see the module docstring)."""
-    current = start_stack(Path(tempfile.mkdtemp(prefix="me-prefect-")))
+    """Start the shared stack once per process (see the module docstring); scheduled runs are counted, then the
+    cron deployments paused, before the worker starts."""
+
+    def schedules(current: LocalStack) -> None:
+        started = time.monotonic()
+        current.scheduled = _scheduled_runs_then_pause(current.server)
+        current.timings["schedules_s"] = time.monotonic() - started
+
+    current = start_stack(Path(tempfile.mkdtemp(prefix="me-prefect-")),
+                          server_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(SCHEDULER_LOOP_S)},
+                          before_worker=schedules)
     atexit.register(current.stop)
     return current
+
+
+def _scheduled_runs_then_pause(server: PrefectServer) -> dict[str, int]:
+    """Wait (bounded) until the scheduler service has created SCHEDULED runs for every cron deployment, then pause
+    those deployments (which deletes their scheduled runs): the other tests' worker must not start an ingest
+    every five minutes. Runs before the worker starts, so none of them is executed."""
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    async def counts(client) -> dict[str, int]:
+        found = {}
+        for spec in CRON_SPECS:
+            deployment = await client.read_deployment_by_name(spec.full_name)
+            runs = await client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            )
+            found[spec.full_name] = sum(1 for run in runs if run.auto_scheduled)
+        return found
+
+    async def pause(client) -> None:
+        for spec in CRON_SPECS:
+            await client.pause_deployment((await client.read_deployment_by_name(spec.full_name)).id)
+
+    def paused_and_none_left() -> bool:
+        # A scheduler loop that read the deployments before the pause can still insert runs after it: pause
+        # (which deletes auto-scheduled runs) again until a whole loop has passed with none left.
+        asyncio.run(go(pause))
+        time.sleep(SCHEDULER_LOOP_S + 1)
+        return not any(asyncio.run(go(counts)).values())
+
+    async def go(coroutine_function):
+        from prefect import get_client
+
+        async with get_client() as client:
+            return await coroutine_function(client)
+
+    latest: dict[str, int] = {}
+
+    def every_one_scheduled() -> bool:
+        latest.update(asyncio.run(go(counts)))
+        return all(latest.values())
+
+    with server.client_settings():
+        try:
+            wait_for(every_one_scheduled, SCHEDULES_TIMEOUT_S, "scheduled runs for every cron deployment",
+                     interval=2)
+        except TimeoutError:
+            pass  # the test reports which ones are missing
+        finally:
+            wait_for(paused_and_none_left, 60, "cron deployments paused with no scheduled run left", interval=0)
+    return dict(latest)
 
 
 @functools.cache
@@ -38,7 +114,9 @@ def sample_daily_run():
     """The daily run on the bundled feed, through the worker; once per process (privacy and UI tests reuse it)."""
     current = stack()
     requested = time.monotonic()
-    flow_run = current.run("daily-run/working-days-0830", {"sample": True})
+    # ``sample`` is an engineer's switch, off the coordinators' form (the schema refuses it): an operator's run
+    # without the form's check, as the JSON editor with "Validate parameters" unticked would send it.
+    flow_run = current.run_unchecked("daily-run/working-days-0830", {"sample": True})
     current.timings["daily_run_total_s"] = time.monotonic() - requested
     if flow_run.start_time and flow_run.expected_start_time:
         current.timings["request_to_running_s"] = (flow_run.start_time - flow_run.expected_start_time).total_seconds()
@@ -89,32 +167,126 @@ def test_daily_run_on_the_sample_completes_with_its_briefing_artifact() -> None:
     assert result_day["request_to_running_s"] < 120
 
 
-def test_record_outcome_from_the_form_stores_text_in_the_product_only() -> None:
-    """Plain strings, as the UI form sends them: stored in clear by Prefect until the flow scrubs them."""
+def test_scheduled_runs_are_created_for_every_cron_deployment() -> None:
+    """The scheduler service really schedules (SQLAlchemy 2.1 broke it silently: declared schedules, no runs)."""
+    scheduled = stack().scheduled
+    assert set(scheduled) == {spec.full_name for spec in CRON_SPECS}
+    assert all(count > 0 for count in scheduled.values()), scheduled
+
+
+def test_a_worker_executes_a_scheduled_run_when_it_falls_due() -> None:
+    """An extra deployment of a cheap flow of the project (an ingest of no files: the schema check and an
+    artifact) scheduled every minute: its first auto-scheduled run must be created by the scheduler, picked up by
+    the worker and reach Completed."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from deployments import DeploymentSpec, build
+    from flows.ingest import ingest_files
+
     current = stack()
-    sample_daily_run()  # the register must know the child
-    flow_run = current.run("record-outcome/on-demand", {"outcome": {
-        "child": "P000101", "event": "rhi_completed", "by": "Coordinator Quentin Marchbanks",
-        "notes": "Spoke with Xanthe Quillfeather at the bus station",
-    }})
+    spec = DeploymentSpec("every-minute-test", ingest_files, "Test only: an empty ingest every minute.",
+                          cron="* * * * *", timezone="UTC",
+                          parameters={"kind": "children", "paths": [], "run_rules": False}, concurrency=None)
+
+    async def create(client):
+        return await build(spec).aapply(work_pool_name=WORK_POOL)
+
+    deployment_id = current.call(create)
+
+    async def completed(client):
+        runs = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
+        return [run for run in runs if run.auto_scheduled and run.state and run.state.is_completed()]
+
+    async def remove(client):
+        await client.delete_deployment(deployment_id)
+
+    try:
+        (first, *_) = wait_for(lambda: current.call(completed), 240, "a scheduled run completed by the worker",
+                               interval=3)  # type: ignore[misc]
+    finally:
+        current.call(remove)
+    assert first.expected_start_time.second == 0  # on the minute: it came from the cron, not from a request
+    assert first.start_time >= first.expected_start_time
+
+
+def _open_interview() -> tuple[str, str]:
+    """(person id, police incident ref) of a child with an open Return Home Interview, after the sample run."""
+    with sqlite3.connect(stack().product_db.removeprefix("sqlite:///")) as connection:
+        row = connection.execute(
+            "SELECT child.person_id, episode.incident_ref FROM action JOIN child ON child.id = action.child_id "
+            "JOIN episode ON episode.id = action.episode_id WHERE action.kind = 'return_home_interview' "
+            "AND action.status = 'open' AND child.person_id IS NOT NULL ORDER BY action.trigger_at DESC LIMIT 1"
+        ).fetchone()
+    assert row, "the sample leaves open interviews"
+    return row
+
+
+@functools.cache
+def recorded_outcome():
+    """A coordinator records an RHI as done from the form (once per process; the retry test reuses it)."""
+    sample_daily_run()
+    person_id, incident = _open_interview()
+    flow_run = stack().run(f"record-outcome/{RECORD_AN_OUTCOME}", {
+        "child": person_id, "incident_ref": incident, "event": "Return home interview completed",
+        "day": datetime.now(ZoneInfo("Europe/London")).date().isoformat(),
+    })
+    return flow_run, person_id, incident
+
+
+def _artifacts(flow_run_id) -> list[str]:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async def read(client):
+        return await client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+
+    return [artifact.data for artifact in stack().call(read)]
+
+
+def test_record_outcome_closes_the_interview_and_says_so_on_the_run() -> None:
+    flow_run, person_id, incident = recorded_outcome()
     assert flow_run.state.is_completed(), flow_run.state.message
+    assert flow_run.name.startswith("outcome ") and person_id in flow_run.name and incident in flow_run.name
+    (artifact,) = _artifacts(flow_run.id)
+    assert f"RHI completed for {incident} marked done; 1 action closed" in artifact
+    with sqlite3.connect(stack().product_db.removeprefix("sqlite:///")) as connection:
+        (stored,) = connection.execute("SELECT event, incident_ref FROM outcome WHERE event_id = ?",
+                                       (f"COORD-{flow_run.id}",)).fetchall()
+    assert stored == ("rhi_completed", incident)
 
-    async def stored(client, run_id):
-        return (await client.read_flow_run(run_id)).parameters
 
-    parameters = current.call(stored, flow_run.id)
-    assert parameters["outcome"]["notes"] == "**********" and parameters["outcome"]["by"] == "**********"
+def test_retrying_a_completed_outcome_run_is_a_harmless_no_op() -> None:
+    """The UI's Retry on a Completed run: it runs again on the same parameters, stores nothing, pages nobody."""
+    from prefect.client.schemas.objects import State, StateType
+
+    flow_run, _, _ = recorded_outcome()
+    current = stack()
+    asked = time.time()
+
+    async def retry(client):
+        await client.set_flow_run_state(flow_run.id, State(type=StateType.SCHEDULED, name="AwaitingRetry",
+                                                           message="Retry from the UI"), force=True)
+
+    current.call(retry)
+    again = current.wait_final(flow_run.id, after=asked)
+    assert again.state.is_completed(), again.state.message
+    assert again.run_count >= 2
+    assert any("already recorded by this run's first attempt; nothing changed" in a for a in _artifacts(flow_run.id))
     with sqlite3.connect(current.product_db.removeprefix("sqlite:///")) as connection:
-        notes = connection.execute("SELECT notes FROM outcome WHERE source = 'coordinator'").fetchall()
-    assert ("Spoke with Xanthe Quillfeather at the bus station",) in notes
+        (count,) = connection.execute("SELECT count(*) FROM outcome WHERE event_id = ?",
+                                      (f"COORD-{flow_run.id}",)).fetchone()
+    assert count == 1
+    time.sleep(10)  # an alert would arrive within seconds; give it the chance to (wrongly) come
+    assert not [a for a in current.alerts if str(flow_run.id) in a.get("body", "")]
 
 
 def test_a_failed_run_alerts_through_the_automation() -> None:
     current = stack()
-    flow_run = current.run("record-outcome/on-demand", {"outcome": {"child": "CH-000000000000",
-                                                                    "event": "rhi_completed"}})
+    flow_run = current.run(f"record-outcome/{RECORD_AN_OUTCOME}", {
+        "child": "CH-000000000000", "event": "Return home interview completed", "day": "2026-11-02"})
     assert flow_run.state.is_failed()
-    assert "CH-000000000000" in (flow_run.state.message or "")
+    assert "no child has that CH- ref" in (flow_run.state.message or "")
 
     def alerted():
         return [a for a in current.alerts if str(flow_run.id) in a.get("body", "")]

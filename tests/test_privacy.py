@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from deployments import BRIEFING_FOR_A_DAY, INGEST_NAMED_FILES, RECORD_AN_OUTCOME, SERIOUS_NOTIFICATION
+from deployments.local import wait_for
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import make_engine, upgrade
+from missing_episodes.jobs.outcomes import REMOVED
 from tests.test_prefect_server import sample_daily_run, stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
@@ -97,7 +100,7 @@ def test_a_failed_ingest_names_ids_not_people(tmp_path: Path) -> None:
     """A broken input path: the stored failure says which file, and nothing about anyone."""
     current = stack()
     missing = tmp_path / "inbox" / "notifications-2026-11-02.csv"
-    flow_run = current.run("ingest-files/on-demand", {"kind": "notifications", "paths": [str(missing)]})
+    flow_run = current.run(f"ingest-files/{INGEST_NAMED_FILES}", {"kind": "notifications", "paths": [str(missing)]})
     assert flow_run.state.is_failed()
     assert "notifications-2026-11-02.csv" in (flow_run.state.message or "") or flow_run.state.message
     assert leaks(dump_prefect_database(current.prefect_db()), personal_strings()) == {}
@@ -113,9 +116,64 @@ def test_a_database_failure_names_ids_not_people(tmp_path: Path) -> None:
     with sqlite3.connect(broken) as connection:
         connection.execute("CREATE TRIGGER refuse BEFORE INSERT ON child BEGIN SELECT RAISE(ABORT, 'refused'); END")
     flow_run = current.run(
-        "ingest-files/on-demand",
+        f"ingest-files/{INGEST_NAMED_FILES}",
         {"kind": "children", "paths": [str(SAMPLE / "children.csv")], "run_rules": False},
         job_variables={"env": {"MISSING_EPISODES_DATABASE_URL": url}},
     )
     assert flow_run.state.is_failed()
     assert leaks(dump_prefect_database(current.prefect_db()), personal_strings()) == {}
+
+
+#: What a coordinator might type into every field of the forms with "Validate parameters" unticked: names, dates
+#: of birth and notes from the sample (so ``personal_strings`` knows them), and fields the forms do not have.
+TYPED_NAME = "Zoë O'Brien"
+TYPED_DOB = "17/04/2010"
+UNCHECKED_RUNS = {
+    # Fails the engine's own check of the parameters, before the flow's body runs.
+    "before the body": (f"record-outcome/{RECORD_AN_OUTCOME}", {
+        "child": TYPED_NAME, "event": f"{TYPED_NAME} seen", "day": TYPED_DOB,
+        "incident_ref": f"{TYPED_NAME} {TYPED_DOB}",
+        "time": TYPED_NAME, "risk_level": TYPED_DOB, "reason": f"Spoke with {TYPED_NAME} at the bus station",
+        "date_of_birth": "2010-04-17", "notes": f"{TYPED_NAME} was with Tesfaye"}),
+    # Passes the engine's loose shapes (no spaces), refused by the body against the policy's formats.
+    "in the body": (f"record-outcome/{RECORD_AN_OUTCOME}", {
+        "child": "Tesfaye", "event": "Return home interview completed", "day": "2026-11-02",
+        "reason": f"{TYPED_NAME} {TYPED_DOB}"}),
+    "episode": (f"regenerate-serious-notification/{SERIOUS_NOTIFICATION}", {"episode": "Tesfaye", "rule": ""}),
+    "briefing day": (f"brief-for-date/{BRIEFING_FOR_A_DAY}", {"day": TYPED_DOB}),
+}
+
+
+def test_names_typed_with_validation_off_leave_no_trace_in_prefect_or_on_the_worker() -> None:
+    """Issue 13: the form's checks switched off, a name in every field. Each run fails with a plain message that
+    repeats nothing typed; the hook replaces every stored value that fails its check; then no name or date of
+    birth is in any table of Prefect's database, nor in the worker's console output."""
+    current = stack()
+    runs = {what: current.run_unchecked(name, parameters) for what, (name, parameters) in UNCHECKED_RUNS.items()}
+    for what, flow_run in runs.items():
+        assert flow_run.state.is_failed(), (what, flow_run.state.name)
+        message = (flow_run.state.message or "").lower()
+        assert "tesfaye" not in message and "o'brien" not in message and "17/04" not in message, what
+    assert "child: give the person id" in (runs["in the body"].state.message or "").lower()
+    assert "episode: give the ep- ref" in (runs["episode"].state.message or "").lower()
+
+    async def stored(client, run_id):
+        return (await client.read_flow_run(run_id)).parameters
+
+    def scrubbed(what: str):
+        parameters = current.call(stored, runs[what].id)
+        return parameters if "tesfaye" not in json.dumps(parameters).lower() and TYPED_DOB not in json.dumps(
+            parameters) and "o'brien" not in json.dumps(parameters, ensure_ascii=False).lower() else None
+
+    for what in runs:
+        wait_for(lambda what=what: scrubbed(what), 30, f"stored parameters scrubbed ({what})")
+    before = current.call(stored, runs["before the body"].id)
+    assert before["child"] == REMOVED and before["unknown_fields"] == "2 removed" and "notes" not in before
+    in_body = current.call(stored, runs["in the body"].id)
+    assert in_body["child"] == REMOVED and in_body["event"] == "Return home interview completed"
+    assert runs["in the body"].name == "outcome 2026-11-02 RHI completed"  # built from checked values only
+
+    needles = personal_strings() | {"tesfaye"}
+    assert leaks(dump_prefect_database(current.prefect_db()), needles) == {}
+    console = current.worker_log.read_text(encoding="utf-8", errors="replace").lower()
+    assert [n for n in needles if n in console] == []

@@ -67,11 +67,11 @@ def test_two_workers_share_one_pool_without_double_processing(pg_server, pg_url)
             async def run_all():
                 from prefect.deployments import run_deployment
 
-                first = await run_deployment("ingest-files/on-demand", parameters={
+                first = await run_deployment("ingest-files/Ingest named files (operators)", parameters={
                     "kind": "children", "paths": [str(children)], "run_rules": False}, timeout=300, poll_interval=1)
                 assert first.state.is_completed(), first.state.message
                 return await asyncio.gather(*(
-                    run_deployment("ingest-files/on-demand", parameters={"kind": "notifications",
+                    run_deployment("ingest-files/Ingest named files (operators)", parameters={"kind": "notifications",
                                                                          "paths": [str(path)]},
                                    timeout=600, poll_interval=1)
                     for path in paths

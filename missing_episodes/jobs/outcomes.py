@@ -306,6 +306,8 @@ def actions_closed(child_ref: str, form: OutcomeForm, context: Context | None = 
 def resolve_episode(ref: str, context: Context | None = None) -> str:
     """An EP- ref on record, or the one episode with this police incident reference."""
     context = context or Context.load()
+    if not is_episode(ref, context.policy.forms):
+        raise FormRefused("Episode: give the EP- ref from the briefing or the police incident reference, not a name.")
     with context.session() as session:
         if EPISODE_REF.match(ref):
             refs = list(session.scalars(select(Episode.ref).where(Episode.ref == ref)))
