@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
+
 from deployments.stack import LocalStack, deployment_of, load_sample_feed, start_stack
 from missing_episodes.config import PROJECT_ROOT
 from tests.prefect_ui import PrefectUI, browser_page, chromium_path
@@ -48,57 +50,68 @@ def _examples(stack: LocalStack) -> tuple[str, str, str]:
 
 
 def _run_page(ui: PrefectUI, run_id: str, path: Path) -> None:
-    """The finished run's page on its Artifacts tab, once the artifact is drawn."""
-    ui.page.goto(f"{ui.ui_url}/runs/flow-run/{run_id}?tab=Artifacts")
-    ui.page.locator(".artifact-card, .artifact-data-view, .markdown-renderer").first.wait_for()
+    """The finished run's page on its Artifacts tab, once its artifact is drawn."""
+    artifacts = httpx.post(f"{ui.api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}},
+                           timeout=30).raise_for_status().json()
+    if not artifacts:
+        raise SystemExit(f"run {run_id} has no artifact to show")
+    ui.page.goto(f"{ui.ui_url}/runs/flow-run/{run_id}")
+    ui.page.get_by_role("tab", name="Artifacts").or_(ui.page.get_by_text("Artifacts", exact=True)).first.click()
+    ui.page.get_by_text(artifacts[0]["key"]).first.wait_for()
     ui.page.wait_for_load_state("networkidle")
     ui.screenshot(str(path))
 
 
-def take(stack: LocalStack, docs: Path) -> list[Path]:
-    """Every picture, into ``docs``; returns the files written."""
+def take(stack: LocalStack, docs: Path) -> tuple[list[Path], list[str]]:
+    """Every picture it can make, into ``docs``: (files written, what could not be made and why).
+
+    A run that does not complete is not photographed (a picture of a failure is no documentation); the other
+    pictures are still made, so one broken form does not hold the rest back.
+    """
     executable = chromium_path()
     if executable is None:
         raise SystemExit("chromium not found (apt-get install -y chromium)")
     written: list[Path] = []
+    problems: list[str] = []
     person_id, incident_ref, serious_ref = _examples(stack)
     with browser_page(executable) as page:
         ui = PrefectUI(page, stack.server.ui_url)
-
-        ui.open_custom_run(deployment_of("brief-for-date"))
-        ui.fill({"day": SAMPLE_DAY})
-        ui.screenshot(str(docs / "form-briefing.png"), full_form=True)
-        briefing_run = ui.submit()
-
-        ui.open_custom_run(deployment_of("regenerate-serious-notification"))
-        ui.fill({"episode": serious_ref})
-        ui.screenshot(str(docs / "form-serious-notification.png"), full_form=True)
-
-        ui.open_custom_run(deployment_of("record-outcome"))
-        ui.fill({"child": person_id, "incident_ref": incident_ref, "event": "Return home interview completed",
-                 "day": SAMPLE_DAY})
-        ui.screenshot(str(docs / "form-record-outcome.png"), full_form=True)
-        outcome_run = ui.submit()
-        written += [docs / "form-briefing.png", docs / "form-serious-notification.png",
-                    docs / "form-record-outcome.png"]
-
-        for run_id, name in ((briefing_run, "prefect-ui-briefing.png"), (outcome_run, "run-record-outcome.png")):
-            if run_id is None:
-                raise SystemExit(f"the form for {name} did not start a run: {ui.form_errors()}")
+        forms = (
+            ("brief-for-date", {"day": SAMPLE_DAY}, "form-briefing.png", "prefect-ui-briefing.png"),
+            ("regenerate-serious-notification", {"episode": serious_ref}, "form-serious-notification.png", None),
+            ("record-outcome", {"child": person_id, "incident_ref": incident_ref,
+                                "event": "Return home interview completed", "day": SAMPLE_DAY},
+             "form-record-outcome.png", "run-record-outcome.png"),
+        )
+        submitted: list[tuple[str, str]] = []
+        for flow_name, values, form_png, run_png in forms:
+            ui.open_custom_run(deployment_of(flow_name))
+            ui.fill(values)
+            ui.screenshot(str(docs / form_png), full_form=True)
+            written.append(docs / form_png)
+            if run_png:
+                run_id = ui.submit()
+                if run_id is None:
+                    problems.append(f"{flow_name}: the form did not start a run ({ui.refusal})")
+                else:
+                    submitted.append((run_id, run_png))
+        for run_id, run_png in submitted:
             run = ui.wait_final(run_id)
             if run["state"]["type"] != "COMPLETED":
-                raise SystemExit(f"run {run['name']} ended {run['state']['type']}")
-            _run_page(ui, run_id, docs / name)
-            written.append(docs / name)
+                problems.append(f"{run_png}: run {run['name']} ended {run['state']['type']}, not photographed")
+                continue
+            _run_page(ui, run_id, docs / run_png)
+            written.append(docs / run_png)
 
     pdf = next((stack.output_dir / "briefing").glob(f"*{SAMPLE_DAY}*.pdf"), None)
     if pdf is None:
-        raise SystemExit(f"no briefing PDF for {SAMPLE_DAY} under {stack.output_dir}")
-    target = docs / "briefing-page1"
-    subprocess.run(["pdftoppm", "-png", "-r", str(BRIEFING_DPI), "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                    str(target)], check=True, timeout=120)
-    written.append(target.with_suffix(".png"))
-    return written
+        problems.append(f"briefing-page1.png: no briefing PDF for {SAMPLE_DAY} (the briefing run did not make one)")
+    else:
+        target = docs / "briefing-page1"
+        subprocess.run(["pdftoppm", "-png", "-r", str(BRIEFING_DPI), "-f", "1", "-l", "1", "-singlefile",
+                        str(pdf), str(target)], check=True, timeout=120)
+        written.append(target.with_suffix(".png"))
+    return written, problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,12 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         for flow_run in load_sample_feed(stack):
             if not flow_run.state.is_completed():
                 raise SystemExit(f"loading the sample: {flow_run.name} ended {flow_run.state.name}")
-        for path in take(stack, args.out):
+        written, problems = take(stack, args.out)
+        for path in written:
             _log(f"wrote {path}")
+        for problem in problems:
+            _log(f"NOT MADE: {problem}")
     finally:
         stack.stop()
     _log(f"done in {time.monotonic() - started:.0f} s")
-    return 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
