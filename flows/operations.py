@@ -14,8 +14,6 @@ and overwrites each stored value that fails its field's check with a marker. Run
 values only, for the same reason.
 """
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -122,7 +120,8 @@ def forget_what_failed_its_check(form: str):
     return hook
 
 
-def _hooks(form: str) -> dict[str, list]:
+def scrub_hooks(form: str) -> dict[str, list]:
+    """The state hooks every form's flow is declared with: ``@private_flow(..., **scrub_hooks("daily-run"))``."""
     hook = forget_what_failed_its_check(form)
     return {"on_completion": [hook], "on_failure": [hook], "on_crashed": [hook], "on_cancellation": [hook]}
 
@@ -141,7 +140,7 @@ def _where_it_went(delivery: str, files: list[str], kind: str) -> str:
 # -- flows ---------------------------------------------------------------------------------------------------
 
 
-@private_flow(name="brief-for-date", flow_run_name=briefing_run_name, **_hooks(FORM_BRIEFING))
+@private_flow(name="brief-for-date", flow_run_name=briefing_run_name, **scrub_hooks(FORM_BRIEFING))
 async def brief_for_date(
     day: Annotated[date, Field(
         title="Day to brief for (YYYY-MM-DD)",
@@ -162,7 +161,7 @@ async def brief_for_date(
 
 
 @private_flow(name="regenerate-serious-notification", flow_run_name=serious_notification_run_name,
-              **_hooks(FORM_SERIOUS_NOTIFICATION))
+              **scrub_hooks(FORM_SERIOUS_NOTIFICATION))
 async def regenerate_serious_notification(
     episode: Annotated[str, Field(
         title="Episode: EP- ref or police incident reference",
@@ -187,7 +186,7 @@ async def regenerate_serious_notification(
     return result
 
 
-@private_flow(name="record-outcome", flow_run_name=outcome_run_name, **_hooks(FORM_RECORD_OUTCOME))
+@private_flow(name="record-outcome", flow_run_name=outcome_run_name, **scrub_hooks(FORM_RECORD_OUTCOME))
 async def record_outcome(
     child: ChildId,
     event: Annotated[OutcomeChoice, Field(  # type: ignore[valid-type]
@@ -257,7 +256,7 @@ def _board_run_name() -> str:
     return f"board report {months} month(s) to {last}" if isinstance(months, int) else "board report"
 
 
-@private_flow(name="monthly-board-report", flow_run_name=_board_run_name)
+@private_flow(name="monthly-board-report", flow_run_name=_board_run_name, **scrub_hooks("monthly-board-report"))
 def monthly_board_report(
     months: Annotated[int, Field(title="Months to cover", description="How many whole calendar months.",
                                  ge=1, le=24)] = 1,

@@ -164,3 +164,21 @@ def test_an_episode_is_found_by_its_ref_or_police_reference(two_children) -> Non
     with pytest.raises(FormRefused, match="not a name") as refused:
         jobs.resolve_episode("Tesfaye", two_children)
     assert "Tesfaye" not in str(refused.value)
+
+
+def test_the_engine_can_check_each_forms_parameters_without_a_server() -> None:
+    """What the worker does before the body runs: the flows' own parameter check on good values and on a name.
+
+    (``private_flow`` wraps the function: with postponed annotations, the engine could not resolve the types.)
+    """
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
+
+    assert record_outcome.validate_parameters(GOOD)["day"] == date(2026, 11, 2)
+    assert brief_for_date.validate_parameters({"day": "2026-11-02"}) == {"day": date(2026, 11, 2)}
+    assert regenerate_serious_notification.validate_parameters({"episode": "EP-0123456789AB"})["rule"] == ""
+    assert monthly_board_report.validate_parameters({"months": 2}) == {"months": 2, "last_month": ""}
+    with pytest.raises(ParameterTypeError) as refused:
+        record_outcome.validate_parameters({**GOOD, "child": "Zoe OBrien", "day": "17/04/2010"})
+    assert "Zoe" not in str(refused.value) and "17/04" not in str(refused.value)

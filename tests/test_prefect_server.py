@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import functools
 import sqlite3
 import tempfile
@@ -262,6 +263,11 @@ def test_retrying_a_completed_outcome_run_is_a_harmless_no_op() -> None:
 
     flow_run, _, _ = recorded_outcome()
     current = stack()
+    # Prefect 3.8's process worker dies ("this borrower is already holding one of this CapacityLimiter's
+    # tokens") when asked to run a flow run again before it has reaped that run's process: wait until it has.
+    wait_for(lambda: not _children(current.server.workers[0].pid), 60, "worker done with the first attempt",
+             interval=0.5)
+    time.sleep(2)
     asked = time.time()
 
     async def retry(client):
@@ -279,6 +285,15 @@ def test_retrying_a_completed_outcome_run_is_a_harmless_no_op() -> None:
     assert count == 1
     time.sleep(10)  # an alert would arrive within seconds; give it the chance to (wrongly) come
     assert not [a for a in current.alerts if str(flow_run.id) in a.get("body", "")]
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 def test_a_failed_run_alerts_through_the_automation() -> None:

@@ -127,6 +127,13 @@ FIELD_CHECKS: dict[str, dict[str, Callable[[object, Forms], bool]]] = {
         "reason": lambda v, forms: v == "" or (isinstance(v, str) and v in forms.not_required_reasons),
     },
     "brief-for-date": {"day": lambda v, forms: _is_day(v)},
+    # The scheduled deployments' forms (dates and counts only; their other parameters are not on the forms).
+    "daily-run": {"day": lambda v, forms: v is None or _is_day(v), "sample": lambda v, forms: isinstance(v, bool)},
+    "weekly-list": {"week_ending": lambda v, forms: v is None or _is_day(v)},
+    "monthly-board-report": {
+        "months": lambda v, forms: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 24,
+        "last_month": lambda v, forms: isinstance(v, str) and bool(re.fullmatch(r"([0-9]{4}-(0[1-9]|1[0-2]))?", v)),
+    },
     "regenerate-serious-notification": {
         "episode": is_episode,
         "rule": lambda v, forms: v == "" or (isinstance(v, str) and bool(re.fullmatch(r"[a-z0-9_.]{1,100}", v))),
