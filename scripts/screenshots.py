@@ -49,8 +49,8 @@ def _examples(stack: LocalStack) -> tuple[str, str, str]:
     return row[0], row[1], serious[0]
 
 
-def _run_page(ui: PrefectUI, run_id: str, path: Path) -> None:
-    """The finished run's page on its Artifacts tab, once its artifact is drawn."""
+def _run_pages(ui: PrefectUI, run_id: str, run_png: Path, artifact_png: Path) -> None:
+    """The finished run's page on its Artifacts tab, then its artifact opened (what the coordinator reads)."""
     artifacts = httpx.post(f"{ui.api}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}},
                            timeout=30).raise_for_status().json()
     if not artifacts:
@@ -59,7 +59,11 @@ def _run_page(ui: PrefectUI, run_id: str, path: Path) -> None:
     ui.page.get_by_role("tab", name="Artifacts").or_(ui.page.get_by_text("Artifacts", exact=True)).first.click()
     ui.page.get_by_text(artifacts[0]["key"]).first.wait_for()
     ui.page.wait_for_load_state("networkidle")
-    ui.screenshot(str(path))
+    ui.screenshot(str(run_png))
+    ui.page.goto(f"{ui.ui_url}/artifacts/artifact/{artifacts[0]['id']}")
+    ui.page.locator(".markdown-renderer").first.wait_for()
+    ui.page.wait_for_load_state("networkidle")
+    ui.screenshot(str(artifact_png))
 
 
 def take(stack: LocalStack, docs: Path) -> tuple[list[Path], list[str]]:
@@ -100,8 +104,9 @@ def take(stack: LocalStack, docs: Path) -> tuple[list[Path], list[str]]:
             if run["state"]["type"] != "COMPLETED":
                 problems.append(f"{run_png}: run {run['name']} ended {run['state']['type']}, not photographed")
                 continue
-            _run_page(ui, run_id, docs / run_png)
-            written.append(docs / run_png)
+            artifact_png = run_png.replace(".png", "-artifact.png")
+            _run_pages(ui, run_id, docs / run_png, docs / artifact_png)
+            written += [docs / run_png, docs / artifact_png]
 
     pdf = next((stack.output_dir / "briefing").glob(f"*{SAMPLE_DAY}*.pdf"), None)
     if pdf is None:
