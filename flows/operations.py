@@ -211,7 +211,7 @@ async def record_outcome(
     if already_recorded(event_id):
         await acreate_markdown_artifact(
             key="record-outcome",
-            markdown=f"**{form.label.capitalize()} for {form.incident_ref or form.child}: already recorded by this "
+            markdown=f"**{form.heading} for {form.incident_ref or form.child}: already recorded by this "
                      "run's first attempt; nothing changed.**",
             description="Outcome already recorded",
         )
@@ -223,8 +223,8 @@ async def record_outcome(
     subject = form.incident_ref or f"child {form.child}"
     await acreate_markdown_artifact(
         key="record-outcome",
-        markdown=(f"**{form.label.capitalize()} for {subject} marked done; "
-                  f"{closed} action{'s' if closed != 1 else ''} closed.**\n\n"
+        markdown=((f"**{form.heading} for {subject} {form.marked}; {closed} action{'s' if closed != 1 else ''} "
+                   "closed.**" if closed else f"**{form.heading} for {subject} recorded.**") + "\n\n"
                   f"Recorded for {child_ref} as {event_id} at {as_london(form.recorded_at):%H:%M on %a %d %b %Y} "
                   "(London). The worklist and tomorrow's briefing show it."),
         description=f"Outcome {form.event} for {child_ref}",

@@ -307,7 +307,9 @@ def test_a_failed_run_alerts_through_the_automation() -> None:
         return [a for a in current.alerts if str(flow_run.id) in a.get("body", "")]
 
     (alert,) = wait_for(alerted, 120, "failure alert")  # type: ignore[misc]
-    assert "Failed" in alert["subject"] and "CH-" not in alert["body"]  # a link, not the error
+    # The run's name (checked refs only) and a link, never the state message.
+    assert "Failed" in alert["subject"] and "no child has that" not in json.dumps(alert)
+    assert f"/runs/flow-run/{flow_run.id}" in alert["body"]
 
 
 def test_measured_timings_are_recorded() -> None:

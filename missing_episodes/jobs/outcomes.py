@@ -84,6 +84,17 @@ class OutcomeForm:
     def label(self) -> str:
         return SHORT_LABELS.get(self.event, OUTCOME_LABELS[self.event])
 
+    @property
+    def heading(self) -> str:
+        """The label as the start of a sentence ("RHI completed", "Strategy meeting held")."""
+        return self.label[:1].upper() + self.label[1:]
+
+    @property
+    def marked(self) -> str:
+        """What the outcome made of the actions it closed, in words."""
+        return {"rhi_declined": "marked declined", "strategy_meeting_not_required": "marked not required"}.get(
+            self.event, "marked done")
+
 
 # -- checks of single values (used to check a form and to sanitise what Prefect stored) ---------------------
 
