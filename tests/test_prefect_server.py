@@ -13,6 +13,7 @@ import asyncio
 import atexit
 import contextlib
 import functools
+import json
 import sqlite3
 import tempfile
 import time
