@@ -14,146 +14,42 @@ import atexit
 import contextlib
 import functools
 import json
-import shutil
 import sqlite3
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from deployments import AUTOMATION_NAME, DEPLOYMENTS, FEEDS_LIMIT, RECORD_AN_OUTCOME, TAG, WORK_POOL
-from deployments.local import PrefectServer, start_server, wait_for
-from missing_episodes.db.engine import make_engine, upgrade
+from deployments.local import PrefectServer, wait_for
+from deployments.stack import LocalStack, start_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 
-RUN_TIMEOUT_S = 420.0
 #: The scheduler service's loop in the test server (Prefect's default is 60 s): scheduled runs appear in seconds.
 SCHEDULER_LOOP_S = 5
 SCHEDULES_TIMEOUT_S = 120.0
 CRON_SPECS = [spec for spec in DEPLOYMENTS if spec.cron]
 
 
-class _Alerts(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append(json.loads(body or b"{}"))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@dataclass
-class Stack:
-    server: PrefectServer
-    root: Path
-    product_db: str
-    alerts: list[dict[str, Any]]
-    timings: dict[str, float] = field(default_factory=dict)
-    #: SCHEDULED runs the scheduler service created for each cron deployment after the apply step.
-    scheduled: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def worker_log(self) -> Path:
-        return self.server.home / "worker-worker-1.log"
-
-    def run_unchecked(self, name: str, parameters: dict[str, Any], **kwargs: Any):
-        """A run created as the UI creates it with "Validate parameters" unticked (the server's schema check off),
-        then waited for (bounded) until it is final. Returns the flow run."""
-        import httpx
-
-        flow_name, deployment_name = name.split("/", 1)
-        with httpx.Client(base_url=self.server.api_url, timeout=30) as http:
-            deployment = http.get(f"/deployments/name/{flow_name}/{deployment_name}").raise_for_status().json()
-            for attempt in range(5):  # a busy SQLite answers 503 now and then; Prefect's own client retries too
-                response = http.post(f"/deployments/{deployment['id']}/create_flow_run", json={
-                    "parameters": parameters, "enforce_parameter_schema": False, **kwargs})
-                if response.status_code != 503:
-                    break
-                time.sleep(1 + 2 * attempt)
-            created = response.raise_for_status().json()
-        return self.wait_final(created["id"])
-
-    def wait_final(self, flow_run_id: Any, after: float = 0.0):
-        """The flow run once it is in a final state (and, with ``after``, has ended after that ``time.time()``)."""
-
-        async def read(client, run_id):
-            return await client.read_flow_run(run_id)
-
-        def final():
-            flow_run = self.call(read, flow_run_id)
-            ended = flow_run.end_time.timestamp() if flow_run.end_time else 0
-            return flow_run if flow_run.state.is_final() and ended >= after else None
-
-        return wait_for(final, RUN_TIMEOUT_S, f"flow run {flow_run_id} final", interval=1)
-
-    def run(self, name: str, parameters: dict[str, Any] | None = None, **kwargs: Any):
-        """Start a run of deployment ``name`` and wait (bounded) for a final state; returns the flow run."""
-        from prefect.deployments import run_deployment
-
-        with self.server.client_settings():
-            return run_deployment(name, parameters=parameters or {}, timeout=RUN_TIMEOUT_S, poll_interval=1,
-                                  **kwargs)
-
-    def call(self, coroutine_function, *args: Any):
-        """Run ``coroutine_function(client, *args)`` against this server."""
-        from prefect import get_client
-
-        async def go():
-            async with get_client() as client:
-                return await coroutine_function(client, *args)
-
-        with self.server.client_settings():
-            return asyncio.run(go())
-
-    def prefect_db(self) -> Path:
-        return self.server.home / "prefect.db"
-
-
 @functools.cache
-def stack() -> Stack:
-    """Start the shared stack once per process (see the module docstring)."""
-    root = Path(tempfile.mkdtemp(prefix="me-prefect-"))
-    alerts = HTTPServer(("127.0.0.1", 0), _Alerts)
-    threading.Thread(target=alerts.serve_forever, daemon=True).start()
-    product_db = f"sqlite:///{root / 'product.db'}"
-    upgrade(product_db)
-    make_engine(product_db).dispose()
-    server = start_server(root / "prefect-home",
-                          extra_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(SCHEDULER_LOOP_S)})
-    atexit.register(shutil.rmtree, root, True)
-    atexit.register(server.stop)
-    atexit.register(alerts.shutdown)
-    timings = {"server_start_s": server.start_seconds, "server_rss_mb": server.rss_mb()}
-    from deployments.apply import apply
+def stack() -> LocalStack:
+    """Start the shared stack once per process (see the module docstring); scheduled runs are counted, then the
+    cron deployments paused, before the worker starts."""
 
-    started = time.monotonic()
-    with server.client_settings():
-        asyncio.run(apply(alert_webhook=f"http://127.0.0.1:{alerts.server_port}/alert"))
-    timings["apply_s"] = time.monotonic() - started
-    started = time.monotonic()
-    scheduled = _scheduled_runs_then_pause(server)
-    timings["schedules_s"] = time.monotonic() - started
-    started = time.monotonic()
-    server.start_worker(WORK_POOL, "worker-1", limit=2, env={
-        "MISSING_EPISODES_DATABASE_URL": product_db,
-        "MISSING_EPISODES_OUTPUT_DIR": str(root / "out"),
-        # The worker asks for work every 10 s by default; 2 s keeps the tests' waits short.
-        "PREFECT_WORKER_QUERY_SECONDS": "2",
-    })
-    timings["worker_online_s"] = time.monotonic() - started
-    return Stack(server, root, product_db, _Alerts.received, timings, scheduled)
+    def schedules(current: LocalStack) -> None:
+        started = time.monotonic()
+        current.scheduled = _scheduled_runs_then_pause(current.server)
+        current.timings["schedules_s"] = time.monotonic() - started
+
+    current = start_stack(Path(tempfile.mkdtemp(prefix="me-prefect-")),
+                          server_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(SCHEDULER_LOOP_S)},
+                          before_worker=schedules)
+    atexit.register(current.stop)
+    return current
 
 
 def _scheduled_runs_then_pause(server: PrefectServer) -> dict[str, int]:

@@ -40,6 +40,11 @@ def personal_strings() -> set[str]:
                 if row.get("date_of_birth"):
                     born = date.fromisoformat(row["date_of_birth"])
                     needles |= {born.isoformat(), born.strftime("%d/%m/%Y"), f"{born.day} {born:%B %Y}"}
+    return spellings(needles)
+
+
+def spellings(needles: set[str]) -> set[str]:
+    """Each needle lower-cased as stored in clear, JSON-escaped ("zo\\u00eb") and SQL-quoted ("o''brien")."""
     spelled: set[str] = set()
     for needle in needles:
         spelled |= {needle.lower(), json.dumps(needle)[1:-1].lower(), needle.replace("'", "''").lower()}

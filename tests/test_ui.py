@@ -1,21 +1,19 @@
 """The Prefect UI, in a real headless Chromium, shows the briefing run and its artifact.
 
 The page is a single-page app: Chromium's ``--virtual-time-budget`` lets its scripts fetch from the API before
-the DOM is dumped and the screenshot taken. The screenshot is written to docs/prefect-ui-briefing.png when
-MISSING_EPISODES_UPDATE_SCREENSHOT=1 (else into tmp), so a test run does not dirty the working tree. Skipped
+the DOM is dumped and the screenshot taken (into tmp: the pictures in docs/ are made by scripts/screenshots,
+which drives the forms themselves; tests/test_ui_forms.py tests them). Skipped
 without Chromium unless CI is set (where a missing browser is a broken runner).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from missing_episodes.config import PROJECT_ROOT
 from tests.pg import in_ci
 from tests.test_prefect_server import sample_daily_run, stack
 
@@ -63,7 +61,6 @@ def test_ui_shows_the_briefing_run_and_its_artifact(tmp_path: Path) -> None:
     assert run.name in dom.stdout, "the run page shows the briefing run"
     assert "daily-briefing" in dom.stdout, "and its artifact"
 
-    target = (PROJECT_ROOT / "docs" / "prefect-ui-briefing.png"
-              if os.environ.get("MISSING_EPISODES_UPDATE_SCREENSHOT") == "1" else tmp_path / "briefing.png")
+    target = tmp_path / "briefing.png"
     shot = _browse(url, tmp_path / "profile-shot", f"--screenshot={target}")
     assert shot.returncode == 0 and target.stat().st_size > 20_000, shot.stderr[-2000:]
