@@ -24,7 +24,7 @@ from prefect.client.schemas.schedules import CronSchedule
 from deployments.forms import form_schema
 from flows.daily import daily_run
 from flows.documents import weekly_list
-from flows.ingest import ingest_files, ingest_sources
+from flows.ingest import FEED_CONCURRENCY_LIMIT, ingest_files, ingest_sources
 from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
 from flows.recompute import recompute_actions
 from missing_episodes.config import PROJECT_ROOT, get_settings
@@ -35,9 +35,8 @@ TAG = "missing-episodes"
 LONDON = "Europe/London"
 #: Runs at once across the pool: the machine has two cores, a flow run is a Python process of ~150 MB.
 POOL_CONCURRENCY = 4
-#: The global concurrency limit the feed-reading flows should hold (see docs/operations.md): two ingests moving
-#: the same drop-folder file would fail one of them.
-FEEDS_LIMIT = "missing-episodes-feeds"
+#: The global concurrency limit the feed-reading flows hold (defined beside them; created here by the apply step).
+FEEDS_LIMIT = FEED_CONCURRENCY_LIMIT
 AUTOMATION_NAME = "missing-episodes: flow run failed"
 ALERT_BLOCK_NAME = "missing-episodes-alerts"
 

@@ -12,11 +12,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from missing_episodes import service
 from missing_episodes.config import get_settings
 from missing_episodes.jobs import Context
 from missing_episodes.jobs import outcomes as jobs
+from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.outcomes import REMOVED, FormRefused, check_outcome, sanitised_parameters
+from missing_episodes.jobs.rules import review_next_batch
 from missing_episodes.policy import load_policy, parse_policy
 from missing_episodes.sources import RawRow
 
@@ -110,7 +111,7 @@ def _row(number: int, **data: str) -> RawRow:
 def two_children(sqlite_url, monkeypatch):
     """P000901 missing and found (an RHI open on KBP-2026-000901); P000902 with an episode of its own."""
     monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
-    service.ingest_records("children", [
+    ingest_records("children", [
         _row(1, child_id="P000901", first_name="Amaru", last_name="Quispe", date_of_birth="2011-03-04",
              legal_status="looked_after", responsible_authority="Kingsbridge"),
         _row(2, child_id="P000902", first_name="Bryony", last_name="Tate", date_of_birth="2012-05-06",
@@ -124,8 +125,8 @@ def two_children(sqlite_url, monkeypatch):
         notes.append(_row(20 + number, notification_id=f"F-{number}", sent_at="2026-10-31T10:00:00", event="found",
                           incident_ref=incident, child_id=child, last_seen_at="2026-10-30T19:00:00",
                           found_at="2026-10-31T09:00:00", responsible_authority="Kingsbridge"))
-    service.ingest_records("notifications", notes, source="police")
-    service.review_next_batch(100)
+    ingest_records("notifications", notes, source="police")
+    review_next_batch(100)
     return Context.load()
 
 
@@ -152,7 +153,7 @@ def test_outcome_jobs_find_close_and_count(two_children, policy) -> None:
     assert jobs.store_outcome(form, person_id, event_id, context) == {"new": 1, "duplicate": 0}
     assert jobs.already_recorded(event_id, context)
     assert jobs.store_outcome(form, person_id, event_id, context) == {"new": 0, "duplicate": 1}
-    service.review_next_batch(100)
+    review_next_batch(100)
     assert jobs.actions_closed(child_ref, form, context) == 1
     assert not jobs.closes_anything(child_ref, form, context)  # the interview is done now
 
