@@ -7,7 +7,7 @@ incident reference, the reasons a strategy meeting may be not required), and onl
 shows (``DeploymentSpec.form``): engineers' settings stay off the form. A form with no hidden fixed parameters
 also refuses unknown fields (``additionalProperties: false``), so the JSON editor cannot add one either.
 
-The same checks run again in the flow (``missing_episodes.jobs.outcomes``): the UI can switch its checks off.
+The same checks run again in the flow (``missing_episodes.forms``): the UI can switch its checks off.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from prefect.utilities.callables import ParameterSchema
 from pydantic import ConfigDict
 from pydantic.fields import FieldInfo
 
-from missing_episodes.jobs.outcomes import CHILD_REF, EPISODE_REF
+from missing_episodes.forms import CHILD_REF, EPISODE_REF
 from missing_episodes.policy import Policy
 
 
@@ -31,14 +31,14 @@ class FormSchema(ParameterSchema):
 
 #: Titles and descriptions for flows whose signatures are not written with ``Field`` texts (the engine's flows).
 TEXTS: dict[tuple[str, str], tuple[str, str]] = {
-    ("daily-run", "day"): ("Day to brief for (YYYY-MM-DD; optional)",
+    ("daily-run", "day"): ("Day to brief for (YYYY-MM-DD)",
                            "Leave empty for today. Pick from the calendar; typed, 2026-11-02 is 2 November."),
-    ("weekly-list", "week_ending"): ("Week ending on Sunday (YYYY-MM-DD; optional)",
+    ("weekly-list", "week_ending"): ("Week ending on Sunday (YYYY-MM-DD)",
                                      "Leave empty for the week that ended last Sunday."),
     ("ingest-files", "kind"): ("Feed", "Which feed the files belong to."),
     ("ingest-files", "paths"): ("Files (paths on the worker's machine)",
                                 "Each file's full path as the worker sees it; stored files are never deleted."),
-    ("ingest-files", "source"): ("Source name (optional)", "Leave empty for the feed's usual source."),
+    ("ingest-files", "source"): ("Source name", "Leave empty for the feed's usual source."),
     ("ingest-files", "run_rules"): ("Run the rules afterwards", "Untick only when loading several files in turn."),
 }
 

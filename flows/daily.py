@@ -1,4 +1,5 @@
-"""The main job: ingest the feeds, run every rule, roll the long-term schedules forward, write the briefing."""
+"""The main job: ingest the feeds, run every rule, roll the long-term schedules forward, write the briefing, and say
+on the run's own page, in plain words, what the briefing held and where it went."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import json
 from datetime import date
 from pathlib import Path
 
-from flows.documents import daily_briefing
+from flows.documents import announce_briefing, daily_briefing
 from flows.ingest import ingest_files, ingest_sources
 from flows.review import review_changed
 from missing_episodes.clock import as_london, now
 from missing_episodes.config import DATA_DIR
 from tasks.ingest import ensure_schema
-from tasks.privacy import private_flow
+from tasks.privacy import private_flow, scrub_hooks
 
 SAMPLE_DIR = DATA_DIR / "sample"
 
@@ -30,7 +31,7 @@ def _run_name() -> str:
     return f"daily-run-{day or ('sample' if flow_run.parameters.get('sample') else 'today')}"
 
 
-@private_flow(name="daily-run", flow_run_name=_run_name)
+@private_flow(name="daily-run", flow_run_name=_run_name, **scrub_hooks("daily-run"))
 async def daily_run(day: date | None = None, sample: bool = False) -> dict[str, object]:
     ensure_schema()
     if sample:
@@ -47,4 +48,5 @@ async def daily_run(day: date | None = None, sample: bool = False) -> dict[str, 
     # schedules roll forward with the day (each child checked once).
     rules = await review_changed("daily roll-forward of schedules for children still missing")
     briefing = await daily_briefing(day)
+    await announce_briefing(day, briefing, "briefing-for-coordinators")
     return {"day": day.isoformat(), "ingest": ingested, "rules": rules, "briefing": briefing}

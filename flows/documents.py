@@ -23,7 +23,7 @@ from tasks.documents import (
     render_serious_notification,
     render_weekly_list,
 )
-from tasks.privacy import private_flow
+from tasks.privacy import private_flow, scrub_hooks
 
 
 def _today() -> date:
@@ -65,6 +65,34 @@ async def _publish(artifact_key: str, produced: Produced, outcome: DeliveryOutco
     }
 
 
+def where_it_went(delivery: str, files: list[str], kind: str) -> str:
+    """Where a document went, in words a coordinator can act on (no worker-side paths, no status codes)."""
+    names = ", ".join(sorted({f.rsplit("/", 1)[-1] for f in files})) or "the document"
+    return {
+        "sent": f"e-mailed to the {kind.replace('_', ' ')} list and filed ({names})",
+        "stored": f"filed in the shared output folder '{kind}' ({names}); no e-mail is set up, so nobody was mailed",
+        "already_sent": f"already e-mailed earlier, so not sent again; the file is refreshed ({names})",
+        "already_stored": f"already filed earlier; the file is refreshed ({names})",
+    }.get(delivery, f"made ({names})")
+
+
+def briefing_in_words(day: date, result: dict[str, object]) -> str:
+    """"Briefing for Mon 2 Nov 2026: 3 missing, 4 RHIs due (3 overdue), 0 strategy meetings due; e-mailed to the
+    briefing list and filed (briefing-2026-11-02.pdf)": counts and where it went, from ``daily_briefing``'s result."""
+    counts = dict(result.get("counts", {}))  # type: ignore[call-overload]
+    words = (f"{counts.get('missing_now', 0)} missing, {counts.get('rhi_due', 0)} RHIs due "
+             f"({counts.get('rhi_overdue', 0)} overdue), {counts.get('meetings_due', 0)} strategy meetings due")
+    where = where_it_went(str(result.get("delivery")), [str(f) for f in result.get("files", [])], "briefing")  # type: ignore[attr-defined]
+    return f"Briefing for {day:%a} {day.day} {day:%b %Y}: {words}; {where}."
+
+
+async def announce_briefing(day: date, result: dict[str, object], key: str) -> None:
+    """The briefing in words as an artifact of the run that called this: the run a coordinator or the schedule
+    started, whose page is the one they open (``daily_briefing``'s own table is on its subflow run)."""
+    await acreate_markdown_artifact(key=key, markdown=f"**{briefing_in_words(day, result)}**",
+                                    description=f"Briefing for {day.isoformat()}")
+
+
 @private_flow(name="daily-briefing", flow_run_name=_briefing_run_name)
 async def daily_briefing(day: date | None = None, out_dir: str | None = None) -> dict[str, object]:
     """The daily missing briefing pack for ``day`` (default today, London), filed and mailed once."""
@@ -82,7 +110,7 @@ async def serious_notification(
     return await _publish("serious-notification", produced, await deliver_document(produced))
 
 
-@private_flow(name="weekly-list", flow_run_name=_weekly_run_name)
+@private_flow(name="weekly-list", flow_run_name=_weekly_run_name, **scrub_hooks("weekly-list"))
 async def weekly_list(week_ending: date | None = None, out_dir: str | None = None) -> dict[str, object]:
     """The weekly list of children who are or were missing (default: the week ending last Sunday)."""
     week_ending = week_ending or _last_sunday()

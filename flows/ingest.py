@@ -14,7 +14,7 @@ from missing_episodes.config import get_settings
 from missing_episodes.feeds import DEFAULT_SOURCE
 from missing_episodes.sources import FolderSource, HttpSource, load_sources
 from tasks.ingest import archive_file, ensure_schema, ingest_file, poll_http_feed
-from tasks.privacy import private_flow
+from tasks.privacy import private_flow, scrub_hooks
 
 FeedKindParam = Literal["children", "notifications", "outcomes"]
 #: The global concurrency limit ``ingest_sources`` holds while it reads the drop folders; ``deployments`` creates it
@@ -22,7 +22,7 @@ FeedKindParam = Literal["children", "notifications", "outcomes"]
 FEED_CONCURRENCY_LIMIT = "missing-episodes-feeds"
 
 
-@private_flow(name="ingest-files", flow_run_name="ingest-{kind}")
+@private_flow(name="ingest-files", flow_run_name="ingest-{kind}", **scrub_hooks("ingest-files"))
 async def ingest_files(
     kind: FeedKindParam, paths: list[Path], source: str | None = None, run_rules: bool = True
 ) -> dict[str, object]:

@@ -6,7 +6,7 @@ sends is stored by Prefect in ``flow_run.parameters`` in clear (``SecretStr`` in
 can be switched off ("Validate parameters" unticked), so the only safe free text is none (issue 17: free text
 comes by the case-management feed or the CLI). The parameter types here are deliberately loose (no spaces,
 bounded length); the deployments (``deployments/__init__.py``) put the policy's exact formats and lists into
-each form's schema, and ``missing_episodes.jobs.outcomes`` checks every value again at run time.
+each form's schema, and ``missing_episodes.forms`` checks every value again at run time.
 
 Should something else be typed anyway, ``forget_what_failed_its_check`` runs on every end state the engine sees
 (Completed, Failed, including a failed validation of the parameters before the body runs, Crashed, Cancelled)
@@ -14,20 +14,18 @@ and overwrites each stored value that fails its field's check with a marker. Run
 values only, for the same reason.
 """
 
-import logging
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from prefect import get_client
 from prefect.artifacts import acreate_markdown_artifact, create_markdown_artifact
 from prefect.runtime import flow_run as current_run
 from pydantic import Field
 
-from flows.documents import daily_briefing, serious_notification
+from flows.documents import announce_briefing, daily_briefing, serious_notification, where_it_went
 from flows.reports import board_report_flow
 from flows.review import review_changed
 from missing_episodes.clock import as_london, now
-from missing_episodes.jobs.outcomes import (
+from missing_episodes.forms import (
     EVENT_OF_LABEL,
     OUTCOME_LABELS,
     REMOVED,
@@ -37,7 +35,7 @@ from missing_episodes.jobs.outcomes import (
 )
 from tasks.ingest import ensure_schema
 from tasks.outcomes import actions_closed, already_recorded, check_outcome, find_child, resolve_episode, store_outcome
-from tasks.privacy import private_flow
+from tasks.privacy import private_flow, scrub_hooks
 
 #: Loose shapes the engine checks before the body runs: no spaces, nothing long. The exact formats are the
 #: policy's, checked in the form (the deployment's schema) and again in the body.
@@ -53,7 +51,7 @@ ChildId = Annotated[str, Field(
                 "Never a name.",
     pattern=ID_SHAPE)]
 IncidentRef = Annotated[str, Field(
-    title="Police incident reference (optional)",
+    title="Police incident reference",
     description="The police incident reference exactly as the police sent it (like KBP-2026-000318). It must be "
                 "one of this child's episodes. Leave empty for the child's most recent episode.",
     pattern=OPTIONAL_ID_SHAPE)]
@@ -61,7 +59,7 @@ Day = Annotated[date, Field(
     title="Day it happened (YYYY-MM-DD)",
     description="Pick the day from the calendar. If you type it, type YYYY-MM-DD (2026-11-02 is 2 November).")]
 TimeOfDay = Annotated[str, Field(
-    title="Time (HH:MM, 24-hour, London; optional)",
+    title="Time (HH:MM, 24-hour, London)",
     description="Leave empty: now if the day is today, otherwise the end of that day.",
     pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")]
 Reason = Annotated[str, Field(
@@ -69,22 +67,6 @@ Reason = Annotated[str, Field(
     description="Required when no strategy meeting is held: choose the reason from the list. A fuller "
                 "rationale goes in through the case-management system.",
     max_length=200)]
-
-class NoParameterValues(logging.Filter):
-    """Prefect 3.8's ``Flow.validate_parameters`` logs a failed check with pydantic's errors (each with the value
-    typed) and every parameter, on the ``prefect.flows`` logger, which prints on the worker's console. The record
-    keeps its first words; the values go."""
-
-    PREFIX = "Parameter validation failed for flow"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and record.msg.startswith(self.PREFIX):
-            record.msg = record.msg.split(":", 1)[0] + " (the values are not logged: they may be personal data)"
-            record.args = ()
-        return True
-
-
-logging.getLogger("prefect.flows").addFilter(NoParameterValues())
 
 FORM_RECORD_OUTCOME = "record-outcome"
 FORM_BRIEFING = "brief-for-date"
@@ -123,37 +105,6 @@ def serious_notification_run_name() -> str:
     return "serious notification " + " ".join(str(p) for p in parts if p and p != REMOVED)
 
 
-def forget_what_failed_its_check(form: str):
-    """A state hook: overwrite this run's stored parameters that fail their checks (see the module docstring)."""
-
-    async def hook(flow, flow_run, state) -> None:
-        stored = dict(flow_run.parameters or {})
-        cleaned = sanitised_parameters(form, stored, _policy())
-        if cleaned != stored:
-            async with get_client() as client:
-                await client.update_flow_run(flow_run.id, parameters=cleaned)
-
-    hook.__name__ = f"forget-what-failed-its-check-{form}"
-    return hook
-
-
-def scrub_hooks(form: str) -> dict[str, list]:
-    """The state hooks every form's flow is declared with: ``@private_flow(..., **scrub_hooks("daily-run"))``."""
-    hook = forget_what_failed_its_check(form)
-    return {"on_completion": [hook], "on_failure": [hook], "on_crashed": [hook], "on_cancellation": [hook]}
-
-
-def _where_it_went(delivery: str, files: list[str], kind: str) -> str:
-    """Where a document went, in words a coordinator can act on."""
-    names = ", ".join(sorted({f.rsplit("/", 1)[-1] for f in files})) or "the document"
-    return {
-        "sent": f"e-mailed to the {kind.replace('_', ' ')} list and filed ({names})",
-        "stored": f"filed in the shared output folder '{kind}' ({names}); no e-mail is set up, so nobody was mailed",
-        "already_sent": f"already e-mailed earlier, so not sent again; the file is refreshed ({names})",
-        "already_stored": f"already filed earlier; the file is refreshed ({names})",
-    }.get(delivery, f"made ({names})")
-
-
 # -- flows ---------------------------------------------------------------------------------------------------
 
 
@@ -165,15 +116,7 @@ async def brief_for_date(
 ) -> dict[str, object]:
     """The briefing pack for a chosen day, e.g. again after a late feed or for a missed bank-holiday morning."""
     result = await daily_briefing(day)
-    counts = dict(result.get("counts", {}))  # type: ignore[call-overload]
-    words = (f"{counts.get('missing_now', 0)} missing, {counts.get('rhi_due', 0)} RHIs due "
-             f"({counts.get('rhi_overdue', 0)} overdue), {counts.get('meetings_due', 0)} strategy meetings due")
-    where = _where_it_went(str(result.get("delivery")), list(result.get("files", [])), "briefing")  # type: ignore
-    await acreate_markdown_artifact(
-        key="briefing-for-a-chosen-day",
-        markdown=f"**Briefing for {day:%a} {day.day} {day:%b %Y}: {words}; {where}.**",
-        description=f"Briefing for {day.isoformat()}",
-    )
+    await announce_briefing(day, result, "briefing-for-a-chosen-day")
     return result
 
 
@@ -185,7 +128,7 @@ async def regenerate_serious_notification(
         description="The EP- ref from the briefing (like EP-0123456789AB), or the police incident reference.",
         pattern=ID_SHAPE)],
     rule: Annotated[str, Field(
-        title="Rule (optional)",
+        title="Rule",
         description="Leave empty: the episode's own serious-notification rule. Or a rule id from the policy "
                     "(like serious_notification.missing_72h) to report under that rule.",
         pattern=r"^[a-z0-9_.]{0,100}$")] = "",
@@ -193,7 +136,7 @@ async def regenerate_serious_notification(
     """Re-render (and, if never sent, send) the serious notification form of one episode."""
     episode_ref = resolve_episode(episode)
     result = await serious_notification(episode_ref, rule or None)
-    where = _where_it_went(str(result.get("delivery")), list(result.get("files", [])),  # type: ignore
+    where = where_it_went(str(result.get("delivery")), list(result.get("files", [])),  # type: ignore
                            "serious_notification")
     await acreate_markdown_artifact(
         key="serious-notification-for-an-episode",
@@ -244,7 +187,7 @@ async def record_outcome(
                    "closed.**" if closed else f"**{form.heading} for {subject} recorded.**") + "\n\n"
                   f"Recorded for {child_ref} as {event_id} at {as_london(form.recorded_at):%H:%M on %a %d %b %Y} "
                   "(London). The worklist and tomorrow's briefing show it."),
-        description=f"Outcome {form.event} for {child_ref}",
+        description=f"{form.heading} for {child_ref}",
     )
     return {"event_id": event_id, "child_ref": child_ref, "event": form.event, "stored": stored, "rules": rules,
             "closed": closed}
@@ -278,7 +221,7 @@ def monthly_board_report(
     months: Annotated[int, Field(title="Months to cover", description="How many whole calendar months.",
                                  ge=1, le=24)] = 1,
     last_month: Annotated[str, Field(
-        title="Last month to include (YYYY-MM; optional)",
+        title="Last month to include (YYYY-MM)",
         description="Leave empty for last month. Like 2026-10 for October 2026.",
         pattern=r"^([0-9]{4}-(0[1-9]|1[0-2]))?$")] = "",
 ) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Tasks of the coordinators' forms: thin wrappers over ``missing_episodes.jobs.outcomes``.
+"""Tasks of the coordinators' forms: the checks of ``missing_episodes.forms`` and the jobs of
+``missing_episodes.jobs.outcomes``.
 
 A ``FormRefused`` carries a message written for a coordinator that repeats nothing typed; it leaves the task as
 a ``PipelineError`` with those words (which ``private_task`` passes through unchanged), so the run's state
@@ -12,8 +13,9 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
+from missing_episodes import forms
+from missing_episodes.forms import FormRefused, OutcomeForm
 from missing_episodes.jobs import outcomes
-from missing_episodes.jobs.outcomes import FormRefused, OutcomeForm
 from tasks.privacy import PipelineError, private_task
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,8 +41,8 @@ def check_outcome(child: str, event: str, day: str, incident_ref: str, at: str, 
     """The form's values against the policy's formats and lists."""
     from missing_episodes.jobs import Context
 
-    return outcomes.check_outcome(child, event, day, incident_ref, at, risk_level, reason,
-                                  policy=Context.load().policy, current=current)
+    return forms.check_outcome(child, event, day, incident_ref, at, risk_level, reason,
+                               policy=Context.load().policy, current=current)
 
 
 @private_task(name="find-child", task_run_name="find-child")

@@ -22,8 +22,11 @@ import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from prefect import flow, task
+from prefect import flow, get_client, task
 from prefect.cache_policies import NO_CACHE
+
+from missing_episodes.forms import FIELD_CHECKS, sanitised_parameters
+from missing_episodes.jobs.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("missing_episodes")
@@ -110,3 +113,56 @@ def private_flow(function: Callable | None = None, /, **options: Any) -> Any:
 def is_private(prefect_object: Any) -> bool:
     """True for a task or flow declared with ``private_task`` / ``private_flow``."""
     return bool(getattr(getattr(prefect_object, "fn", None), MARK, False))
+
+
+# -- what a form sends: never printed, never kept unchecked --------------------------------------------------
+
+
+class NoParameterValues(logging.Filter):
+    """Prefect 3.8's ``Flow.validate_parameters`` logs a failed check with pydantic's errors (each with the value
+    typed) and every parameter, on the ``prefect.flows`` logger, which prints on the worker's console. The record
+    keeps its first words; the values go. Installed when this module is imported, which every flow module does
+    (to declare its flows), so every process that runs a flow has it."""
+
+    PREFIX = "Parameter validation failed for flow"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith(self.PREFIX):
+            record.msg = record.msg.split(":", 1)[0] + " (the values are not logged: they may be personal data)"
+            record.args = ()
+        return True
+
+
+def _install_no_parameter_values() -> None:
+    flows_logger = logging.getLogger("prefect.flows")
+    if not any(isinstance(f, NoParameterValues) for f in flows_logger.filters):
+        flows_logger.addFilter(NoParameterValues())
+
+
+_install_no_parameter_values()
+
+
+def forget_what_failed_its_check(form: str) -> Callable[..., Any]:
+    """A state hook: overwrite this run's stored parameters that fail their field's check
+    (``missing_episodes.forms.sanitised_parameters``), whatever state the run ended in. The form's checks can be
+    switched off in the UI, and a run whose parameters fail validation ends before its body could refuse them."""
+
+    async def hook(flow: Any, flow_run: Any, state: Any) -> None:
+        stored = dict(flow_run.parameters or {})
+        cleaned = sanitised_parameters(form, stored, Context.load().policy)
+        if cleaned != stored:
+            async with get_client() as client:
+                await client.update_flow_run(flow_run.id, parameters=cleaned)
+
+    hook.__name__ = f"forget-what-failed-its-check-{form}"
+    return hook
+
+
+def scrub_hooks(form: str) -> dict[str, list[Callable[..., Any]]]:
+    """The state hooks of every flow a deployment shows a form for, on every end state (Completed, Failed, which
+    includes a failed check of the parameters, Crashed, Cancelled): ``@private_flow(..., **scrub_hooks(name))``
+    with the flow's name, which keys its checks in ``missing_episodes.forms.FIELD_CHECKS``."""
+    if form not in FIELD_CHECKS:
+        raise KeyError(f"no field checks for the form {form!r} (missing_episodes.forms.FIELD_CHECKS)")
+    hook = forget_what_failed_its_check(form)
+    return {"on_completion": [hook], "on_failure": [hook], "on_crashed": [hook], "on_cancellation": [hook]}

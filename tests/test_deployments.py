@@ -102,6 +102,36 @@ def test_forms_are_written_for_a_coordinator(spec) -> None:
 
 
 CODERS = [s for s in DEPLOYMENTS if "coordinators" in s.tags]
+#: Every deployment whose form shows at least one field (``form=None`` shows every parameter).
+WITH_A_FORM = [s for s in DEPLOYMENTS if s.form is None or s.form]
+
+
+def test_fields_are_titled_without_the_projects_own_optional() -> None:
+    """Prefect adds "(Optional)" to every field that is not required; a title saying so too reads twice."""
+    for spec in DEPLOYMENTS:
+        for name, field in _form(spec)["properties"].items():
+            assert "optional" not in field["title"].lower(), (spec.full_name, name, field["title"])
+
+
+@pytest.mark.parametrize("spec", WITH_A_FORM, ids=lambda s: s.full_name)
+def test_every_form_forgets_what_failed_its_check_in_every_end_state(spec) -> None:
+    """A form's checks can be switched off in the UI, so every flow a form starts scrubs its stored parameters when
+    it ends, however it ends: its hooks are declared, and its checks cover every field the form shows."""
+    from missing_episodes.forms import FIELD_CHECKS
+
+    flow = spec.flow
+    shown = set(_form(spec)["properties"])
+    unchecked = shown - set(FIELD_CHECKS[flow.name])
+    assert shown and not unchecked, f"fields without a check: {unchecked}"
+    hook = f"forget-what-failed-its-check-{flow.name}"
+    for end in ("on_completion_hooks", "on_failure_hooks", "on_crashed_hooks", "on_cancellation_hooks"):
+        assert hook in [h.__name__ for h in getattr(flow, end)], f"{flow.name} has no {hook} in {end}"
+
+
+def test_the_scheduled_and_operators_forms_are_among_those_scrubbed() -> None:
+    """The walk above covers the forms it should (the parametrisation itself would pass on an empty list)."""
+    assert {"daily-run", "weekly-list", "ingest-files", "record-outcome", "brief-for-date",
+            "regenerate-serious-notification", "monthly-board-report"} == {s.flow.name for s in WITH_A_FORM}
 
 
 @pytest.mark.parametrize("spec", CODERS, ids=lambda s: s.full_name)

@@ -86,3 +86,49 @@ def test_cli_briefing_writes_the_pack_into_out(
     result = CliRunner().invoke(app, ["weekly-list", "--week-ending", "2026-10-25", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "weekly-list-2026-10-25.pdf").exists()
+
+
+async def _artifacts_of_run(flow_run_id: object) -> dict[str, str]:
+    """Artifact key -> text, of one flow run only (not of its subflows)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async with get_client() as client:
+        found = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        return {str(artifact.key): str(artifact.data) for artifact in found}
+
+
+@pytest.mark.prefect
+def test_the_briefing_is_told_in_words_on_the_run_the_coordinator_or_the_schedule_started(
+    prefect_harness: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daily run (the 08:30 schedule) and "Briefing for a chosen day" each carry the sentence on their own
+    page; the briefing's table stays on the subflow, which nobody opens."""
+    from flows.daily import daily_run
+    from flows.operations import brief_for_date
+
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("MISSING_EPISODES_OUTPUT_DIR", str(tmp_path / "store"))
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources: []\n", encoding="utf-8")  # no feed to read: the briefing is what is tested
+    monkeypatch.setenv("MISSING_EPISODES_SOURCES", str(sources))
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+
+    said = "Briefing for Mon 26 Oct 2026: 2 missing, "
+    daily = asyncio.run(daily_run(day=BRIEFING_DAY, return_state=True))
+    on_daily = asyncio.run(_artifacts_of_run(daily.state_details.flow_run_id))
+    assert list(on_daily) == ["briefing-for-coordinators"]
+    assert on_daily["briefing-for-coordinators"].startswith(f"**{said}")
+    assert "filed in the shared output folder 'briefing' (briefing-2026-10-26.pdf" in on_daily[
+        "briefing-for-coordinators"]
+
+    chosen = asyncio.run(brief_for_date(day=BRIEFING_DAY, return_state=True))
+    on_chosen = asyncio.run(_artifacts_of_run(chosen.state_details.flow_run_id))
+    assert on_chosen["briefing-for-a-chosen-day"].startswith(f"**{said}")
+    assert "already filed earlier" in on_chosen["briefing-for-a-chosen-day"]
+    for text in [*on_daily.values(), *on_chosen.values()]:
+        assert str(tmp_path) not in text  # no worker-side path
+        for personal in [*PERSONAL, VIETNAMESE]:
+            assert personal not in text

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from missing_episodes.config import get_settings
+from missing_episodes.forms import REMOVED, FormRefused, check_outcome, sanitised_parameters
 from missing_episodes.jobs import Context
 from missing_episodes.jobs import outcomes as jobs
 from missing_episodes.jobs._shared import ingest_records
-from missing_episodes.jobs.outcomes import REMOVED, FormRefused, check_outcome, sanitised_parameters
 from missing_episodes.jobs.rules import review_next_batch
 from missing_episodes.policy import load_policy, parse_policy
 from missing_episodes.sources import RawRow
@@ -195,3 +195,38 @@ def test_the_engine_can_check_each_forms_parameters_without_a_server() -> None:
     # Prefect logs the failed check with every value typed (console only); the filter keeps the values out.
     logged = " ".join(record.getMessage() for record in records)
     assert "Parameter validation failed" in logged and "Zoe" not in logged and "17/04" not in logged
+
+
+_LOG_OF_A_FAILED_CHECK = """
+import importlib, logging, sys
+module, flow_name, field = sys.argv[1:4]
+flow = getattr(importlib.import_module(module), flow_name)  # Prefect sets its logging up on import
+records = []
+handler = logging.Handler()
+handler.emit = records.append
+logging.getLogger("prefect.flows").addHandler(handler)
+try:
+    flow.validate_parameters({field: "Zoe OBrien 17/04/2010"})
+except Exception:
+    pass
+print("|".join(record.getMessage() for record in records))
+"""
+
+
+@pytest.mark.parametrize("module, flow_name, field", [
+    ("flows.daily", "daily_run", "day"), ("flows.documents", "weekly_list", "week_ending"),
+    ("flows.ingest", "ingest_files", "kind"), ("flows.operations", "brief_for_date", "day"),
+])
+def test_a_flow_process_never_prints_the_values_of_a_failed_check(module: str, flow_name: str, field: str) -> None:
+    """In a fresh interpreter that imports only the flow's own module, as a worker's flow-run process does: the
+    filter comes with ``tasks.privacy``, which every flow module imports, not with the coordinators' module."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-c", _LOG_OF_A_FAILED_CHECK, module, flow_name, field],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    logged = result.stdout.strip().splitlines()[-1]
+    assert "Parameter validation failed" in logged
+    assert "Zoe" not in logged and "17/04" not in logged and "Zoe" not in result.stderr

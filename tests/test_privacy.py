@@ -20,7 +20,7 @@ from deployments import BRIEFING_FOR_A_DAY, INGEST_NAMED_FILES, RECORD_AN_OUTCOM
 from deployments.local import wait_for
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import make_engine, upgrade
-from missing_episodes.jobs.outcomes import REMOVED
+from missing_episodes.forms import REMOVED
 from tests.test_prefect_server import sample_daily_run, stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
