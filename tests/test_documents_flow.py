@@ -121,8 +121,8 @@ def test_the_briefing_is_told_in_words_on_the_run_the_coordinator_or_the_schedul
     on_daily = asyncio.run(_artifacts_of_run(daily.state_details.flow_run_id))
     assert list(on_daily) == ["briefing-for-coordinators"]
     assert on_daily["briefing-for-coordinators"].startswith(f"**{said}")
-    assert "filed in the shared output folder 'briefing' (briefing-2026-10-26.pdf" in on_daily[
-        "briefing-for-coordinators"]
+    assert "; filed in the shared output folder 'briefing' (briefing-2026-10-26.html, briefing-2026-10-26.pdf)" in (
+        on_daily["briefing-for-coordinators"])
 
     chosen = asyncio.run(brief_for_date(day=BRIEFING_DAY, return_state=True))
     on_chosen = asyncio.run(_artifacts_of_run(chosen.state_details.flow_run_id))
