@@ -8,7 +8,7 @@ comes by the case-management feed or the CLI). The parameter types here are deli
 bounded length); the deployments (``deployments/__init__.py``) put the policy's exact formats and lists into
 each form's schema, and ``missing_episodes.forms`` checks every value again at run time.
 
-Should something else be typed anyway, ``forget_what_failed_its_check`` runs on every end state the engine sees
+Should something else be typed anyway, ``tasks.privacy.scrub_hooks`` runs on every end state the engine sees
 (Completed, Failed, including a failed validation of the parameters before the body runs, Crashed, Cancelled)
 and overwrites each stored value that fails its field's check with a marker. Run names are built from checked
 values only, for the same reason.
