@@ -152,7 +152,7 @@ FIELD_CHECKS: dict[str, dict[str, Callable[[object, Forms], bool]]] = {
     },
     # The operators' form: a feed, paths on the worker's machine (no spaces: a name typed there goes), a source.
     "ingest-files": {
-        "kind": lambda v, forms: v in FEED_KINDS,
+        "kind": lambda v, forms: isinstance(v, str) and v in FEED_KINDS,
         "paths": lambda v, forms: isinstance(v, list) and all(_is_path(p) for p in v),
         "source": lambda v, forms: v is None or (isinstance(v, str) and bool(re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", v))),
         "run_rules": lambda v, forms: isinstance(v, bool),

@@ -197,6 +197,18 @@ def test_the_engine_can_check_each_forms_parameters_without_a_server() -> None:
     assert "Parameter validation failed" in logged and "Zoe" not in logged and "17/04" not in logged
 
 
+
+def test_the_scheduled_and_operators_forms_keep_only_well_formed_values(policy) -> None:
+    """The daily run's, weekly list's and operators' ingest forms are scrubbed by the same checks."""
+    assert sanitised_parameters("daily-run", {"day": "2026-11-02"}, policy) == {"day": "2026-11-02"}
+    assert sanitised_parameters("daily-run", {"day": "Tesfaye"}, policy) == {"day": REMOVED}
+    assert sanitised_parameters("weekly-list", {"week_ending": None, "notes": "Zoe"}, policy) == {
+        "week_ending": None, "unknown_fields": "1 removed"}
+    good = {"kind": "outcomes", "paths": ["/srv/inbox/outcomes-2026-11-02.csv"], "source": None, "run_rules": True}
+    assert sanitised_parameters("ingest-files", good, policy) == good
+    typed = {"kind": ["Zoe"], "paths": ["/srv/inbox/Zoe OBrien.csv"], "source": "Zoe OBrien", "run_rules": "yes"}
+    assert sanitised_parameters("ingest-files", typed, policy) == dict.fromkeys(typed, REMOVED)
+
 _LOG_OF_A_FAILED_CHECK = """
 import importlib, logging, sys
 module, flow_name, field = sys.argv[1:4]
