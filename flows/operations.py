@@ -156,7 +156,7 @@ async def record_outcome(
     incident_ref: IncidentRef = "",
     time: TimeOfDay = "",
     risk_level: Annotated[RiskChoice, Field(  # type: ignore[valid-type]
-        title="Risk grading given (if any)",
+        title="Risk grading given",
         description="Only when the outcome graded the risk (a strategy meeting, a risk assessment).")] = "not graded",
     reason: Reason = "",
 ) -> dict[str, object]:
