@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from missing_episodes import service
 from missing_episodes.clock import LONDON, UTC, as_london, now
 from missing_episodes.db.models import Action, Child, Episode, Outcome
+from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.context import Context
 from missing_episodes.policy import Forms, Policy
 from missing_episodes.sources import RawRow
@@ -303,13 +303,11 @@ def store_outcome(form: OutcomeForm, person_id: str, event_id: str, context: Con
         "notes": "",
         "risk_level": form.risk_level or "",
     }
-    summary = service.summary_dict(
-        service.ingest_records("outcomes", [RawRow(COORDINATOR_SOURCE, 1, data)], source=COORDINATOR_SOURCE)
-    )
-    if int(summary["quarantined"]):  # type: ignore[call-overload]
+    summary = ingest_records("outcomes", [RawRow(COORDINATOR_SOURCE, 1, data)], COORDINATOR_SOURCE, context)
+    if summary.quarantined:
         raise FormRefused("The outcome could not be stored: the case system's rules refused it. "
                           "Ask the missing-episodes operators to look at the coordinator quarantine.")
-    return {k: int(summary[k]) for k in ("new", "duplicate")}  # type: ignore[call-overload]
+    return {"new": summary.new, "duplicate": summary.duplicate}
 
 
 def actions_closed(child_ref: str, form: OutcomeForm, context: Context | None = None) -> int:
