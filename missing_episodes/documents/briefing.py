@@ -120,17 +120,7 @@ def _reported_since(
     episodes: list[tuple[Episode, Child | None]], since: datetime, as_of: datetime
 ) -> list[ReportedEpisode]:
     return [
-        ReportedEpisode(
-            child=child_view(child, as_of),
-            episode_ref=episode.ref,
-            kind=episode.kind,
-            still_missing=missing_at(episode, as_of),
-            started_at=episode.started_at,
-            reported_at=episode.reported_at,
-            found_at=episode.found_at if episode.found_at and episode.found_at <= as_of else None,
-            risk_level=episode.risk_level,
-            last_seen_location=episode.last_seen_location,
-        )
+        ReportedEpisode(**_episode_line(episode, child, as_of))
         for episode, child in episodes
         if _reported_between(episode, since, as_of)
     ]
@@ -141,19 +131,27 @@ def _other_authority(
 ) -> list[OtherAuthorityEpisode]:
     return [
         OtherAuthorityEpisode(
-            child=child_view(child, as_of),
-            episode_ref=episode.ref,
+            **_episode_line(episode, child, as_of),
             responsible_authority=episode.responsible_authority or (child.responsible_authority if child else None),
-            still_missing=missing_at(episode, as_of),
-            started_at=episode.started_at,
-            reported_at=episode.reported_at,
-            found_at=episode.found_at if episode.found_at and episode.found_at <= as_of else None,
-            risk_level=episode.risk_level,
-            last_seen_location=episode.last_seen_location,
         )
         for episode, child in episodes
         if episode.other_authority and (missing_at(episode, as_of) or _reported_between(episode, since, as_of))
     ]
+
+
+def _episode_line(episode: Episode, child: Child | None, as_of: datetime) -> dict[str, object]:
+    """The fields a reported episode's line shows, as they stood at ``as_of`` (a later return is not yet known)."""
+    return {
+        "child": child_view(child, as_of),
+        "episode_ref": episode.ref,
+        "kind": episode.kind,
+        "still_missing": missing_at(episode, as_of),
+        "started_at": episode.started_at,
+        "reported_at": episode.reported_at,
+        "found_at": episode.found_at if episode.found_at and episode.found_at <= as_of else None,
+        "risk_level": episode.risk_level,
+        "last_seen_location": episode.last_seen_location,
+    }
 
 
 def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:

@@ -64,16 +64,10 @@ class RepeatChild:
 
 
 @dataclass(frozen=True)
-class OtherAuthorityEpisode:
-    child: ChildView
-    episode_ref: str
+class OtherAuthorityEpisode(ReportedEpisode):
+    """An episode of a child placed here by another authority: the same line, and who to forward it to."""
+
     responsible_authority: str | None
-    still_missing: bool
-    started_at: datetime | None
-    reported_at: datetime | None
-    found_at: datetime | None
-    risk_level: str | None
-    last_seen_location: str | None
 
 
 @dataclass(frozen=True)
