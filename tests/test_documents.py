@@ -39,7 +39,7 @@ from missing_episodes.documents.render import (
 )
 from missing_episodes.documents.weekly import build_weekly_list
 from missing_episodes.policy import Briefing, Policy, load_policy
-from tests.test_documents_data import (
+from tests.builders.documents import (
     AS_OF,
     BRIEFING_DAY,
     GREEK,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.pg import in_ci
-from tests.test_prefect_server import sample_daily_run, stack
+from tests.server.stack import sample_daily_run, stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 
