@@ -15,7 +15,7 @@ import pytest
 from missing_episodes import clock
 from missing_episodes.clock import NOW_VARIABLE, TimeParseError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_without_the_override_now_is_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
