@@ -1,6 +1,6 @@
 """``clock.now()`` and its override, ``MISSING_EPISODES_NOW``: a run replayed as of a past moment.
 
-The golden test of the sample (tests/test_golden_sample.py) depends on this: rules store repeating schedules up to
+The golden test of the sample (tests/cli/test_golden_sample.py) depends on this: rules store repeating schedules up to
 a horizon from now and documents print when they were prepared, so only a fixed "now" makes a run reproducible.
 """
 

@@ -2,7 +2,7 @@
 
 The page is a single-page app: Chromium's ``--virtual-time-budget`` lets its scripts fetch from the API before
 the DOM is dumped and the screenshot taken (into tmp: the pictures in docs/ are made by scripts/screenshots,
-which drives the forms themselves; tests/test_ui_forms.py tests them). Skipped
+which drives the forms themselves; tests/server/test_ui_forms.py tests them). Skipped
 without Chromium unless CI is set (where a missing browser is a broken runner).
 """
 
