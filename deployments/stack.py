@@ -85,7 +85,8 @@ class LocalStack:
         return self.wait_final(created["id"])
 
     def wait_final(self, flow_run_id: Any, after: float = 0.0):
-        """The flow run once it is in a final state (and, with ``after``, has ended after that ``time.time()``)."""
+        """The flow run once it is in a final state (and, with ``after``, has ended after that moment, given in
+        epoch seconds)."""
 
         async def read(client, run_id):
             return await client.read_flow_run(run_id)

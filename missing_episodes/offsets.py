@@ -1,7 +1,7 @@
 """A span after a moment (``Offset``) and how it is added: to one instant, or to a whole column of instants.
 
 Both additions live here side by side so they cannot drift: the per-child evaluator uses ``apply_offset``, the
-vectorised one ``offset_series``, and tests/test_bulk.py checks they agree across the clock changes.
+vectorised one ``offset_series``, and tests/domain/test_bulk.py checks they agree across the clock changes.
 """
 
 from __future__ import annotations

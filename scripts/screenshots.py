@@ -1,7 +1,7 @@
 """Regenerate the pictures in docs/ from a live stack; run by ``scripts/screenshots`` (see its header).
 
 A throwaway stack (deployments.stack: server, deployments, one worker) loads the bundled feed through the
-operators' ingest deployment; headless Chromium (tests/prefect_ui.py) then fills each coordinator's form as the
+operators' ingest deployment; headless Chromium (tests/server/prefect_ui.py) then fills each coordinator's form as the
 README shows it, submits the briefing and an outcome, and photographs the finished runs with their artifacts;
 pdftoppm turns page 1 of the briefing PDF the run wrote (the demo's briefing: same feed, same morning) into
 docs/briefing-page1.png. Nothing is written outside docs/ and a temporary folder, which is removed at the end.
@@ -22,7 +22,7 @@ import httpx
 
 from deployments.stack import LocalStack, deployment_of, load_sample_feed, start_stack
 from missing_episodes.config import PROJECT_ROOT
-from tests.prefect_ui import PrefectUI, browser_page, chromium_path
+from tests.server.prefect_ui import PrefectUI, browser_page, chromium_path
 
 SAMPLE_DAY = "2026-11-02"
 #: The briefing PDF is A4 landscape; 70 dpi gives the README a page it can show at full width.

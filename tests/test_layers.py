@@ -166,6 +166,33 @@ def test_conftest_does_not_import_prefect() -> None:
     assert result.stdout.strip() == "False"
 
 
+def test_domain_tests_and_the_builders_never_import_prefect_nor_the_pipeline() -> None:
+    """``pytest tests/domain`` must never pay for Prefect's start-up: its tests and the builders they share import
+    the domain (and the read-only CLI commands, which are themselves checked to leave Prefect alone), nothing of
+    Prefect, ``tasks``, ``flows`` or ``deployments``; a test that needs those belongs in tests/pipeline/."""
+    banned = ["prefect", "tasks", "flows", "deployments"]
+    failures, modules = [], []
+    for folder in ("tests/domain", "tests/builders"):
+        for module, tree in _sources(folder):
+            modules.append(module)
+            failures += [f"{module}:{line} imports {name}" for line, name in _imports(tree)
+                         if any(_under(name, package) for package in banned)]
+    assert "tests.domain.test_rules" in modules and "tests.builders.feeds" in modules  # the walk really walked
+    assert failures == [], "Prefect or the pipeline in the domain tests:\n" + "\n".join(failures)
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """What several test modules share lives in a support module (tests/builders/, tests/server/stack.py, ...): a
+    test module imported by another is collected twice over and breaks when it moves."""
+    failures, modules = [], []
+    for module, tree in _sources("tests"):
+        modules.append(module)
+        failures += [f"{module}:{line} imports {name}" for line, name in _imports(tree)
+                     if _under(name, "tests") and any(part.startswith("test_") for part in name.split(".")[1:])]
+    assert "tests.server.test_privacy" in modules  # the walk really walked
+    assert failures == [], "test modules importing test modules:\n" + "\n".join(failures)
+
+
 # -- one privacy idiom -------------------------------------------------------------------------------------------
 
 

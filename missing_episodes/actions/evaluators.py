@@ -4,7 +4,7 @@
 the per-episode path brings. ``Vectorised`` runs ``bulk.evaluate_bulk`` on the whole group and writes set-based
 statements: the bulk path (a first load, a policy change). Both read the facts through the one loader
 (``bulk.facts.read_facts``: objects for the first, columns for the second), store the same rows and write the
-same audit events (tests/test_bulk.py).
+same audit events (tests/domain/test_bulk.py).
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ def recompute_children(
     """Evaluate the rules for these children and store the result (in the caller's transaction).
 
     ``evaluator`` is ``PER_CHILD`` (the per-episode path) or ``VECTORISED`` (the bulk path): the same stored
-    result either way (tests/test_bulk.py, tests/test_flows.py), the second in a fraction of the time for many
-    children. With ``audit_each`` off, one ``actions_recomputed`` event with the counts replaces the per-action
-    events (withdrawals are always audited one by one).
+    result either way (tests/domain/test_bulk.py, tests/pipeline/test_flows.py), the second in a fraction of the
+    time for many children. With ``audit_each`` off, one ``actions_recomputed`` event with the counts replaces the
+    per-action events (withdrawals are always audited one by one).
     """
     ids = sorted(set(child_ids))
     if not ids:

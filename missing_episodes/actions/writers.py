@@ -1,6 +1,6 @@
 """The two ways a group's changes reach the store: ORM objects (a few children) or set-based Core statements.
 
-Both apply the same ``diff.changes`` with the same audit events (``RecomputeRun.record``); tests/test_bulk.py
+Both apply the same ``diff.changes`` with the same audit events (``RecomputeRun.record``); tests/domain/test_bulk.py
 checks that they leave the same rows and events.
 """
 

@@ -2,7 +2,7 @@
 
 Column rules are evaluated for whole columns (``frame``); children some other rule could concern are evaluated
 per child, whole (``scope.fallback_children``); every child's actions are then closed by its case events with
-the same ``rules.close_with_outcomes``. tests/test_bulk.py checks the equality on the bundled sample and on
+the same ``rules.close_with_outcomes``. tests/domain/test_bulk.py checks the equality on the bundled sample and on
 random histories built to sit on the clock's edges.
 """
 

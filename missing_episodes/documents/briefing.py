@@ -10,7 +10,6 @@ Everything is read as of the briefing moment, so a pack for a past day can be re
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -18,9 +17,16 @@ from sqlalchemy.orm import Session
 
 from missing_episodes.clock import add_days, add_hours, add_months, hours_between, now, previous_working_day
 from missing_episodes.db.models import Action, Child, Episode
+from missing_episodes.documents.briefing_pack import (
+    BriefingPack,
+    DueAction,
+    MissingNow,
+    OtherAuthorityEpisode,
+    OverdueBacklog,
+    RepeatChild,
+    ReportedEpisode,
+)
 from missing_episodes.documents.common import (
-    ChildView,
-    FindMePlan,
     briefing_moment,
     child_view,
     find_me_plan,
@@ -35,123 +41,6 @@ REPEAT_COUNT = 3
 REPEAT_WINDOW = Offset(days=28)
 #: The action kinds the briefing discusses (sections 3, 4 and 5).
 BRIEFED_KINDS = ("return_home_interview", "strategy_meeting", "serious_notification")
-
-
-@dataclass(frozen=True)
-class MissingNow:
-    child: ChildView
-    find_me: FindMePlan
-    episode_ref: str
-    started_at: datetime
-    hours_missing: float
-    risk_level: str | None
-    last_seen_at: datetime | None
-    last_seen_location: str | None
-    reported_at: datetime | None
-    clothing: str | None
-
-
-@dataclass(frozen=True)
-class ReportedEpisode:
-    child: ChildView
-    episode_ref: str
-    kind: str | None
-    still_missing: bool
-    started_at: datetime | None
-    reported_at: datetime | None
-    found_at: datetime | None
-    risk_level: str | None
-    last_seen_location: str | None
-
-
-@dataclass(frozen=True)
-class DueAction:
-    child: ChildView
-    episode_ref: str | None
-    kind: str
-    rule: str
-    title: str
-    due_at: datetime
-    status: str  # open | overdue
-    hours_to_due: float  # negative when overdue
-    actor: str | None
-    assigned_to: str | None
-    recipients: str | None
-    found_at: datetime | None
-
-
-@dataclass(frozen=True)
-class RepeatChild:
-    child: ChildView
-    episodes_28_days: int
-    thresholds_met: list[str]
-    latest_start: datetime
-
-
-@dataclass(frozen=True)
-class OtherAuthorityEpisode:
-    child: ChildView
-    episode_ref: str
-    responsible_authority: str | None
-    still_missing: bool
-    started_at: datetime | None
-    reported_at: datetime | None
-    found_at: datetime | None
-    risk_level: str | None
-    last_seen_location: str | None
-
-
-@dataclass(frozen=True)
-class OverdueBacklog:
-    """Overdue actions of one kind that fell due before the briefing's window: counted, not listed."""
-
-    kind: str
-    count: int
-    oldest_due_at: datetime
-
-
-@dataclass(frozen=True)
-class BriefingPack:
-    day: date
-    authority: str
-    policy_version: str
-    as_of: datetime
-    since: datetime
-    generated_at: datetime
-    missing_now: list[MissingNow] = field(default_factory=list)
-    reported_since: list[ReportedEpisode] = field(default_factory=list)
-    rhi_due: list[DueAction] = field(default_factory=list)
-    meetings_due: list[DueAction] = field(default_factory=list)
-    notifications_due: list[DueAction] = field(default_factory=list)
-    repeat: list[RepeatChild] = field(default_factory=list)
-    other_authority: list[OtherAuthorityEpisode] = field(default_factory=list)
-    # Overdue actions are listed when they fell due after this moment (the policy's window before ``as_of``) ...
-    overdue_since: datetime | None = None
-    # ... and the older ones are one summary line per kind.
-    backlog: list[OverdueBacklog] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        """The delivery key: one briefing per day, however often the flow runs."""
-        return f"briefing:{self.day.isoformat()}"
-
-    def counts(self) -> dict[str, int]:
-        """Section sizes: the only facts about the pack that may travel to Prefect."""
-        return {
-            "missing_now": len(self.missing_now),
-            "reported_since": len(self.reported_since),
-            "rhi_due": len(self.rhi_due),
-            "rhi_overdue": sum(1 for item in self.rhi_due if item.status == "overdue"),
-            "meetings_due": len(self.meetings_due),
-            "notifications_due": len(self.notifications_due),
-            "repeat": len(self.repeat),
-            "other_authority": len(self.other_authority),
-            "overdue_backlog": sum(item.count for item in self.backlog),
-        }
-
-    def backlog_of(self, kind: str) -> OverdueBacklog | None:
-        """The summary line for ``kind``'s older overdue actions, if it has any (the template's section footer)."""
-        return next((item for item in self.backlog if item.kind == kind), None)
 
 
 def build_briefing(session: Session, day: date, policy: Policy) -> BriefingPack:
@@ -231,17 +120,7 @@ def _reported_since(
     episodes: list[tuple[Episode, Child | None]], since: datetime, as_of: datetime
 ) -> list[ReportedEpisode]:
     return [
-        ReportedEpisode(
-            child=child_view(child, as_of),
-            episode_ref=episode.ref,
-            kind=episode.kind,
-            still_missing=missing_at(episode, as_of),
-            started_at=episode.started_at,
-            reported_at=episode.reported_at,
-            found_at=episode.found_at if episode.found_at and episode.found_at <= as_of else None,
-            risk_level=episode.risk_level,
-            last_seen_location=episode.last_seen_location,
-        )
+        ReportedEpisode(**_episode_line(episode, child, as_of))
         for episode, child in episodes
         if _reported_between(episode, since, as_of)
     ]
@@ -252,19 +131,27 @@ def _other_authority(
 ) -> list[OtherAuthorityEpisode]:
     return [
         OtherAuthorityEpisode(
-            child=child_view(child, as_of),
-            episode_ref=episode.ref,
+            **_episode_line(episode, child, as_of),
             responsible_authority=episode.responsible_authority or (child.responsible_authority if child else None),
-            still_missing=missing_at(episode, as_of),
-            started_at=episode.started_at,
-            reported_at=episode.reported_at,
-            found_at=episode.found_at if episode.found_at and episode.found_at <= as_of else None,
-            risk_level=episode.risk_level,
-            last_seen_location=episode.last_seen_location,
         )
         for episode, child in episodes
         if episode.other_authority and (missing_at(episode, as_of) or _reported_between(episode, since, as_of))
     ]
+
+
+def _episode_line(episode: Episode, child: Child | None, as_of: datetime) -> dict[str, object]:
+    """The fields a reported episode's line shows, as they stood at ``as_of`` (a later return is not yet known)."""
+    return {
+        "child": child_view(child, as_of),
+        "episode_ref": episode.ref,
+        "kind": episode.kind,
+        "still_missing": missing_at(episode, as_of),
+        "started_at": episode.started_at,
+        "reported_at": episode.reported_at,
+        "found_at": episode.found_at if episode.found_at and episode.found_at <= as_of else None,
+        "risk_level": episode.risk_level,
+        "last_seen_location": episode.last_seen_location,
+    }
 
 
 def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:

@@ -14,7 +14,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from missing_episodes.documents.briefing import BriefingPack
+from missing_episodes.documents.briefing_pack import BriefingPack
 from missing_episodes.documents.docx_templates import RHI_HEADINGS, docx_template_bytes
 from missing_episodes.documents.environment import DOCUMENT_TEMPLATES, docx_environment, html_environment
 from missing_episodes.documents.forms import RhiRecord, SeriousNotification, WrittenConfirmation

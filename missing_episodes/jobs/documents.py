@@ -8,9 +8,13 @@ Prefect UI reader who the child is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
 
 from missing_episodes.documents.briefing import build_briefing
 from missing_episodes.documents.delivery import DeliveryOutcome, OutputStore, deliver, mail_settings_from_env
@@ -25,8 +29,10 @@ from missing_episodes.documents.render import (
 )
 from missing_episodes.documents.weekly import build_weekly_list
 from missing_episodes.jobs.context import Context
+from missing_episodes.policy import Policy
 
 OutDir = Path | str | None
+Doc = TypeVar("Doc")
 
 
 @dataclass(frozen=True)
@@ -42,55 +48,58 @@ class Produced:
     title: str = ""
 
 
-def produce_briefing(day: date, out_dir: OutDir = None, context: Context | None = None) -> Produced:
-    """Build and render the daily missing briefing for ``day``."""
+def _build_and_render(kind: str, build: Callable[[Session, Policy], Doc], render: Callable[[Doc, Path], list[Path]],
+                      out_dir: OutDir, context: Context | None) -> tuple[Doc, list[str]]:
+    """Build a document's data in one transaction and render it under the output folder of ``kind``."""
     context = context or Context.load()
     with context.session() as session:
-        pack = build_briefing(session, day, context.policy)
-        files = render_briefing(pack, context.output_dir("briefing", out_dir))
-    return Produced("briefing", pack.key, None, [str(p) for p in files], pack.counts(), [],
-                    f"Daily missing briefing {day.isoformat()}")
+        document = build(session, context.policy)
+        files = render(document, context.output_dir(kind, out_dir))
+    return document, [str(path) for path in files]
+
+
+def produce_briefing(day: date, out_dir: OutDir = None, context: Context | None = None) -> Produced:
+    """Build and render the daily missing briefing for ``day``."""
+    pack, files = _build_and_render("briefing", lambda session, policy: build_briefing(session, day, policy),
+                                    render_briefing, out_dir, context)
+    return Produced("briefing", pack.key, None, files, pack.counts(), [], f"Daily missing briefing {day.isoformat()}")
 
 
 def produce_serious_notification(episode_ref: str, rule_id: str | None = None, out_dir: OutDir = None,
                                  context: Context | None = None) -> Produced:
     """Build and render the serious notification form for one episode (rule chosen as in the builder)."""
-    context = context or Context.load()
-    with context.session() as session:
-        form = build_serious_notification(session, episode_ref, context.policy, rule_id=rule_id)
-        files = render_serious_notification(form, context.output_dir("serious_notification", out_dir))
+    form, files = _build_and_render(
+        "serious_notification",
+        lambda session, policy: build_serious_notification(session, episode_ref, policy, rule_id=rule_id),
+        render_serious_notification, out_dir, context)
     counts = {"contacts": len(form.contacts), "actions": len(form.actions), "still_missing": int(form.still_missing)}
-    return Produced("serious_notification", form.key, episode_ref, [str(p) for p in files], counts,
-                    list(form.recipients), f"Serious notification {episode_ref}: {form.rule_title}")
+    return Produced("serious_notification", form.key, episode_ref, files, counts, list(form.recipients),
+                    f"Serious notification {episode_ref}: {form.rule_title}")
 
 
 def produce_weekly_list(week_ending: date, out_dir: OutDir = None, context: Context | None = None) -> Produced:
     """Build and render the weekly list of children who are or were missing in the week ending ``week_ending``."""
-    context = context or Context.load()
-    with context.session() as session:
-        weekly = build_weekly_list(session, week_ending, context.policy)
-        files = render_weekly_list(weekly, context.output_dir("weekly_list", out_dir))
-    return Produced("weekly_list", weekly.key, None, [str(p) for p in files], weekly.counts(), [],
+    weekly, files = _build_and_render(
+        "weekly_list", lambda session, policy: build_weekly_list(session, week_ending, policy),
+        render_weekly_list, out_dir, context)
+    return Produced("weekly_list", weekly.key, None, files, weekly.counts(), [],
                     f"Children missing in the week ending {week_ending.isoformat()}")
 
 
 def produce_rhi_record(episode_ref: str, out_dir: OutDir = None, context: Context | None = None) -> Produced:
     """Render the Return Home Interview record template for the interviewer (not mailed: it is filled in)."""
-    context = context or Context.load()
-    with context.session() as session:
-        record = build_rhi_record(session, episode_ref, context.policy)
-        files = render_rhi_record(record, context.output_dir("rhi_record", out_dir))
-    return Produced("rhi_record", f"rhi_record:{episode_ref}", episode_ref, [str(p) for p in files])
+    _, files = _build_and_render("rhi_record", lambda session, policy: build_rhi_record(session, episode_ref, policy),
+                                 render_rhi_record, out_dir, context)
+    return Produced("rhi_record", f"rhi_record:{episode_ref}", episode_ref, files)
 
 
 def produce_written_confirmation(child_ref: str, on: date | None = None, out_dir: OutDir = None,
                                  context: Context | None = None) -> Produced:
     """Render the care leaver's written confirmation letter (posted or handed over by the Personal Advisor)."""
-    context = context or Context.load()
-    with context.session() as session:
-        letter = build_written_confirmation(session, child_ref, context.policy, on=on)
-        files = render_written_confirmation(letter, context.output_dir("written_confirmation", out_dir))
-    return Produced("written_confirmation", letter.key, child_ref, [str(p) for p in files])
+    letter, files = _build_and_render(
+        "written_confirmation", lambda session, policy: build_written_confirmation(session, child_ref, policy, on=on),
+        render_written_confirmation, out_dir, context)
+    return Produced("written_confirmation", letter.key, child_ref, files)
 
 
 def deliver_produced(produced: Produced, context: Context | None = None) -> DeliveryOutcome:

@@ -8,8 +8,6 @@ repeats what was typed.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from sqlalchemy import Select, func, or_, select
 
 from missing_episodes.db.models import Action, Child, Episode, Outcome
@@ -108,12 +106,11 @@ def store_outcome(form: OutcomeForm, person_id: str, event_id: str, context: Con
         "notes": "",
         "risk_level": form.risk_level or "",
     }
-    summary = asdict(ingest_records("outcomes", [RawRow(COORDINATOR_SOURCE, 1, data)], source=COORDINATOR_SOURCE,
-                                    context=context))
-    if int(summary["quarantined"]):
+    summary = ingest_records("outcomes", [RawRow(COORDINATOR_SOURCE, 1, data)], COORDINATOR_SOURCE, context)
+    if summary.quarantined:
         raise FormRefused("The outcome could not be stored: the case system's rules refused it. "
                           "Ask the missing-episodes operators to look at the coordinator quarantine.")
-    return {k: int(summary[k]) for k in ("new", "duplicate")}
+    return {"new": summary.new, "duplicate": summary.duplicate}
 
 
 def actions_closed(child_ref: str, form: OutcomeForm, context: Context | None = None) -> int:

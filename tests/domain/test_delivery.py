@@ -20,7 +20,7 @@ from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Delivery
 from missing_episodes.documents.delivery import mail_settings_from_env
 from missing_episodes.jobs.documents import deliver_produced, produce_serious_notification
-from tests.test_documents_data import seed_briefing
+from tests.builders.documents import seed_briefing
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):

@@ -1,6 +1,6 @@
 """Drive Prefect's own UI in headless Chromium (Playwright) as a coordinator does: Run ▸ Custom run, fill, submit.
 
-Shared by tests/test_ui_forms.py and scripts/screenshots. Playwright drives the system's Chromium
+Shared by tests/server/test_ui_forms.py and scripts/screenshots. Playwright drives the system's Chromium
 (``executable_path``): its own browser download is neither needed nor wanted. Fields are found by the title the
 deployment's parameter schema gives them (the label the coordinator reads), looked up from the parameter's name,
 so a reworded title does not break the tests. Every wait has a deadline.

@@ -1,6 +1,6 @@
 """The SSDA903 Missing table built from the store, its XML fragment and ``validation.csv``.
 
-Uses the hand-made dataset of ``tests/test_reports.py`` plus E14: C4 missing from 30 March 2025 10:00 UTC (11:00
+Uses the hand-made dataset of ``tests/builders/reports.py`` plus E14: C4 missing from 30 March 2025 10:00 UTC (11:00
 BST) until 2 April 2025, so at 31 March, the picture the return gives, that period is still open.
 """
 
@@ -15,67 +15,16 @@ import pytest
 from typer.testing import CliRunner
 
 from missing_episodes.db.engine import session_scope
-from missing_episodes.db.models import Child
 from missing_episodes.reports.ssda903 import build_return, produce_ssda903, to_xml, write_return
-from tests.test_reports import AS_OF, add_child, add_episode, build_dataset, records_at
-
-EXPECTED = [
-    # CHILD, DOB, MISSING, MIS_START, MIS_END: looked-after children only (C3 is not), ordered by child and start.
-    ["P1", "01/05/2009", "M", "05/01/2025", "06/01/2025"],
-    ["P1", "01/05/2009", "M", "10/02/2025", "11/02/2025"],
-    ["P1", "01/05/2009", "A", "20/02/2025", "20/02/2025"],  # absent is A, never M
-    ["P1", "01/05/2009", "M", "01/03/2025", "01/03/2025"],
-    ["P2", "02/02/2010", "M", "20/01/2025", "22/01/2025"],  # E11 (another authority's) and E13 (1 April) left out
-    ["P2", "02/02/2010", "A", "01/03/2025", "01/03/2025"],
-    ["P4", "07/07/2008", "M", "20/12/2024", "21/12/2024"],
-    ["P4", "07/07/2008", "M", "30/03/2025", ""],  # E14: open at 31 March, so returned open
-]
-
-
-def build_with_open_period(url: str) -> None:
-    build_dataset(url)
-    with session_scope(url) as s:
-        c4 = s.query(Child).filter_by(ref="CH-4").one()
-        add_episode(s, 14, c4, "missing", "2025-03-30 10:00", "2025-04-02 10:00")
-
-
-def authority_files(directory: Path, care_starts: dict[str, str] | None = None) -> tuple[Path, Path]:
-    """Minimal Header and Episodes files matching the dataset (every child in care since 1 January 2024)."""
-    starts = {"P1": "01/01/2024", "P2": "01/01/2024", "P4": "01/01/2024", **(care_starts or {})}
-    dobs = {"P1": "01/05/2009", "P2": "02/02/2010", "P4": "07/07/2008"}
-    header = pd.DataFrame(
-        {
-            "CHILD": list(dobs),
-            "SEX": ["1", "2", "1"],
-            "DOB": list(dobs.values()),
-            "ETHNIC": ["WBRI"] * 3,
-            "UPN": ["UN1"] * 3,
-            "MOTHER": ["", "", ""],
-            "MC_DOB": ["", "", ""],
-        }
-    )
-    episodes = pd.DataFrame(
-        {
-            "CHILD": list(starts),
-            "DECOM": list(starts.values()),
-            "RNE": ["S"] * 3,
-            "LS": ["C2"] * 3,
-            "CIN": ["N1"] * 3,
-            "PLACE": ["U1"] * 3,
-            "PLACE_PROVIDER": ["PR1"] * 3,
-            "DEC": ["", "", ""],
-            "REC": ["", "", ""],
-            "REASON_PLACE_CHANGE": ["", "", ""],
-            "HOME_POST": ["", "", ""],
-            "PL_POST": ["", "", ""],
-            "URN": ["XXXXXXX"] * 3,
-        }
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    header_path, episodes_path = directory / "header.csv", directory / "episodes.csv"
-    header.to_csv(header_path, index=False)
-    episodes.to_csv(episodes_path, index=False)
-    return header_path, episodes_path
+from tests.builders.reports import (
+    AS_OF,
+    EXPECTED,
+    add_child,
+    add_episode,
+    authority_files,
+    build_with_open_period,
+    records_at,
+)
 
 
 def test_missing_table_for_the_collection_year(db_url: str, tmp_path: Path) -> None:

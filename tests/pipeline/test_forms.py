@@ -237,7 +237,7 @@ def test_a_flow_process_never_prints_the_values_of_a_failed_check(module: str, f
     from pathlib import Path
 
     result = subprocess.run([sys.executable, "-c", _LOG_OF_A_FAILED_CHECK, module, flow_name, field],
-                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     logged = result.stdout.strip().splitlines()[-1]
     assert "Parameter validation failed" in logged

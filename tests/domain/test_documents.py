@@ -1,6 +1,6 @@
 """Document content from known data: the right children in the right sections, as a coordinator would read them.
 
-Domain tests only (no Prefect). The data is ``tests/test_documents_data.py``: a Monday briefing just after the
+Domain tests only (no Prefect). The data is ``tests/builders/documents.py``: a Monday briefing just after the
 October clock change. PDF text is read back with ``pdftotext`` (poppler-utils), Word with python-docx.
 """
 
@@ -39,7 +39,7 @@ from missing_episodes.documents.render import (
 )
 from missing_episodes.documents.weekly import build_weekly_list
 from missing_episodes.policy import Briefing, Policy, load_policy
-from tests.test_documents_data import (
+from tests.builders.documents import (
     AS_OF,
     BRIEFING_DAY,
     GREEK,

@@ -13,7 +13,7 @@ import pytest
 from missing_episodes.config import DATA_DIR
 from missing_episodes.policy import load_policy
 from missing_episodes.rules import evaluate_child
-from tests.helpers import child, episode, london, outcome
+from tests.builders.facts import child, episode, london, outcome
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
 FAR = london("2030-01-01 00:00")

@@ -1,6 +1,6 @@
 """``clock.now()`` and its override, ``MISSING_EPISODES_NOW``: a run replayed as of a past moment.
 
-The golden test of the sample (tests/test_golden_sample.py) depends on this: rules store repeating schedules up to
+The golden test of the sample (tests/cli/test_golden_sample.py) depends on this: rules store repeating schedules up to
 a horizon from now and documents print when they were prepared, so only a fixed "now" makes a run reproducible.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from missing_episodes import clock
 from missing_episodes.clock import NOW_VARIABLE, TimeParseError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_without_the_override_now_is_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:

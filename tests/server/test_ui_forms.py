@@ -24,9 +24,9 @@ import pytest
 from deployments.local import wait_for
 from deployments.stack import deployment_of, load_sample_feed
 from tests.pg import in_ci
-from tests.prefect_ui import PrefectUI, browser_page, chromium_path
-from tests.test_prefect_server import stack
-from tests.test_privacy import dump_prefect_database, leaks, personal_strings, spellings
+from tests.server.leaks import dump_prefect_database, leaks, personal_strings, spellings
+from tests.server.prefect_ui import PrefectUI, browser_page, chromium_path
+from tests.server.stack import stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 

@@ -23,7 +23,7 @@ from missing_episodes.offsets import Offset, apply_offset, offset_series
 from missing_episodes.policy import PolicyError, load_policy, parse_policy
 from missing_episodes.rules import evaluate_child
 from missing_episodes.triggers import ChildRun, EpisodeColumns, EpisodeTrigger, Fired, InScope, TriggerType, registry
-from tests.helpers import child, episode, london
+from tests.builders.facts import child, episode, london
 
 HORIZON = london("2026-12-01 00:00")
 BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded"}

@@ -9,7 +9,7 @@ import pytest
 from missing_episodes.clock import TimeParseError, add_hours, add_working_days, is_working_day, parse_time
 from missing_episodes.config import DATA_DIR
 from missing_episodes.policy import PolicyError, load_policy, parse_policy
-from tests.helpers import london
+from tests.builders.facts import london
 
 
 def test_a_time_without_an_offset_is_london_time():

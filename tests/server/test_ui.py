@@ -2,7 +2,7 @@
 
 The page is a single-page app: Chromium's ``--virtual-time-budget`` lets its scripts fetch from the API before
 the DOM is dumped and the screenshot taken (into tmp: the pictures in docs/ are made by scripts/screenshots,
-which drives the forms themselves; tests/test_ui_forms.py tests them). Skipped
+which drives the forms themselves; tests/server/test_ui_forms.py tests them). Skipped
 without Chromium unless CI is set (where a missing browser is a broken runner).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.pg import in_ci
-from tests.test_prefect_server import sample_daily_run, stack
+from tests.server.stack import sample_daily_run, stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 

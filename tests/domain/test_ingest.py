@@ -5,7 +5,6 @@ Each test runs on SQLite and on PostgreSQL (the ``db_url`` fixture) unless it sa
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -16,20 +15,13 @@ from sqlalchemy import func, select, text
 from missing_episodes.config import DATA_DIR, get_settings
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Child, Episode, Notification, Quarantine
-from missing_episodes.feeds import NOTIFICATION_FIELDS
 from missing_episodes.jobs.ingest import ingest_http_source, ingest_path
 from missing_episodes.jobs.rules import pending_reviews, review_children
 from missing_episodes.policy import load_policy
 from missing_episodes.sources import FolderSource, HttpSource, RawRow, read_file
-from tests.helpers import london
+from tests.builders.facts import london
+from tests.builders.feeds import message, write_csv
 from tests.snapshot import snapshot
-
-
-def message(nid: str, sent: str, event: str, incident: str, **fields: str) -> dict[str, str]:
-    row = dict.fromkeys(NOTIFICATION_FIELDS, "")
-    row.update(notification_id=nid, sent_at=sent, event=event, incident_ref=incident, **fields)
-    return row
-
 
 #: One child's episode in four messages, and a second child known only by name and date of birth.
 FEED = [
@@ -62,14 +54,6 @@ FEED = [
         risk_level="low",
     ),
 ]
-
-
-def write_csv(path: Path, rows: list[dict[str, str]], fields: list[str] | None = None) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields or list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture

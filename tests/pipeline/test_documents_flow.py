@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from missing_episodes.db.engine import session_scope
-from tests.test_documents_data import BRIEFING_DAY, GREEK, VIETNAMESE, seed_briefing
+from tests.builders.documents import BRIEFING_DAY, GREEK, VIETNAMESE, seed_briefing
 
 PERSONAL = ["Zoë", "O'Brien", "Σοφία", "Nguyễn", "Tom Green", "Leeds-Placed", "2011-03-14", "14 Mar 2011", "Larch"]
 

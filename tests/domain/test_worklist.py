@@ -21,8 +21,8 @@ from missing_episodes.jobs.ingest import ingest_path
 from missing_episodes.jobs.rules import flag_for_review, pending_reviews, review_children, review_next_batch
 from missing_episodes.policy import Allocation
 from missing_episodes.worklist import WorklistItem, json_chunks, worklist
-from tests.helpers import london
-from tests.test_ingest import message, write_csv
+from tests.builders.facts import london
+from tests.builders.feeds import message, write_csv
 
 MISSING = message(
     "N1",

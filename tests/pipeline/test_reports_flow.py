@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_reports import build_dataset
+from tests.builders.reports import build_dataset
 
 
 @pytest.mark.prefect

@@ -22,7 +22,7 @@ import pytest
 from missing_episodes.config import DATA_DIR
 from missing_episodes.jobs.ingest import ingest_path
 from missing_episodes.reports.ssda903 import produce_ssda903
-from tests.test_ssda903_export import EXPECTED, authority_files, build_with_open_period
+from tests.builders.reports import EXPECTED, authority_files, build_with_open_period
 
 PACKAGE, VERSION = "csc-validator-be-903", "0.1.17"
 VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "missing-episodes" / f"{PACKAGE}-{VERSION}"

@@ -21,8 +21,8 @@ from missing_episodes.db.engine import copy_sqlite, make_engine, session_scope
 from missing_episodes.db.models import Action, Episode, Notification
 from missing_episodes.jobs.ingest import ingest_path
 from missing_episodes.jobs.rules import pending_reviews, review_children
+from tests.builders.feeds import message, write_csv
 from tests.snapshot import snapshot
-from tests.test_ingest import message, write_csv
 
 
 def _history() -> list[dict[str, str]]:

@@ -1,0 +1,123 @@
+"""What the daily missing briefing pack holds (Wakefield section 4): one dataclass per section's line.
+
+Kept apart from the queries that fill it (``documents.briefing``), so the renderer and the templates depend on
+the pack's shape only, and a newcomer reads what each section shows without reading SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from missing_episodes.documents.common import ChildView, FindMePlan
+
+
+@dataclass(frozen=True)
+class MissingNow:
+    child: ChildView
+    find_me: FindMePlan
+    episode_ref: str
+    started_at: datetime
+    hours_missing: float
+    risk_level: str | None
+    last_seen_at: datetime | None
+    last_seen_location: str | None
+    reported_at: datetime | None
+    clothing: str | None
+
+
+@dataclass(frozen=True)
+class ReportedEpisode:
+    child: ChildView
+    episode_ref: str
+    kind: str | None
+    still_missing: bool
+    started_at: datetime | None
+    reported_at: datetime | None
+    found_at: datetime | None
+    risk_level: str | None
+    last_seen_location: str | None
+
+
+@dataclass(frozen=True)
+class DueAction:
+    child: ChildView
+    episode_ref: str | None
+    kind: str
+    rule: str
+    title: str
+    due_at: datetime
+    status: str  # open | overdue
+    hours_to_due: float  # negative when overdue
+    actor: str | None
+    assigned_to: str | None
+    recipients: str | None
+    found_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RepeatChild:
+    child: ChildView
+    episodes_28_days: int
+    thresholds_met: list[str]
+    latest_start: datetime
+
+
+@dataclass(frozen=True)
+class OtherAuthorityEpisode(ReportedEpisode):
+    """An episode of a child placed here by another authority: the same line, and who to forward it to."""
+
+    responsible_authority: str | None
+
+
+@dataclass(frozen=True)
+class OverdueBacklog:
+    """Overdue actions of one kind that fell due before the briefing's window: counted, not listed."""
+
+    kind: str
+    count: int
+    oldest_due_at: datetime
+
+
+@dataclass(frozen=True)
+class BriefingPack:
+    day: date
+    authority: str
+    policy_version: str
+    as_of: datetime
+    since: datetime
+    generated_at: datetime
+    missing_now: list[MissingNow] = field(default_factory=list)
+    reported_since: list[ReportedEpisode] = field(default_factory=list)
+    rhi_due: list[DueAction] = field(default_factory=list)
+    meetings_due: list[DueAction] = field(default_factory=list)
+    notifications_due: list[DueAction] = field(default_factory=list)
+    repeat: list[RepeatChild] = field(default_factory=list)
+    other_authority: list[OtherAuthorityEpisode] = field(default_factory=list)
+    # Overdue actions are listed when they fell due after this moment (the policy's window before ``as_of``) ...
+    overdue_since: datetime | None = None
+    # ... and the older ones are one summary line per kind.
+    backlog: list[OverdueBacklog] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """The delivery key: one briefing per day, however often the flow runs."""
+        return f"briefing:{self.day.isoformat()}"
+
+    def counts(self) -> dict[str, int]:
+        """Section sizes: the only facts about the pack that may travel to Prefect."""
+        return {
+            "missing_now": len(self.missing_now),
+            "reported_since": len(self.reported_since),
+            "rhi_due": len(self.rhi_due),
+            "rhi_overdue": sum(1 for item in self.rhi_due if item.status == "overdue"),
+            "meetings_due": len(self.meetings_due),
+            "notifications_due": len(self.notifications_due),
+            "repeat": len(self.repeat),
+            "other_authority": len(self.other_authority),
+            "overdue_backlog": sum(item.count for item in self.backlog),
+        }
+
+    def backlog_of(self, kind: str) -> OverdueBacklog | None:
+        """The summary line for ``kind``'s older overdue actions, if it has any (the template's section footer)."""
+        return next((item for item in self.backlog if item.kind == kind), None)
