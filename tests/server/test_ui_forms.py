@@ -167,7 +167,7 @@ def _submit_json_without_validation(ui: PrefectUI, full_name: str, parameters: d
     ui.validate_parameters(False)
     ui.use_json(parameters)
     run_id = ui.submit()
-    assert run_id, f"with validation off the UI creates the run ({ui.form_errors()})"
+    assert run_id, f"with validation off the UI creates the run ({ui.refusal or ui.form_errors()})"
     return ui.wait_final(run_id)
 
 
