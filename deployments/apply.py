@@ -31,6 +31,8 @@ from deployments import (
     WORK_POOL,
     build,
 )
+from missing_episodes.config import get_settings
+from missing_episodes.policy import load_policy
 
 #: The states that page someone. Cancelled is not among them: CANCEL_NEW cancels an overlapping ingest on purpose.
 ALERT_EVENTS = frozenset({"prefect.flow-run.Failed", "prefect.flow-run.Crashed", "prefect.flow-run.TimedOut"})
@@ -107,8 +109,9 @@ async def apply(work_pool: str = WORK_POOL, alert_webhook: str | None = None,
     await ensure_work_pool(work_pool, pool_concurrency)
     await ensure_global_limit()
     applied = Applied(work_pool)
+    policy = load_policy(get_settings().policy_path)  # read and validated once, not once per deployment
     for spec in DEPLOYMENTS:
-        applied.deployments[spec.full_name] = await build(spec, work_pool).aapply(work_pool_name=work_pool)
+        applied.deployments[spec.full_name] = await build(spec, work_pool, policy).aapply(work_pool_name=work_pool)
     if alert_webhook:
         applied.automation = await ensure_alert(alert_webhook)
     return applied
