@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -34,6 +34,7 @@ ActionKind = Literal[
     "written_confirmation",
     "intervention_meeting",
     "long_term_review",
+    "long_term_missing_panel",
     "nrm_referral",
 ]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
@@ -55,9 +56,22 @@ class AppliesTo(_Strict):
     episode_kinds: list[EpisodeKind] = ["missing"]
     legal_status: list[LegalStatus] = []
     uasc: bool | None = None
-    # "uasc_or_care_leaver": the Surrey long-term schedule's population.
-    uasc_or_care_leaver: bool = False
+    # For a care leaver the rule's clock starts at this case event, not at the police's "last seen": an adult who
+    # has left care is missing only once the authority has assessed them so (Wokingham: "discern whether a care
+    # leaver is missing as opposed to not maintaining contact"). No such event for the episode, no action.
+    care_leaver_clock_from: str | None = None
     under_18: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        """Say what replaces a key an older policy file may still carry, rather than only "extra field"."""
+        if isinstance(data, dict) and "uasc_or_care_leaver" in data:
+            raise ValueError(
+                "uasc_or_care_leaver was retired in policy 2026.12 (it put care leavers who were never UASC on "
+                "Surrey's schedule): use `uasc: true` and `care_leaver_clock_from: assessed_missing`"
+            )
+        return data
 
 
 class Rule(_Strict):
