@@ -92,6 +92,10 @@ class Rule(_Strict):
     on_declined: str | None = None
     # Stop the schedule at the child's 18th birthday (Surrey: closed to the looked-after service at 18).
     until_age: int | None = None
+    # The id of another rule that asks for the same thing (Wokingham's and Surrey's Home Office notice for a
+    # former-UASC care leaver). When both fire for the same child and episode, one action is kept under the other
+    # rule's key, with the earlier due time, naming both rules; an event that closes either closes it.
+    same_duty_as: str | None = None
     enabled: bool = True
 
 
@@ -166,6 +170,23 @@ class Policy(_Strict):
             if rule.id in seen:
                 raise ValueError(f"rule id {rule.id!r} is used twice; rule ids must be unique and stable")
             seen.add(rule.id)
+        return self
+
+    @model_validator(mode="after")
+    def _same_duties_pair_up(self) -> Policy:
+        """``same_duty_as`` names an existing rule of the same action kind that does not itself defer to another."""
+        by_id = {rule.id: rule for rule in self.rules}
+        for rule in self.rules:
+            if rule.same_duty_as is None:
+                continue
+            other = by_id.get(rule.same_duty_as)
+            if other is None:
+                raise ValueError(f"rule {rule.id!r}: same_duty_as names no rule of this policy: {rule.same_duty_as!r}")
+            if other.action != rule.action:
+                raise ValueError(
+                    f"rule {rule.id!r}: same_duty_as {other.id!r} is a {other.action}, not a {rule.action}")
+            if other.same_duty_as is not None or other.id == rule.id:
+                raise ValueError(f"rule {rule.id!r}: same_duty_as {other.id!r} must name a rule that names none")
         return self
 
     def rule(self, rule_id: str) -> Rule:

@@ -227,6 +227,8 @@ class Action(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    # Other rules asking for the same thing, folded into this action (a policy's ``same_duty_as``), comma-separated.
+    also_rule_ids: Mapped[str | None] = mapped_column(Text)
 
     child: Mapped[Child] = relationship()
     episode: Mapped[Episode | None] = relationship()

@@ -354,6 +354,43 @@ def test_a_looked_after_uasc_child_is_on_the_schedule_from_last_seen_without_an_
     assert meeting.trigger_at == london("2026-05-05 09:00")
 
 
+def test_one_duty_one_action_when_wokingham_and_surrey_both_ask_for_the_home_office_notice():
+    # A former-UASC care leaver, last seen Thursday 7 May, assessed missing Friday 8 May 10:00. Wokingham: Home
+    # Office informed, due 1 working day later (Monday 11 May 10:00). Surrey: Home Office notified if still missing
+    # over 24 hours (Saturday 9 May 10:00). One action, under Surrey's rule, naming both, due at the earlier time.
+    leaver = child("CH-L", legal_status="care_leaver", uasc=True, dob=date(2005, 3, 1))
+    eps = [episode("EP-L", "2026-05-07 21:00", incident="I-L")]
+    assessed = outcome("A1", "assessed_missing", "2026-05-08 10:00", incident="I-L")
+    specs = actions(leaver, eps, [assessed])
+    [notice] = [s for s in specs if s.kind == "home_office_notified"]
+    assert (notice.rule_id, notice.also_rule_ids) == ("ltm.day1_home_office", ("care_leaver.home_office",))
+    assert notice.trigger_at == london("2026-05-08 10:00") and notice.due_at == london("2026-05-09 10:00")
+    # Recording it once closes it for both rules.
+    told = outcome("H1", "home_office_notified", "2026-05-08 16:00", incident="I-L")
+    [closed] = [s for s in actions(leaver, eps, [assessed, told]) if s.kind == "home_office_notified"]
+    assert closed.status == "done" and closed.done_at == london("2026-05-08 16:00")
+
+
+def test_wokinghams_home_office_notice_stands_alone_when_surreys_rule_does_not_apply():
+    # Assessed missing with no police episode: Surrey's "missing over 24 hours" has no episode to run on.
+    leaver = child("CH-L", legal_status="care_leaver", uasc=True, dob=date(2005, 3, 1))
+    specs = actions(leaver, [], [outcome("A1", "assessed_missing", "2026-05-08 10:00")])
+    [notice] = [s for s in specs if s.kind == "home_office_notified"]
+    assert (notice.rule_id, notice.also_rule_ids) == ("care_leaver.home_office", ())
+    assert notice.due_at == london("2026-05-11 10:00")
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("ltm.nope", "names no rule"),
+    ("ltm.day1_nrm_referral", "is a nrm_referral, not a home_office_notified"),
+])
+def test_same_duty_as_must_name_a_rule_of_the_same_kind(tmp_path, target, message):
+    text = (DATA_DIR / "policies" / "default.yaml").read_text()
+    (tmp_path / "p.yaml").write_text(text.replace("same_duty_as: ltm.day1_home_office", f"same_duty_as: {target}"))
+    with pytest.raises(PolicyError, match=message):
+        load_policy(tmp_path / "p.yaml")
+
+
 def test_a_policy_still_using_the_retired_surrey_scope_is_refused_with_what_to_write_instead(tmp_path):
     text = (DATA_DIR / "policies" / "default.yaml").read_text()
     old = text.replace("applies_to: {uasc: true, care_leaver_clock_from: assessed_missing}",
