@@ -36,6 +36,17 @@ ActionKind = Literal[
     "long_term_review",
     "long_term_missing_panel",
     "nrm_referral",
+    "joint_strategy_discussion",
+    "social_worker_visit",
+    "wellbeing_check",
+    "prevention_plan",
+    "management_oversight",
+    "risk_assessment",
+    "duty_team_notified",
+    "escalation_considered",
+    "daily_update_call",
+    "child_protection_circulation",
+    "lac_review",
 ]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 LegalStatus = Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"]
