@@ -48,6 +48,8 @@ MEASURES: list[tuple[str, str]] = [
     ("rhi_declined_3plus_pct", "Declined, children with 3 or more (%)"),
     ("rhi_not_done_3plus", "Not done, children with 3 or more"),
     ("rhi_not_done_3plus_pct", "Not done, children with 3 or more (%)"),
+    ("children_declined", "Children who declined a return interview"),
+    ("children_declined_3plus", "Of them, children with 3 or more missing episodes"),
     ("rhi_in_time", "Return interviews completed within 72 hours of the return being notified"),
     ("rhi_in_time_pct", "Completed within 72 hours (% of completed)"),
     ("strategy_required", "Strategy meetings required"),
@@ -135,6 +137,10 @@ def _population_figures(records: Records, period: Period, in_population: pd.Seri
         "children_absent": absent["child_id"].nunique(),
         **_rhi_counts(rhi),
         **_rhi_counts(rhi_3plus, "_3plus"),
+        # Wolverhampton 3.2: "Of the 19 young people who declined Missing Return interviews, 11 of these had three
+        # or more missing episodes."
+        "children_declined": rhi.loc[rhi["status"] == "declined", "child_id"].nunique(),
+        "children_declined_3plus": rhi_3plus.loc[rhi_3plus["status"] == "declined", "child_id"].nunique(),
         "rhi_in_time": int((done["done_at"] <= done["due_at"]).sum()) if len(done) else 0,
         "strategy_required": len(strategy) - not_required,
         "strategy_held": int((strategy["status"] == "done").sum()),

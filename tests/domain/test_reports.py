@@ -69,6 +69,8 @@ def test_board_figures_children_in_care(db_url: str) -> None:
         "rhi_declined_3plus_pct": 33.3,  # 1 / 3
         "rhi_not_done_3plus": 0,
         "rhi_not_done_3plus_pct": 0.0,
+        "children_declined": 1,  # C1 (E2)
+        "children_declined_3plus": 1,  # C1 had three
         "rhi_in_time": 1,  # E1 (done 08 Jan, due 09 Jan); E3 done 10 Mar, due 04 Mar
         "rhi_in_time_pct": 50.0,  # 1 of the 2 completed
         "strategy_required": 2,  # S1, S3 (S2 not required, S5 withdrawn, S6 December)
@@ -105,6 +107,8 @@ def test_board_figures_all_children(db_url: str) -> None:
         "rhi_declined_3plus_pct": 40.0,  # 2 / 5
         "rhi_not_done_3plus": 0,
         "rhi_not_done_3plus_pct": 0.0,
+        "children_declined": 2,  # C1 (E2) and C3 (E8): two children, two declines
+        "children_declined_3plus": 2,
         "rhi_in_time": 2,  # E1, E7
         "rhi_in_time_pct": 66.7,  # 2 / 3
         "strategy_required": 3,  # S1, S3, S4
