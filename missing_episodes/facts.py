@@ -16,6 +16,7 @@ class ChildFacts:
     legal_status: str = "none"
     uasc: bool = False
     date_of_birth: date | None = None
+    has_immigration_solicitor: bool = False
 
 
 @dataclass(frozen=True)

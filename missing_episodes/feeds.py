@@ -193,6 +193,8 @@ class ChildRecord(_Row):
     team: Text = None
     placement: Text = None
     placement_distance_miles: float | None = None
+    # The child's immigration and asylum solicitor, if any (Surrey: "they should be notified").
+    immigration_solicitor: Text = None
     photo_ref: Text = None
     contacts: Text = None
     likely_locations: Text = None

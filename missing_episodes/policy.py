@@ -47,6 +47,7 @@ ActionKind = Literal[
     "daily_update_call",
     "child_protection_circulation",
     "lac_review",
+    "solicitor_notified",
 ]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 LegalStatus = Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"]
@@ -71,6 +72,8 @@ class AppliesTo(_Strict):
     # has left care is missing only once the authority has assessed them so (Wokingham: "discern whether a care
     # leaver is missing as opposed to not maintaining contact"). No such event for the episode, no action.
     care_leaver_clock_from: str | None = None
+    # Only children whose register row names an immigration and asylum solicitor (Surrey: "they should be notified").
+    has_immigration_solicitor: bool | None = None
     under_18: bool | None = None
 
     @model_validator(mode="before")

@@ -59,6 +59,8 @@ class Child(Base):
     likely_locations: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(64))
     return_address: Mapped[str | None] = mapped_column(Text)
+    # The immigration and asylum solicitor, if the child has one (Surrey: "they should be notified").
+    immigration_solicitor: Mapped[str | None] = mapped_column(Text)
     # Not known to the register: MASH screens the child (Wakefield section 3).
     needs_mash_screening: Mapped[bool] = mapped_column(Boolean, default=False)
     # Facts changed since the rules last ran for this child. Cleared only when the actions are stored, so an

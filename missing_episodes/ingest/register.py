@@ -24,7 +24,8 @@ from missing_episodes.ingest.summary import IngestSummary
 from missing_episodes.store import audit, lock_keys
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
-RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles")
+RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles",
+               "immigration_solicitor")
 
 
 def child_values(record: ChildRecord) -> dict[str, Any]:
@@ -46,6 +47,7 @@ def child_values(record: ChildRecord) -> dict[str, Any]:
         "likely_locations": record.likely_locations,
         "phone": record.phone,
         "return_address": record.return_address,
+        "immigration_solicitor": record.immigration_solicitor,
     }
 
 

@@ -86,6 +86,9 @@ def applies(rule: Rule, child: ChildFacts, episode: EpisodeFacts | None, at: dat
         return False
     if scope.uasc is not None and child.uasc != scope.uasc:
         return False
+    solicitor = scope.has_immigration_solicitor
+    if solicitor is not None and child.has_immigration_solicitor != solicitor:
+        return False
     # An unknown date of birth counts as a child: the duty is not dropped for want of a date.
     known_age = scope.under_18 is not None and child.date_of_birth is not None and at is not None
     return not (known_age and (age_on(child.date_of_birth, at) < 18) != scope.under_18)  # type: ignore[arg-type]

@@ -73,3 +73,16 @@ def test_an_episode_after_leaving_care_is_not_in_the_return(sqlite_url, monkeypa
     summary = board_figures(records, collection_year(2027)).summary
     assert summary.loc["missing_episodes", "children_in_care"] == 0
     assert summary.loc["missing_episodes", "all_children"] == 1
+
+
+def test_a_register_row_naming_a_solicitor_reaches_the_rules(sqlite_url, monkeypatch, tmp_path):
+    from missing_episodes import bulk
+
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    context = Context(Settings(), POLICY)
+    row = {"child_id": "P000901", "first_name": "Sami", "last_name": "Haile", "date_of_birth": "2010-02-01",
+           "legal_status": "looked_after", "uasc": "yes", "immigration_solicitor": "Firm A, 020 7946 0000"}
+    ingest_path("children", write_csv(tmp_path / "r.csv", [row]), "register", context)
+    with session_scope(sqlite_url) as session:
+        [facts] = bulk.child_facts(bulk.load_facts(session)).values()
+    assert facts.uasc and facts.has_immigration_solicitor

@@ -508,6 +508,15 @@ def test_a_trafficking_risk_tells_the_director_within_hours_not_at_24():
     assert by_rule(actions(child(uasc=False), eps, [risk]), "ltm.trafficking_risk_director") == []
 
 
+def test_the_immigration_solicitor_is_told_only_where_the_child_has_one():
+    # Surrey: "If the child/care leaver has an immigration and asylum solicitor, they should be notified".
+    eps = [episode("EP-U", "2026-05-11 12:00")]
+    with_one = child("CH-U", uasc=True, dob=date(2010, 1, 1), solicitor=True)
+    [notice] = by_rule(actions(with_one, eps), "ltm.day1_solicitor_notified")
+    assert notice.trigger_at == london("2026-05-12 12:00") and notice.actor == "Social Worker"
+    assert by_rule(actions(child("CH-V", uasc=True, dob=date(2010, 1, 1)), eps), "ltm.day1_solicitor_notified") == []
+
+
 def test_lac_reviews_every_three_months_while_missing_until_18():
     kid = child("CH-U", uasc=True, dob=date(2009, 1, 20))  # 18 on 20 January 2027
     specs = actions(kid, [episode("EP-U", "2026-03-10 12:00")], horizon=london("2027-06-01 00:00"))

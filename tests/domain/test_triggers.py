@@ -79,7 +79,8 @@ def reported_late() -> Iterator[type[TriggerType]]:
 def _facts(person: ChildFacts, episodes: list[EpisodeFacts]) -> bulk.Facts:
     """The columns ``bulk.load_facts`` would read for one child (id 1) with these episodes and no case events."""
     children = pd.DataFrame([{"id": 1, "ref": person.ref, "legal_status": person.legal_status, "uasc": person.uasc,
-                              "date_of_birth": person.date_of_birth}])
+                              "date_of_birth": person.date_of_birth,
+                              "has_immigration_solicitor": person.has_immigration_solicitor}])
     frame = pd.DataFrame([
         {"id": n, "ref": e.ref, "incident_ref": e.incident_ref, "child_id": 1, "kind": e.kind,
          "started_at": e.started_at, "reported_at": e.reported_at, "found_at": e.found_at,

@@ -63,7 +63,9 @@ def test_a_return_before_24_hours_removes_the_meeting_that_never_fired(loaded, t
     ingest_path("notifications", write_csv(tmp_path / "f.csv", [found]), "police")
     review_children([i.child_ref for i in pending_reviews()])
     later = kinds_at(loaded, london("2026-11-01 09:00"))
-    assert later == {("rhi.within_72h_of_return", "overdue")}
+    # No strategy meeting (it never fired); what a return asks for is overdue a week later.
+    assert later == {("rhi.within_72h_of_return", "overdue"), ("return.wellbeing_check", "overdue"),
+                     ("return.prevention_plan", "overdue")}
 
 
 def test_status_is_read_as_of_the_moment_asked(loaded, tmp_path):

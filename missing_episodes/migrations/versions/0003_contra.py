@@ -5,6 +5,7 @@ notice for a former-UASC care leaver. Their actions are folded into one, which n
 
 Legal status becomes a history (``legal_status_period``) so returns and board figures judge each episode by the
 status on its start date. Existing children get one period, "since before anything we hold", with today's status.
+The police may send when they were contacted; the register, a child's immigration and asylum solicitor.
 
 Revision ID: 0003_contra
 Revises: 0002
@@ -29,6 +30,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("also_rule_ids", sa.Text(), nullable=True))
     with op.batch_alter_table("episode") as batch:
         batch.add_column(sa.Column("reported_to_police_at", UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("child") as batch:
+        batch.add_column(sa.Column("immigration_solicitor", sa.Text(), nullable=True))
     op.create_table(
         "legal_status_period",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,5 +54,7 @@ def downgrade() -> None:
     op.drop_table("legal_status_period")
     with op.batch_alter_table("episode") as batch:
         batch.drop_column("reported_to_police_at")
+    with op.batch_alter_table("child") as batch:
+        batch.drop_column("immigration_solicitor")
     with op.batch_alter_table("action") as batch:
         batch.drop_column("also_rule_ids")
