@@ -5,6 +5,7 @@ import os
 import typer
 
 from missing_episodes.clock import NOW_VARIABLE, TimeParseError, now
+from missing_episodes.permissions import restrict_process
 
 app = typer.Typer(
     name="missing-episodes",
@@ -16,7 +17,11 @@ app = typer.Typer(
 
 @app.callback()
 def _before_every_command() -> None:
-    """A fixed clock that cannot be read is the user's mistake: say so in one line, before any work or Prefect."""
+    """A fixed clock that cannot be read is the user's mistake: say so in one line, before any work or Prefect.
+
+    Every file a command writes (database, documents, exports, archived feeds) is private: files 0600, folders
+    0700 (``missing_episodes.permissions``)."""
+    restrict_process()
     if os.environ.get(NOW_VARIABLE):
         try:
             now()

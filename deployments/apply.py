@@ -45,6 +45,13 @@ ALERT_BODY = (
 )
 
 
+#: The second automation: a feed problem that is not a failed run (a looping cursor, ``max_pages`` reached with
+#: more to read) posts to the same webhook. The alert line names the source and pages only.
+FEED_ALERT_AUTOMATION = "missing-episodes: feed alert"
+FEED_ALERT_SUBJECT = "missing-episodes: feed {{ event.resource['prefect.resource.name'] }} needs attention"
+FEED_ALERT_BODY = "{{ event.payload.alert }}\n"
+
+
 @dataclass
 class Applied:
     work_pool: str
@@ -101,7 +108,25 @@ async def ensure_alert(webhook_url: str) -> UUID:
         actions=[SendNotification(block_document_id=block_id, subject=ALERT_SUBJECT, body=ALERT_BODY)],
     )
     created = await automation.acreate()
+    await _ensure_feed_alert(block_id)
     return created.id
+
+
+async def _ensure_feed_alert(block_id: UUID) -> UUID:
+    """The automation for ``flows.ingest.FEED_ALERT_EVENT`` (replaced on every apply, like the failure alert)."""
+    from flows.ingest import FEED_ALERT_EVENT
+
+    async with get_client() as client:
+        for existing in await client.read_automations_by_name(FEED_ALERT_AUTOMATION):
+            await client.delete_automation(existing.id)
+    automation = Automation(
+        name=FEED_ALERT_AUTOMATION,
+        description="Notify the on-call contact when a feed loops or has more pages than a poll may read.",
+        trigger=EventTrigger(expect={FEED_ALERT_EVENT}, match={"prefect.resource.id": "missing-episodes.feed.*"},
+                             posture=Posture.Reactive, threshold=1),
+        actions=[SendNotification(block_document_id=block_id, subject=FEED_ALERT_SUBJECT, body=FEED_ALERT_BODY)],
+    )
+    return (await automation.acreate()).id
 
 
 async def apply(work_pool: str = WORK_POOL, alert_webhook: str | None = None,

@@ -49,7 +49,8 @@ def free_port() -> int:
 
 
 def server_settings(
-    home: Path, port: int, database_url: str | None = None, *, host: str = "127.0.0.1"
+    home: Path, port: int, database_url: str | None = None, *, host: str = "127.0.0.1",
+    auth_string: str | None = None,
 ) -> dict[str, str]:
     """The environment of this project's Prefect server (and of clients that talk to it).
 
@@ -58,7 +59,10 @@ def server_settings(
       them forever by default: only events are vacuumed unless ``flow_runs`` is enabled), and events after
       ``EVENT_RETENTION_DAYS``;
     * ``database_url`` (``postgresql+asyncpg://…``) puts Prefect's own database on PostgreSQL; the default is
-      a SQLite file in ``PREFECT_HOME``.
+      a SQLite file in ``PREFECT_HOME``;
+    * ``auth_string`` (``user:password``) turns on Prefect's HTTP basic authentication: the server refuses every
+      API call without it (401; only ``GET /api/health`` and ``/api/ready`` stay open) and the clients given
+      these settings (workers, ``python -m deployments``, the CLI) send it (``PREFECT_API_AUTH_STRING``).
     """
     settings = {
         "PREFECT_HOME": str(home),
@@ -75,7 +79,48 @@ def server_settings(
     }
     if database_url:
         settings["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+    if auth_string:
+        settings["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
+        settings["PREFECT_API_AUTH_STRING"] = auth_string
     return settings
+
+
+#: Where ``scripts/prefect-server`` keeps the API credential when none is given: in the server's home, 0600.
+AUTH_FILE_NAME = "api-auth"
+AUTH_USER = "missing-episodes"
+
+
+def api_credential(home: Path, auth_file: Path | None = None) -> tuple[str, Path | None]:
+    """The API's ``user:password``: ``PREFECT_SERVER_API_AUTH_STRING`` if set, else the first line of
+    ``auth_file`` (default ``home/api-auth``), created with a random password (readable by its owner only) when
+    absent. Returns the credential and the file it is kept in (``None`` when it came from the environment)."""
+    import secrets
+
+    from missing_episodes.permissions import PRIVATE_FILE, make_private
+
+    if given := os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        return given, None
+    path = auth_file or home / AUTH_FILE_NAME
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(f"{AUTH_USER}:{secrets.token_urlsafe(24)}\n")
+    make_private(path)
+    credential = path.read_text(encoding="utf-8").strip()
+    if ":" not in credential:
+        raise SystemExit(f"{path}: the API credential must be one line user:password")
+    return credential, path
+
+
+def basic_auth_headers(env: dict[str, str]) -> dict[str, str]:
+    """The ``Authorization`` header a plain HTTP client needs for a server started with ``env``'s credential."""
+    import base64
+
+    credential = env.get("PREFECT_API_AUTH_STRING")
+    if not credential:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(credential.encode("utf-8")).decode("ascii")}
 
 
 def _tied_to_us() -> list[str]:
@@ -173,9 +218,12 @@ class PrefectServer:
     @contextlib.contextmanager
     def client_settings(self) -> Iterator[None]:
         """Point this process's Prefect client at this server (Prefect reads its settings once, at import)."""
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+        from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-        with temporary_settings(updates={PREFECT_API_URL: self.api_url}):
+        updates: dict = {PREFECT_API_URL: self.api_url}
+        if self.env.get("PREFECT_API_AUTH_STRING"):
+            updates[PREFECT_API_AUTH_STRING] = self.env["PREFECT_API_AUTH_STRING"]
+        with temporary_settings(updates=updates):
             yield
 
     def rss_mb(self) -> float:
@@ -216,7 +264,8 @@ class PrefectServer:
 
     def _worker_online(self, pool: str, name: str) -> bool:
         try:
-            response = httpx.post(f"{self.api_url}/work_pools/{pool}/workers/filter", json={}, timeout=5)
+            response = httpx.post(f"{self.api_url}/work_pools/{pool}/workers/filter", json={}, timeout=5,
+                                  headers=basic_auth_headers(self.env))
         except httpx.HTTPError:
             return False
         return response.status_code == 200 and any(
@@ -230,8 +279,8 @@ class PrefectServer:
 
 
 def start_server(home: Path, *, port: int | None = None, database_url: str | None = None,
-                 timeout: float = START_TIMEOUT_S, ui: bool = True, extra_env: dict[str, str] | None = None
-                 ) -> PrefectServer:
+                 timeout: float = START_TIMEOUT_S, ui: bool = True, extra_env: dict[str, str] | None = None,
+                 auth_string: str | None = None) -> PrefectServer:
     """``prefect server start`` on loopback with its own ``PREFECT_HOME``; returns when /api/health answers.
 
     A port chosen free can be taken before the server binds it, so a start that exits early is retried on a new
@@ -241,7 +290,8 @@ def start_server(home: Path, *, port: int | None = None, database_url: str | Non
     last_error = ""
     for _attempt in range(3):
         chosen = port or free_port()
-        env = clean_environment({**server_settings(home, chosen, database_url), **(extra_env or {})})
+        env = clean_environment({**server_settings(home, chosen, database_url, auth_string=auth_string),
+                                 **(extra_env or {})})
         if not ui:
             env["PREFECT_UI_ENABLED"] = "false"
         log_path = home / "server.log"
@@ -282,11 +332,17 @@ def running_server(home: Path, **kwargs) -> Iterator[PrefectServer]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m deployments.local [--port N] [--home DIR]``: the server in the foreground, configured as above.
+    """``python -m deployments.local [--port N] [--home DIR]``: the server in the foreground, configured as above,
+    with the API behind basic authentication.
 
-    ``scripts/prefect-server`` calls this; Ctrl-C stops it.
+    ``scripts/prefect-server`` calls this; Ctrl-C stops it. The credential is ``PREFECT_SERVER_API_AUTH_STRING``
+    or the file ``--auth-file`` (default ``HOME/api-auth``, made with a random password when absent); workers, the
+    CLI and ``python -m deployments`` are given it as ``PREFECT_API_AUTH_STRING``. ``--no-auth`` is for a
+    throwaway server nobody else can reach.
     """
     import argparse
+
+    from missing_episodes.permissions import restrict_process
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--port", type=int, default=4200)
@@ -294,11 +350,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless behind a proxy)")
     parser.add_argument("--database-url", default=os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"),
                         help="postgresql+asyncpg://… for Prefect's own database (default: SQLite in --home)")
+    parser.add_argument("--auth-file", type=Path, default=None,
+                        help=f"file holding the API's user:password (default HOME/{AUTH_FILE_NAME}, created)")
+    parser.add_argument("--no-auth", action="store_true",
+                        help="no API authentication: only for a throwaway server on a machine nobody else uses")
     args = parser.parse_args(argv)
-    env = {**os.environ, **server_settings(args.home, args.port, args.database_url, host=args.host)}
-    for key, value in sorted(server_settings(args.home, args.port, args.database_url, host=args.host).items()):
-        if key != "PREFECT_API_DATABASE_CONNECTION_URL":
+    restrict_process()  # Prefect's home (its database, the credential) is the service account's only
+    credential, kept_in = (None, None) if args.no_auth else api_credential(args.home, args.auth_file)
+    settings = server_settings(args.home, args.port, args.database_url, host=args.host, auth_string=credential)
+    env = {**os.environ, **settings}
+    if credential is None:
+        env.pop("PREFECT_SERVER_API_AUTH_STRING", None)
+    for key, value in sorted(settings.items()):
+        if key not in ("PREFECT_API_DATABASE_CONNECTION_URL", "PREFECT_SERVER_API_AUTH_STRING",
+                       "PREFECT_API_AUTH_STRING"):
             print(f"{key}={value}", file=sys.stderr)
+    if credential is None:
+        print("API authentication is OFF (--no-auth)", file=sys.stderr)
+    elif kept_in is not None:
+        print(f"API authentication on: give clients PREFECT_API_AUTH_STRING=\"$(cat {kept_in})\"", file=sys.stderr)
+    else:
+        print("API authentication on: clients need PREFECT_API_AUTH_STRING (the same user:password)",
+              file=sys.stderr)
     command = [prefect_executable(), "server", "start", "--host", args.host, "--port", str(args.port)]
     os.execvpe(command[0], command, env)
     return 0  # not reached

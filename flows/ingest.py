@@ -8,6 +8,7 @@ from typing import Literal
 from prefect import get_run_logger
 from prefect.artifacts import acreate_table_artifact
 from prefect.concurrency.asyncio import concurrency
+from prefect.events import emit_event
 
 from flows.review import review_changed
 from missing_episodes.config import get_settings
@@ -54,9 +55,27 @@ async def ingest_sources(sources_file: Path | None = None, run_rules: bool = Tru
                     archive_file(source, file)
             elif isinstance(source, HttpSource):
                 summaries.append(poll_http_feed(source))
+    raise_feed_alerts(summaries)
     review = await review_changed() if run_rules else {}
     await _publish("all", summaries, review)
     return {"ingest": _total(summaries), "rules": review}
+
+
+#: The event a feed problem that is not a failure (a looping cursor, ``max_pages`` reached) emits;
+#: ``deployments.apply`` points an automation at it that posts to the on-call webhook.
+FEED_ALERT_EVENT = "missing-episodes.feed.alert"
+
+
+def raise_feed_alerts(summaries: list[dict[str, object]]) -> None:
+    """Each alert a source reported (one line naming the source and pages, no data) as an error in the run's log
+    and an event the on-call automation posts: the poll stored what it read and the run carries on."""
+    logger = get_run_logger()
+    for summary in summaries:
+        for alert in summary.get("alerts", []) or []:  # type: ignore[union-attr]
+            logger.error("feed alert: %s", alert)
+            emit_event(event=FEED_ALERT_EVENT, payload={"alert": alert},
+                       resource={"prefect.resource.id": f"missing-episodes.feed.{summary['source']}",
+                                 "prefect.resource.name": str(summary["source"])})
 
 
 def _total(summaries: list[dict[str, object]]) -> dict[str, int]:

@@ -105,12 +105,27 @@ class Rule(_Strict):
     not_required_by: list[str] = []
     on_declined: str | None = None
     # Stop the schedule at the child's 18th birthday (Surrey: closed to the looked-after service at 18).
-    until_age: int | None = None
+    until_age: int | None = Field(default=None, ge=1, le=25)
     # The id of another rule that asks for the same thing (Wokingham's and Surrey's Home Office notice for a
     # former-UASC care leaver). When both fire for the same child and episode, one action is kept under the other
     # rule's key, with the earlier due time, naming both rules; an event that closes either closes it.
     same_duty_as: str | None = None
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _repeats_and_windows_are_not_empty(self) -> Rule:
+        """A repeat ``every`` of zero never advances (a rules run that never ends) and a zero ``window`` counts
+        nothing (the rule silently off): both must be longer than zero. Negative or huge spans are refused by
+        ``Offset`` itself."""
+        for name in NON_EMPTY_SPANS:
+            span = getattr(self.trigger, name, None)
+            if isinstance(span, Offset) and span.is_zero():
+                raise ValueError(f"trigger.{name} must be longer than zero (from a few hours up to one year)")
+        return self
+
+
+#: Trigger fields that must span more than zero (a repeat interval, a counting window).
+NON_EMPTY_SPANS = ("every", "window")
 
 
 class Allocation(_Strict):
@@ -118,7 +133,7 @@ class Allocation(_Strict):
 
     team: str = "Return Interview Team"
     prefer_previous_worker: bool = True
-    distant_placement_miles: float = 20
+    distant_placement_miles: float = Field(default=20, ge=0, le=1000, allow_inf_nan=False)
     distant_placement_note: str = (
         "Placement over 20 miles away: offer a virtual interview or arrange it with the host authority"
     )
@@ -133,7 +148,7 @@ class Briefing(_Strict):
     its cost does not grow with the history while nothing is hidden.
     """
 
-    overdue_window_days: int = Field(default=28, ge=1)
+    overdue_window_days: int = Field(default=28, ge=1, le=366)
 
 
 class Forms(_Strict):
@@ -171,7 +186,7 @@ class Policy(_Strict):
     version: str
     description: str = ""
     # How far ahead recurring schedules are kept in the store (the daily review flow rolls it forward).
-    schedule_horizon_days: int = Field(default=8, ge=1)
+    schedule_horizon_days: int = Field(default=8, ge=1, le=366)
     allocation: Allocation = Allocation()
     briefing: Briefing = Briefing()
     forms: Forms = Forms()
@@ -215,13 +230,29 @@ class Policy(_Strict):
 
 
 def parse_policy(data: object, origin: str = "<policy>") -> Policy:
+    """Validate a policy; every problem is put on one line naming the key, the rule's id and what is allowed."""
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
-        )
+        problems = "; ".join(_problem(error, data) for error in exc.errors())
         raise PolicyError(f"{origin}: invalid policy: {problems}") from exc
+
+
+def _problem(error: Any, data: object) -> str:
+    """``rules.0.due.hours (rule rhi): -72 is out of range: ...``: the key path, the rule's id when the problem
+    is inside a rule (its index alone sends a person counting entries), and pydantic's message without its
+    ``Value error,`` prefix."""
+    loc = [str(part) for part in error["loc"]]
+    where = ".".join(loc)
+    if len(loc) >= 2 and loc[0] == "rules" and loc[1].isdigit():
+        rules = data.get("rules") if isinstance(data, dict) else None
+        index = int(loc[1])
+        if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], dict):
+            rule_id = rules[index].get("id")
+            if rule_id is not None:
+                where = f"{where} (rule {rule_id})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}".replace("\n", " ").replace("\r", " ")
 
 
 def load_policy(path: Path | str) -> Policy:

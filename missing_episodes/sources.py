@@ -1,4 +1,5 @@
-"""Where feeds come from: files in a drop folder (CSV, JSON array, JSON Lines) and an HTTP JSON endpoint.
+"""Where feeds come from: files in a drop folder (CSV, JSON array, JSON Lines) and an HTTP JSON endpoint
+(configured here, polled by ``missing_episodes.http_feed``).
 
 Readers yield raw rows with their origin and row number and never judge them: validation and quarantine are the
 ingest's job. A file that cannot be read at all yields one ``BrokenFile`` so the whole file is quarantined, named.
@@ -10,15 +11,15 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from missing_episodes.permissions import make_private
 
 FILE_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson")
 
@@ -177,11 +178,12 @@ class FolderSource(BaseModel):
             target = self.archive / f"{path.stem}.{counter}{path.suffix}"
             counter += 1
         shutil.move(str(path), target)
+        make_private(target)  # the drop folder's writer may have left it readable by everyone
         return target
 
 
 class HttpSource(BaseModel):
-    """An HTTP JSON endpoint read with a since-cursor and paging.
+    """An HTTP JSON endpoint read with a since-cursor and paging (``missing_episodes.http_feed`` polls it).
 
     The endpoint answers ``GET url?since=CURSOR`` with ``{"items": [...], "next": "CURSOR or null",
     "cursor": "CURSOR"}``: ``next`` asks for another page, ``cursor`` is where the next poll starts.
@@ -192,10 +194,12 @@ class HttpSource(BaseModel):
     feed: Literal["notifications", "outcomes", "children"]
     type: Literal["http"]
     url: str
-    timeout_seconds: float = 10.0
-    retries: int = 3
-    backoff_seconds: float = 1.0
-    max_pages: int = 1000
+    timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    retries: int = Field(default=3, ge=0, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0, le=600)
+    #: The longest ``Retry-After`` (429/503) honoured; a longer one waits this long.
+    max_retry_after_seconds: float = Field(default=120.0, ge=0, le=3600)
+    max_pages: int = Field(default=1000, ge=1)
     headers: dict[str, str] = {}
 
 
@@ -213,56 +217,3 @@ def load_sources(path: Path) -> list[FolderSource | HttpSource]:
             source.inbox = (path.parent / source.inbox).resolve()
             source.archive = (path.parent / source.archive).resolve()
     return sources
-
-
-class FeedUnavailable(RuntimeError):
-    """The endpoint did not answer usefully after every retry (the message names the source, not any data)."""
-
-
-def poll_http(
-    source: HttpSource, cursor: str | None, client: httpx.Client | None = None
-) -> tuple[list[RawRow], str | None]:
-    """All pages after ``cursor``; returns the rows and the cursor to store once they are safely ingested."""
-    own_client = client is None
-    client = client or httpx.Client(timeout=source.timeout_seconds, headers=source.headers)
-    rows: list[RawRow] = []
-    next_cursor = cursor
-    try:
-        page_cursor = cursor
-        for page in range(1, source.max_pages + 1):
-            body = _get_with_retries(client, source, page_cursor)
-            items = body.get("items", [])
-            for number, item in enumerate(items, start=1):
-                rows.append(_json_row(f"{source.name} page {page}", number, item))
-            next_cursor = body.get("cursor", next_cursor)
-            page_cursor = body.get("next")
-            if not page_cursor:
-                break
-    finally:
-        if own_client:
-            client.close()
-    return rows, next_cursor
-
-
-def _get_with_retries(client: httpx.Client, source: HttpSource, cursor: str | None) -> dict[str, Any]:
-    params = {"since": cursor} if cursor else {}
-    last_problem = ""
-    for attempt in range(source.retries + 1):
-        try:
-            response = client.get(source.url, params=params, timeout=source.timeout_seconds)
-            if response.status_code < 500 and response.status_code != 429:
-                response.raise_for_status()
-                body = response.json()
-                if not isinstance(body, dict):
-                    raise FeedUnavailable(f"{source.name}: the endpoint did not answer with a JSON object")
-                return body
-            last_problem = f"HTTP {response.status_code}"
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
-            last_problem = type(exc).__name__
-        except httpx.HTTPStatusError as exc:
-            raise FeedUnavailable(f"{source.name}: HTTP {exc.response.status_code}") from None
-        except ValueError:
-            raise FeedUnavailable(f"{source.name}: the endpoint did not answer with JSON") from None
-        if attempt < source.retries:
-            time.sleep(source.backoff_seconds * 2**attempt)
-    raise FeedUnavailable(f"{source.name}: no answer after {source.retries + 1} attempts ({last_problem})")

@@ -27,6 +27,7 @@ from prefect.cache_policies import NO_CACHE
 
 from missing_episodes.forms import FIELD_CHECKS, sanitised_parameters
 from missing_episodes.jobs.context import Context
+from missing_episodes.permissions import restrict_process
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("missing_episodes")
@@ -140,6 +141,10 @@ def _install_no_parameter_values() -> None:
 
 
 _install_no_parameter_values()
+
+# Every process that runs a flow imports this module (to declare its flows): the documents, archived feed files
+# and SQLite database it writes are then private to the service account (files 0600, folders 0700).
+restrict_process()
 
 
 def forget_what_failed_its_check(form: str) -> Callable[..., Any]:

@@ -29,6 +29,7 @@ def make_engine(url: str) -> Engine:
     """One engine per URL per process (engines pool connections; making one per call would leak them)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        _make_sqlite_files_private(url)
         # hide_parameters: a failed statement's error must not quote the row's values (names, dates of birth):
         # Prefect stores a failed task's message in clear text.
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
@@ -52,6 +53,17 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def _make_sqlite_files_private(url: str) -> None:
+    """A database made before the product ran with its umask (``missing_episodes.permissions``) is tightened to
+    0600 when opened, with its ``-wal``/``-shm`` files (SQLite gives those the database file's mode)."""
+    from missing_episodes.permissions import make_private
+
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        for suffix in ("", "-wal", "-shm"):
+            make_private(f"{database}{suffix}")
 
 
 @contextmanager

@@ -6,14 +6,21 @@ Each returns an ``IngestSummary`` (source, feed and counts) or a path: nothing t
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from missing_episodes.db.engine import upgrade
 from missing_episodes.db.models import FeedCursor
+from missing_episodes.http_feed import HttpPoll, HttpPollSummary
 from missing_episodes.ingest import IngestSummary
 from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.context import Context
-from missing_episodes.sources import FolderSource, HttpSource, poll_http, read_file
+from missing_episodes.sources import FolderSource, HttpSource, read_file
+
+log = logging.getLogger("missing_episodes")
 
 
 def ensure_schema(context: Context | None = None) -> None:
@@ -26,21 +33,39 @@ def ingest_path(kind: str, path: Path, source: str, context: Context | None = No
     return ingest_records(kind, read_file(path), source, context)
 
 
-def ingest_http_source(source: HttpSource, context: Context | None = None, client=None) -> IngestSummary:
-    """Poll from the stored cursor; the cursor moves only after the rows are stored (at-least-once, deduped)."""
+def ingest_http_source(source: HttpSource, context: Context | None = None, client=None,
+                       sleep: Callable[[float], None] = time.sleep) -> HttpPollSummary:
+    """Poll from the stored cursor, storing each page and then its resume cursor before asking for the next.
+
+    At-least-once and keyed: a page stored but whose cursor was not (a kill in between) is read again next time
+    and adds nothing. A page that cannot be had raises ``FeedUnavailable`` with the pages before it stored (the
+    task's retries, and the next poll, resume there). A loop or ``max_pages`` ends the poll with an alert."""
     context = context or Context.load()
     with context.session() as session:
-        cursor = session.get(FeedCursor, source.name)
-        since = cursor.cursor if cursor else None
-    rows, next_cursor = poll_http(source, since, client)
-    summary = ingest_records(source.feed, list(rows), source.name, context)
+        stored = session.get(FeedCursor, source.name)
+        since = stored.cursor if stored else None
+    poll = HttpPoll(source, since, client, sleep)
+    counts = IngestSummary(source=source.name, feed=source.feed)
+    pages = 0
+    for page in poll.pages():
+        counts.add(ingest_records(source.feed, page.rows, source.name, context))
+        pages += 1
+        if page.resume != since:
+            _store_cursor(context, source.name, page.resume)
+            since = page.resume
+    alert = poll.alert()
+    if alert:
+        log.warning(alert)
+    return HttpPollSummary(**asdict(counts), pages=pages, stopped=poll.stop.value, alerts=[alert] if alert else [])
+
+
+def _store_cursor(context: Context, source: str, cursor: str | None) -> None:
     with context.session() as session:
-        cursor = session.get(FeedCursor, source.name)
-        if cursor is None:
-            session.add(FeedCursor(source=source.name, cursor=next_cursor))
+        stored = session.get(FeedCursor, source)
+        if stored is None:
+            session.add(FeedCursor(source=source, cursor=cursor))
         else:
-            cursor.cursor = next_cursor
-    return summary
+            stored.cursor = cursor
 
 
 def archive_file(source: FolderSource, path: Path, context: Context | None = None) -> Path:
