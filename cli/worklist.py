@@ -2,7 +2,8 @@
 
 Read-only and without Prefect: it answers in about a second. The table shows the episode ref (the forms need it)
 and dates with their year, overdue first and then what falls due soonest, closed actions last; a narrow terminal
-gets a narrow layout (refs stacked in one column) rather than a table cut off on the right. ``--json`` keeps the
+gets a narrow layout (refs stacked in one column, the rule id left to the wide table, ``--csv`` and ``--json``)
+rather than a table cut off on the right. ``--json`` keeps the
 stored order (by due time) and streams, so a region's million rows never sit in memory; the table and CSV sort.
 """
 
@@ -107,15 +108,14 @@ def _print_table(rows: list, moment: datetime, named: dict[str, str], names: boo
     if narrow:
         table.add_column("due", no_wrap=False, max_width=11)
         table.add_column("status", no_wrap=True)
-        table.add_column("action / rule", overflow="fold", ratio=2)
-        table.add_column("child / episode / incident", no_wrap=True, min_width=15)
+        table.add_column("action", overflow="fold", min_width=11, ratio=2)
+        table.add_column("child / episode / incident", overflow="fold", min_width=15, ratio=2)
         table.add_column("who", overflow="fold", ratio=1)
         for item in rows:
             refs = [item.child_id or item.child_ref, item.episode_ref or "-", item.incident_ref or "-"]
             if names:
                 refs.insert(1, named.get(item.child_ref) or "-")
-            what = cell(item.action.replace("_", " "))
-            what.append("\n" + item.rule, style="dim")
+            what = cell(item.action.replace("_", " "))  # the rule id is in the wide table, --csv and --json
             table.add_row(cell(f"{item.due_at:%d %b %Y} {item.due_at:%H:%M}"),
                           cell(item.status, style=status_style.get(item.status, "")), what,
                           cell("\n".join(refs)), cell(item.assigned_to or item.actor))
