@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 import typer
@@ -77,6 +76,8 @@ app = typer.Typer(
 
 
 def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # a fifth of a second: only for --version
+
     try:
         return version("missing-episodes")
     except PackageNotFoundError:  # run from a checkout that was never installed

@@ -10,7 +10,6 @@ not a user mistake (that is exit 2, caught before the flow starts), but somethin
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
 import traceback
@@ -33,7 +32,11 @@ def run_flow(what: str, flow: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     """Call ``flow`` (sync or async) and return its result; a failure is one line, a log entry and exit 1."""
     try:
         result = flow(*args, **kwargs)
-        return asyncio.run(result) if inspect.isawaitable(result) else result
+        if inspect.isawaitable(result):
+            import asyncio
+
+            return asyncio.run(result)
+        return result
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:

@@ -15,11 +15,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
-from rich.text import Text
-
 from missing_episodes.progress import listening
 
 
@@ -28,15 +23,9 @@ def wanted() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
-class _Rate(ProgressColumn):
-    """How many of each unit so far and how fast ("45,000 rows, 3,210/s")."""
-
-    def render(self, task: Task) -> Text:
-        unit = task.fields.get("unit") or ""
-        if not task.completed:
-            return Text(task.fields.get("waiting", ""), style="dim")
-        speed = f", {task.speed:,.0f}/s" if task.speed else ""
-        return Text(f"{task.completed:,.0f} {unit}{speed}")
+def counted(completed: float, unit: str, speed: float | None) -> str:
+    """How many of each unit so far and how fast: "45,000 rows, 3,210/s"."""
+    return f"{completed:,.0f} {unit}" + (f", {speed:,.0f}/s" if speed else "")
 
 
 class Progress:
@@ -58,7 +47,19 @@ class Progress:
         if not wanted():
             yield
             return
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20), _Rate(),
+        # Imported here: rich.progress costs a quarter of a second, and most commands never draw a bar.
+        from rich.console import Console
+        from rich.progress import BarColumn, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
+        from rich.text import Text
+
+        class Rate(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                if not task.completed:
+                    return Text(task.fields.get("waiting", ""), style="dim")
+                return Text(counted(task.completed, task.fields.get("unit") or "", task.speed))
+
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20), Rate(),
                    TimeElapsedColumn())
         description = label if where is None else f"{label} → {where}"
         with RichProgress(*columns, console=Console(file=sys.stderr), transient=True,

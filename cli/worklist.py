@@ -21,10 +21,16 @@ from cli import checks
 from cli._app import app
 from cli.text import cell, console, escape, write_csv
 from cli.values import time_value
-from missing_episodes.policy import ACTION_KINDS
 
-#: The action kinds the policy schema knows, offered as ``--kind``'s choices (and listed by ``--help``).
-ActionKind = Enum("ActionKind", {kind: kind for kind in ACTION_KINDS}, type=str)  # type: ignore[misc]
+#: The action kinds of the policy schema (``missing_episodes.policy.ACTION_KINDS``), offered as ``--kind``'s
+#: choices and listed by ``--help``. Written out rather than imported: the policy module loads pydantic and every
+#: trigger (most of a second), and every command would pay for it at start-up. tests/cli checks the two agree.
+KINDS = (
+    "return_home_interview", "strategy_meeting", "serious_notification", "police_report", "team_manager_notified",
+    "service_manager_notified", "home_office_notified", "weekly_review", "return_meeting", "written_confirmation",
+    "intervention_meeting", "long_term_review", "nrm_referral",
+)
+ActionKind = Enum("ActionKind", {kind: kind for kind in KINDS}, type=str)  # type: ignore[misc]
 
 #: Below this width the table stacks the refs in one column (80-column terminals, split panes).
 NARROW = 120
