@@ -96,7 +96,16 @@ def _before_every_command(
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
     ] = False,
 ) -> None:
-    """A fixed clock that cannot be read is the user's mistake: say so in one line, before any work or Prefect."""
+    """A fixed clock or a numeric setting that cannot be read is the user's mistake: say so in one line, before
+    any work or Prefect."""
+    from missing_episodes.config import get_settings
+
+    try:
+        get_settings()
+    except ValueError as exc:
+        typer.echo(f"error: a MISSING_EPISODES_* setting is not a number ({one_line(str(exc), 200)}): fix or unset it",
+                   err=True)
+        raise typer.Exit(2) from None
     if os.environ.get(NOW_VARIABLE):
         try:
             now()

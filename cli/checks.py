@@ -164,11 +164,3 @@ def policy() -> None:
         load_policy(get_settings().policy_path)
     except PolicyError as exc:
         raise Mistake(f"{exc} (fix the file or set MISSING_EPISODES_POLICY)") from None
-
-
-def settings_readable() -> None:
-    """Numeric settings from the environment parse (they are read as the settings are made)."""
-    try:
-        get_settings()
-    except ValueError as exc:
-        raise Mistake(f"a MISSING_EPISODES_* setting is not a number ({exc})") from None

@@ -119,7 +119,7 @@ def quarantine_resolve(
     note: Annotated[str, typer.Option("--note", help="what was done about it (kept and audited)")],
     by: Annotated[str | None, typer.Option("--by", show_default="your login name", help="who resolved it")] = None,
 ) -> None:
-    """Mark a row resolved with a note: it leaves the list (``--all`` still shows it); audited."""
+    """Mark a row resolved with a note: it leaves the list (--all still shows it); audited."""
     if not note.strip():
         raise typer.BadParameter("is empty; say what was done (e.g. 'police re-sent the row')", param_hint="--note")
     database = checks.migrated_database()

@@ -58,6 +58,8 @@ CASES = [
          ("--to", "before")),
     Case("oversight-not-date", ("report", "oversight", "--date", "nope", "--out", "o"), ("--date", "nope")),
     Case("fixed-clock-word", ("actions",), ("MISSING_EPISODES_NOW",), env={"MISSING_EPISODES_NOW": "yesterday"}),
+    Case("chunk-size-word", ("actions",), ("not a number", "'many'"),
+         env={"MISSING_EPISODES_INGEST_CHUNK_SIZE": "many"}),
     # choices and numbers
     Case("kind-bogus", ("actions", "--kind", "bogus"), ("--kind", "bogus", "return_home_interview")),
     Case("json-and-csv", ("actions", "--json", "--csv"), ("--json", "--csv")),

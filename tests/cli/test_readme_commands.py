@@ -52,7 +52,7 @@ def readme_commands(text: str) -> list[str]:
             if not line or line.startswith("#"):
                 continue
             if line.endswith("\\"):
-                pending += line[:-1] + " "
+                pending += line[:-1].rstrip() + " "
                 continue
             commands.append(pending + line)
             pending = ""
