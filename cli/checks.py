@@ -108,7 +108,9 @@ def _sqlite_revision(target: Database) -> str | None:
     """The Alembic revision stored in an existing SQLite file (None: no schema), opened without creating it."""
     assert target.path is not None
     try:
-        connection = sqlite3.connect(f"file:{target.path}?mode=rw", uri=True, timeout=_CONNECT_TIMEOUT_SECONDS)
+        # mode=rw: open the file that is there, never create one (a URI, percent-encoded by as_uri).
+        connection = sqlite3.connect(f"{target.path.resolve().as_uri()}?mode=rw", uri=True,
+                                     timeout=_CONNECT_TIMEOUT_SECONDS)
     except sqlite3.Error as exc:
         raise Mistake(f"cannot open the database file {target.path} ({exc}): check its permissions") from None
     try:
