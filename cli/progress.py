@@ -64,7 +64,7 @@ class Progress:
         description = label if where is None else f"{label} → {where}"
         with RichProgress(*columns, console=Console(file=sys.stderr), transient=True,
                           refresh_per_second=10) as bar:
-            task = bar.add_task(description, total=None, unit=unit or "", waiting="starting…")
+            task = bar.add_task(description, total=None, unit=unit or "", waiting="working…")
 
             def advance(reported_unit: str, count: int) -> None:
                 bar.update(task, advance=count, unit=reported_unit)
