@@ -42,8 +42,16 @@ def run_flow(what: str, flow: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     except Exception as exc:
         where = _log_failure(what, exc)
         cause = one_line(f"{type(exc).__name__}: {exc}", limit=300)
-        typer.echo(f"error: {what} failed: {cause} (traceback in {where})", err=True)
+        typer.echo(f"error: {what} failed: {cause}{_hint(exc)} (traceback in {where})", err=True)
         raise typer.Exit(1) from None
+
+
+def _hint(exc: BaseException) -> str:
+    """What to do about the one failure a busy machine causes by itself: Prefect's server starting too slowly."""
+    if "ephemeral Prefect API server" in str(exc):
+        return ("; Prefect's temporary server started too slowly: set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+                "=180, or start a server once (scripts/prefect-server) and set PREFECT_API_URL")
+    return ""
 
 
 def _log_failure(what: str, exc: BaseException) -> Path:

@@ -36,8 +36,7 @@ class Progress:
     def files(label: str, files: Sequence[Path]) -> Iterator[None]:
         """An ingest: rows stored so far and their rate, for the files given (sizes shown up front)."""
         size = sum(path.stat().st_size for path in files if path.exists())
-        with Progress.activity(f"{label} ({len(files)} file{'s' if len(files) != 1 else ''}, "
-                               f"{size / 1_000_000:,.1f} MB)", unit="rows"):
+        with Progress.activity(f"{label}, {size / 1_000_000:,.1f} MB", unit="rows"):
             yield
 
     @staticmethod
@@ -59,7 +58,7 @@ class Progress:
                     return Text(task.fields.get("waiting", ""), style="dim")
                 return Text(counted(task.completed, task.fields.get("unit") or "", task.speed))
 
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20), Rate(),
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=10), Rate(),
                    TimeElapsedColumn())
         description = label if where is None else f"{label} → {where}"
         with RichProgress(*columns, console=Console(file=sys.stderr), transient=True,
