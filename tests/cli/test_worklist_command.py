@@ -16,10 +16,11 @@ from tests.cli.seed import AS_OF, FORMULA_CHILD, MARKUP_INCIDENT, seed
 
 
 @pytest.fixture
-def seeded(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    seed(sqlite_url)
-    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
-    return sqlite_url
+def seeded(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The seeded worklist on SQLite and on PostgreSQL (the filters are SQL: both dialects must agree)."""
+    seed(db_url)
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", db_url)
+    return db_url
 
 
 def run(*args: str, columns: int = 200) -> str:
