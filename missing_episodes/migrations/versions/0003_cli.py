@@ -5,7 +5,7 @@ was already a column; the person and the note are kept beside it so ``quarantine
 resolution is also written to the audit trail.
 
 Revision ID: 0003_cli
-Revises: 0002
+Revises: 0003_contra
 Create Date: 2026-11-30 03:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_cli"
-down_revision = "0002"
+down_revision = "0003_contra"
 branch_labels = None
 depends_on = None
 
