@@ -28,7 +28,7 @@ from cli.values import time_value
 KINDS = (
     "return_home_interview", "strategy_meeting", "serious_notification", "police_report", "team_manager_notified",
     "service_manager_notified", "home_office_notified", "weekly_review", "return_meeting", "written_confirmation",
-    "intervention_meeting", "long_term_review", "nrm_referral",
+    "intervention_meeting", "long_term_review", "long_term_missing_panel", "nrm_referral",
 )
 ActionKind = Enum("ActionKind", {kind: kind for kind in KINDS}, type=str)  # type: ignore[misc]
 
