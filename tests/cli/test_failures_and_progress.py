@@ -59,8 +59,14 @@ def test_the_kind_choices_are_the_policy_schemas() -> None:
     assert KINDS == ACTION_KINDS
 
 
-@pytest.mark.parametrize("args", [["actions", "--open"], ["quarantine"], ["quarantine", "show", "1"]])
-def test_read_only_commands_never_import_prefect(args: list[str], sqlite_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("args", [
+    ["actions", "--open"], ["quarantine"], ["quarantine", "show", "1"],
+    # Commands that do run a flow refuse a mistake before importing Prefect:
+    ["form", "serious-notification", "--episode", "EP-NOPE"], ["weekly-list", "--week-ending", "2026-11-04"],
+    ["run", "--date", "2026-13-40"],
+])
+def test_read_only_commands_and_mistakes_never_import_prefect(args: list[str], sqlite_url: str,
+                                                              tmp_path: Path) -> None:
     probe = ("import sys; from typer.testing import CliRunner; from cli import app; "
              f"r = CliRunner().invoke(app, {args!r}); print(r.exit_code, 'prefect' in sys.modules)")
     env = {**os.environ, "MISSING_EPISODES_DATABASE_URL": sqlite_url}
