@@ -1,93 +1,71 @@
-"""Core commands: database, ingest, the worklist, recomputation, the synthetic feed and the main job."""
+"""Core commands: the database, ingest, recomputation, the synthetic feed and the main job.
+
+Each checks what the user gave it (values, the database, the policy file) before it imports Prefect, so a
+mistake is one line and exit 2 within a second (``cli.checks``); the flow then runs through ``cli.flows.run_flow``,
+which turns a failure inside it into one line naming the cause and a log file.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from datetime import date, datetime
+import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from cli import checks
 from cli._app import app
-from missing_episodes.clock import as_london, now, parse_time
-from missing_episodes.config import DATA_DIR, get_settings
+from cli.checks import Mistake
+from cli.flows import run_flow
+from cli.progress import Progress
+from cli.values import date_value, plausible_day
+from missing_episodes.config import DATA_DIR
 
-console = Console()
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+class FeedKind(StrEnum):
+    children = "children"
+    notifications = "notifications"
+    outcomes = "outcomes"
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the migrations to MISSING_EPISODES_DATABASE_URL (a SQLite file here by default)."""
+    """Create or migrate the database (MISSING_EPISODES_DATABASE_URL; default var/missing_episodes.db)."""
+    target = checks.writable_database()
     from missing_episodes.db.engine import upgrade
 
-    settings = get_settings()
-    upgrade(settings.database_url)
-    console.print(f"database at {_redacted(settings.database_url)} is up to date")
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    run_flow("the database upgrade", upgrade, target.url)
+    typer.echo(f"database at {target.shown} is up to date")
 
 
 @app.command()
 def ingest(
-    kind: Annotated[str, typer.Option(help="children, notifications or outcomes")],
-    paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="CSV, JSON or JSON Lines files")],
+    kind: Annotated[FeedKind, typer.Option(help="which feed the files belong to")],
+    paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True,
+                                                help="CSV, JSON or JSON Lines files")],
     source: Annotated[str | None, typer.Option(help="source name (default per feed: register, police, …)")] = None,
     rules: Annotated[bool, typer.Option(help="run the rules for changed children afterwards")] = True,
 ) -> None:
     """Run the ingest flow on files and print one summary line."""
-    if kind not in ("children", "notifications", "outcomes"):
-        raise typer.BadParameter("kind must be children, notifications or outcomes", param_hint="--kind")
+    if source is not None and not source.strip():
+        raise typer.BadParameter("is empty; give a source name or leave the option out", param_hint="--source")
+    checks.writable_database()
+    checks.policy()
     from flows.ingest import ingest_files
 
-    result = asyncio.run(ingest_files(kind, [p.resolve() for p in paths], source, rules))  # type: ignore[arg-type]
+    files = [p.resolve() for p in paths]
+    with Progress.files(f"ingest {kind.value}", files):
+        result = run_flow(f"the {kind.value} ingest", ingest_files, kind.value, files, source, rules)
     totals = result["ingest"]
     typer.echo(
-        f"{kind}: read {totals['read']}, new {totals['new']}, duplicate {totals['duplicate']}, "
+        f"{kind.value}: read {totals['read']}, new {totals['new']}, duplicate {totals['duplicate']}, "
         f"quarantined {totals['quarantined']}"
     )
-
-
-def _as_of(value: str | None) -> datetime:
-    return parse_time(value) if value else now()
-
-
-@app.command()
-def actions(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO time; local London time if no offset")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
-    open_only: Annotated[bool, typer.Option("--open", help="only open and overdue actions")] = False,
-    kind: Annotated[list[str] | None, typer.Option(help="only these action kinds")] = None,
-) -> None:
-    """The worklist as of a time (read-only: no Prefect). Rows are streamed: a region's is a million long."""
-    from missing_episodes.db.engine import session_scope
-    from missing_episodes.worklist import json_chunks, london, worklist_items
-
-    moment = _as_of(as_of)
-    with session_scope(get_settings().database_url) as session:
-        items = worklist_items(session, moment, kinds=tuple(kind) if kind else None, include_closed=not open_only)
-        if as_json:
-            for chunk in json_chunks(items):
-                typer.echo(chunk, nl=False)
-            typer.echo()
-            return
-        table = Table(title=f"Worklist as of {as_london(moment):%a %d %b %Y %H:%M}", show_lines=False)
-        for column in ("child", "incident", "action", "rule", "due (London)", "status", "who"):
-            table.add_column(column)
-        for item in items:
-            table.add_row(item.child_id or item.child_ref, item.incident_ref or "-", item.action, item.rule,
-                          f"{london(item.due_at):%d/%m %H:%M}", item.status, item.assigned_to or item.actor or "")
-    console.print(table)
-    console.print(f"{table.row_count} actions")
 
 
 @app.command()
@@ -96,42 +74,58 @@ def recompute(
     everyone: Annotated[bool, typer.Option("--all", help="every child (after a policy change)")] = False,
 ) -> None:
     """Recompute the actions under the current policy: explicit and audited (the bulk path for --all)."""
+    if not reason.strip():
+        raise typer.BadParameter("is empty; say why (it goes in the audit trail)", param_hint="--reason")
+    checks.migrated_database()
+    checks.policy()
     from flows.recompute import recompute_actions
 
-    result = asyncio.run(recompute_actions(everyone=everyone, reason=reason))
+    with Progress.activity("recompute"):
+        result = run_flow("the recomputation", recompute_actions, everyone=everyone, reason=reason)
     typer.echo(f"recomputed for {result['flagged']} children: {result['rules']}")
 
 
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="folder to write the feed files into")] = DATA_DIR / "sample",
-    episodes: Annotated[int | None, typer.Option(help="region scale: this many episodes")] = None,
-    seed: Annotated[int, typer.Option()] = 2026,
+    episodes: Annotated[int | None, typer.Option(min=1, help="region scale: this many episodes")] = None,
+    seed: Annotated[int, typer.Option(min=0)] = 2026,
+    force: Annotated[bool, typer.Option("--force", help="overwrite feed files already in --out")] = False,
 ) -> None:
     """Write the synthetic feed: the bundled sample, or a region-scale one for benchmarks."""
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise Mistake(f"{out} already holds files (the bundled sample, perhaps): give another --out, or --force "
+                      "to overwrite them")
     from missing_episodes import synthetic
 
-    manifest = (
-        synthetic.generate_region(out, episodes, seed) if episodes else synthetic.generate_sample(out, seed)
-    )
+    with Progress.activity("generate", out):
+        manifest = (
+            synthetic.generate_region(out, episodes, seed) if episodes else synthetic.generate_sample(out, seed)
+        )
     typer.echo(json.dumps(manifest, indent=2, default=str))
 
 
 @app.command()
 def run(
-    day: Annotated[str | None, typer.Option("--date", help="briefing date (default: the sample's as-of date)")] = None,
+    day: Annotated[str | None, typer.Option("--date", show_default="the sample's as-of date",
+                                            help="briefing date, YYYY-MM-DD")] = None,
     sample: Annotated[bool, typer.Option(help="ingest the bundled feed (else the configured sources)")] = True,
     out: Annotated[Path | None, typer.Option(help="where documents go (default MISSING_EPISODES_OUTPUT_DIR)")] = None,
 ) -> None:
     """The main job end to end: ingest, run every rule, write the daily briefing."""
-    import os
-
+    briefing_day = plausible_day(date_value(day, "--date"), "--date") if day else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
+    checks.writable_database()
+    checks.policy()
     if out is not None:
         os.environ["MISSING_EPISODES_OUTPUT_DIR"] = str(out.resolve())
     from flows.daily import daily_run
 
-    briefing_day = date.fromisoformat(day) if day else None
-    result = asyncio.run(daily_run(briefing_day, sample))
+    with Progress.activity("the main job"):
+        result = run_flow("the main job", daily_run, briefing_day, sample)
     ingested = result["ingest"]
     for kind, totals in (ingested.items() if sample else [("all feeds", ingested)]):
         typer.echo(
@@ -149,22 +143,3 @@ def run(
     typer.echo(f"briefing {result['day']}: {counts}")
     for path in briefing["files"]:
         typer.echo(f"  {path}")
-
-
-@app.command()
-def quarantine(limit: Annotated[int, typer.Option(help="rows to show")] = 50) -> None:
-    """Rows kept back for a person to fix: source, row, field and reason (read-only)."""
-    from sqlalchemy import select
-
-    from missing_episodes.db.engine import session_scope
-    from missing_episodes.db.models import Quarantine
-
-    with session_scope(get_settings().database_url) as session:
-        rows = session.scalars(select(Quarantine).order_by(Quarantine.id).limit(limit)).all()
-        table = Table(title="Quarantined input")
-        for column in ("source", "where", "field", "reason"):
-            table.add_column(column)
-        for row in rows:
-            where = f"{row.origin} row {row.row_number}" if row.row_number is not None else row.origin or ""
-            table.add_row(row.source, where, row.field or "-", row.reason)
-    console.print(table)

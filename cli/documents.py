@@ -9,14 +9,16 @@ the orchestrator.
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cli import checks
 from cli._app import app
+from cli.checks import Mistake
+from cli.flows import run_flow
+from cli.values import optional_date, plausible_day, week_ending
 
 form_app = typer.Typer(help="Render a form for one episode or child.", no_args_is_help=True)
 app.add_typer(form_app, name="form")
@@ -24,13 +26,13 @@ app.add_typer(form_app, name="form")
 OutOption = Annotated[Path | None, typer.Option("--out", help="folder to write into (default: the output store)")]
 
 
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+def _ready(out: Path | None) -> str | None:
+    """The checks every document command makes before it renders: the output folder, the database, the policy."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
+    checks.migrated_database()
+    checks.policy()
+    return str(out.resolve()) if out else None
 
 
 def _report(result: dict[str, object]) -> None:
@@ -41,26 +43,33 @@ def _report(result: dict[str, object]) -> None:
 
 @app.command("briefing")
 def briefing_command(
-    day: Annotated[str | None, typer.Option("--date", help="briefing day, YYYY-MM-DD (default today)")] = None,
+    day: Annotated[str | None, typer.Option("--date", show_default="today", help="briefing day, YYYY-MM-DD")] = None,
     out: OutOption = None,
 ) -> None:
     """Write briefing-DATE.html and briefing-DATE.pdf (the daily missing briefing) and deliver it once."""
-    parsed = _date(day, "--date")
+    parsed = optional_date(day, "--date")
+    if parsed is not None:
+        plausible_day(parsed, "--date")
+    folder = _ready(out)
     from flows.documents import daily_briefing
 
-    _report(asyncio.run(daily_briefing(day=parsed, out_dir=str(out.resolve()) if out else None)))
+    _report(run_flow("the briefing", daily_briefing, day=parsed, out_dir=folder))
 
 
 @app.command("weekly-list")
 def weekly_list_command(
-    week_ending: Annotated[str | None, typer.Option("--week-ending", help="last day of the week, YYYY-MM-DD")] = None,
+    week_end: Annotated[str | None, typer.Option("--week-ending", show_default="the last Sunday",
+                                                 help="last day of the week (a Sunday), YYYY-MM-DD")] = None,
     out: OutOption = None,
 ) -> None:
     """Write the weekly list of children who are or were missing that week, and deliver it once."""
-    parsed = _date(week_ending, "--week-ending")
+    parsed = week_ending(week_end)
+    if parsed is not None:
+        plausible_day(parsed, "--week-ending")
+    folder = _ready(out)
     from flows.documents import weekly_list
 
-    _report(asyncio.run(weekly_list(week_ending=parsed, out_dir=str(out.resolve()) if out else None)))
+    _report(run_flow("the weekly list", weekly_list, week_ending=parsed, out_dir=folder))
 
 
 @form_app.command("serious-notification")
@@ -70,13 +79,27 @@ def serious_notification_command(
     out: OutOption = None,
 ) -> None:
     """Write the serious notification form (HTML, PDF, Word) and send it to the rule's recipients once."""
+    folder = _ready(out)
+    _serious_notification_possible(episode.strip(), rule)
     from flows.documents import serious_notification
 
-    _report(
-        asyncio.run(
-            serious_notification(episode_ref=episode, rule_id=rule, out_dir=str(out.resolve()) if out else None)
-        )
-    )
+    _report(run_flow("the serious notification", serious_notification, episode_ref=episode.strip(), rule_id=rule,
+                     out_dir=folder))
+
+
+def _serious_notification_possible(episode: str, rule: str | None) -> None:
+    """The form's own checks (the episode exists, a rule applies) made here, in a second, before Prefect starts:
+    a wrong ref used to cost half a minute and a traceback."""
+    from missing_episodes.documents import DocumentError
+    from missing_episodes.documents.forms import build_serious_notification
+    from missing_episodes.jobs.context import Context
+
+    context = Context.load()
+    try:
+        with context.session() as session:
+            build_serious_notification(session, episode, context.policy, rule_id=rule)
+    except DocumentError as exc:
+        raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
 
 
 @form_app.command("rhi-record")
@@ -85,13 +108,14 @@ def rhi_record_command(
     out: OutOption = None,
 ) -> None:
     """Write the Return Home Interview record template for the interviewer (HTML, PDF, Word)."""
+    _ready(out)
     from missing_episodes.documents import DocumentError
     from missing_episodes.jobs.documents import produce_rhi_record
 
     try:
         produced = produce_rhi_record(episode, out)
     except DocumentError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--episode") from None
+        raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
     for path in produced.files:
         typer.echo(path)
 
@@ -99,16 +123,18 @@ def rhi_record_command(
 @form_app.command("written-confirmation")
 def written_confirmation_command(
     child: Annotated[str, typer.Option("--child", help="child ref, CH-…")],
-    on: Annotated[str | None, typer.Option("--on", help="letter date, YYYY-MM-DD (default today)")] = None,
+    on: Annotated[str | None, typer.Option("--on", show_default="today", help="letter date, YYYY-MM-DD")] = None,
     out: OutOption = None,
 ) -> None:
     """Write the care leaver's written confirmation letter (HTML, PDF, Word) for the Personal Advisor to send."""
+    letter_day = optional_date(on, "--on")
+    _ready(out)
     from missing_episodes.documents import DocumentError
     from missing_episodes.jobs.documents import produce_written_confirmation
 
     try:
-        produced = produce_written_confirmation(child, _date(on, "--on"), out)
+        produced = produce_written_confirmation(child, letter_day, out)
     except DocumentError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--child") from None
+        raise Mistake(f"{exc} (child refs are in `missing-episodes actions`)") from None
     for path in produced.files:
         typer.echo(path)

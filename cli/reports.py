@@ -13,7 +13,10 @@ from typing import Annotated
 
 import typer
 
+from cli import checks
 from cli._app import app
+from cli.flows import run_flow
+from cli.values import collection_year, date_value, plausible_day
 
 report_app = typer.Typer(help="Reports for the board and for managers (run as Prefect flows).", no_args_is_help=True)
 export_app = typer.Typer(help="Statutory returns and data-set exports (read-only, no Prefect).", no_args_is_help=True)
@@ -24,10 +27,17 @@ OutDir = Annotated[Path, typer.Option("--out", help="directory to write into (cr
 
 
 def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from exc
+    return plausible_day(date_value(value, option), option)
+
+
+def _ready(out: Path, *, prefect: bool = False) -> Path:
+    """The output folder is not a file, the database is there and migrated (and, for a flow, the policy reads)."""
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
+    checks.migrated_database()
+    if prefect:
+        checks.policy()
+    return out.resolve()
 
 
 def _print(result: dict[str, object]) -> None:
@@ -46,10 +56,11 @@ def report_board(
     """Corporate Parenting Board report (PDF and Excel) for a period."""
     start, end = _day(date_from, "--from"), _day(date_to, "--to")
     if end < start:
-        raise typer.BadParameter("--to is before --from", param_hint="--to")
+        raise typer.BadParameter(f"{end.isoformat()} is before --from {start.isoformat()}", param_hint="--to")
+    folder = _ready(out, prefect=True)
     from flows.reports import board_report_flow
 
-    _print(board_report_flow(start, end, str(out.resolve())))
+    _print(run_flow("the board report", board_report_flow, start, end, str(folder)))
 
 
 @report_app.command("oversight")
@@ -58,9 +69,11 @@ def report_oversight(
     out: OutDir,
 ) -> None:
     """Bi-monthly management-oversight list of children missing 3 or more times in the two months to DATE."""
+    last_day = _day(day, "--date")
+    folder = _ready(out, prefect=True)
     from flows.reports import oversight_report_flow
 
-    _print(oversight_report_flow(_day(day, "--date"), str(out.resolve())))
+    _print(run_flow("the oversight report", oversight_report_flow, last_day, str(folder)))
 
 
 @export_app.command("ssda903")
@@ -75,9 +88,11 @@ def export_ssda903(
     ] = None,
 ) -> None:
     """SSDA903 Missing table (missing.csv, missing.xml) and validation.csv; exit status 1 when a rule fails."""
+    collection_year(year)
+    folder = _ready(out)
     from missing_episodes.jobs.reports import ssda903_missing
 
-    result = ssda903_missing(year, out, header, episodes)
+    result = ssda903_missing(year, folder, header, episodes)
     _print(result.to_json())
     if result.counts["failures"]:
         typer.echo(f"{result.counts['failures']} validation failure(s): see {result.paths['validation']}", err=True)
@@ -90,14 +105,17 @@ def export_annex_a(
     out: OutDir,
 ) -> None:
     """Ofsted Annex A list 8 missing columns for every looked-after child."""
+    last_day = _day(day, "--date")
+    folder = _ready(out)
     from missing_episodes.jobs.reports import annex_a
 
-    _print(annex_a(_day(day, "--date"), out).to_json())
+    _print(annex_a(last_day, folder).to_json())
 
 
 @export_app.command("ssd")
 def export_ssd(out: OutDir) -> None:
     """Standard Safeguarding Dataset ssd_missing table (every episode of ours)."""
+    folder = _ready(out)
     from missing_episodes.jobs.reports import ssd_missing
 
-    _print(ssd_missing(out).to_json())
+    _print(ssd_missing(folder).to_json())

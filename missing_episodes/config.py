@@ -14,6 +14,11 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
+#: Where the demo, the CLI and every flow keep their state by default: one place, so that the README's commands work
+#: as written after ``bash scripts/demo`` whatever folder they are typed in.
+VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_DATABASE_PATH = VAR_DIR / "missing_episodes.db"
+DEFAULT_OUTPUT_DIR = VAR_DIR / "out"
 
 
 def _env(name: str, default: str) -> str:
@@ -22,11 +27,11 @@ def _env(name: str, default: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///missing_episodes.db"))
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{DEFAULT_DATABASE_PATH}"))
     policy_path: Path = field(default_factory=lambda: Path(_env("POLICY", str(DATA_DIR / "policies" / "default.yaml"))))
     roster_path: Path = field(default_factory=lambda: Path(_env("ROSTER", str(DATA_DIR / "roster.csv"))))
     sources_path: Path = field(default_factory=lambda: Path(_env("SOURCES", str(DATA_DIR / "sources.yaml"))))
-    output_dir: Path = field(default_factory=lambda: Path(_env("OUTPUT_DIR", "out")))
+    output_dir: Path = field(default_factory=lambda: Path(_env("OUTPUT_DIR", str(DEFAULT_OUTPUT_DIR))))
     # Key for the pseudonymous ids shown to Prefect. Set a secret per installation in production.
     pseudonym_key: str = field(default_factory=lambda: _env("PSEUDONYM_KEY", "missing-episodes-development-key"))
     # Per-episode subflows run concurrently up to this bound during the daily (small) load.

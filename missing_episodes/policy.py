@@ -10,46 +10,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
+from missing_episodes.action_kinds import ACTION_KINDS
 from missing_episodes.offsets import Offset
 from missing_episodes.schema import EpisodeKind
 from missing_episodes.schema import Strict as _Strict
 from missing_episodes.triggers.registry import trigger_union
 
-ActionKind = Literal[
-    "return_home_interview",
-    "strategy_meeting",
-    "serious_notification",
-    "police_report",
-    "team_manager_notified",
-    "service_manager_notified",
-    "home_office_notified",
-    "weekly_review",
-    "return_meeting",
-    "written_confirmation",
-    "intervention_meeting",
-    "long_term_review",
-    "long_term_missing_panel",
-    "nrm_referral",
-    "joint_strategy_discussion",
-    "social_worker_visit",
-    "wellbeing_check",
-    "prevention_plan",
-    "management_oversight",
-    "risk_assessment",
-    "duty_team_notified",
-    "escalation_considered",
-    "daily_update_call",
-    "child_protection_circulation",
-    "lac_review",
-    "solicitor_notified",
-]
-ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+ActionKind = Literal[ACTION_KINDS]  # type: ignore[valid-type]
 LegalStatus = Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"]
 
 

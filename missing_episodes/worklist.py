@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import DateTime, case, func, select, type_coerce
+from sqlalchemy import DateTime, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import batched
@@ -73,12 +73,27 @@ def worklist(
     return list(worklist_items(session, as_of, kinds=kinds, include_closed=include_closed))
 
 
+class Filters(NamedTuple):
+    """Narrowing a worklist the way a coordinator asks for it; every field left empty selects everything.
+
+    ``worker`` matches the person an action is assigned to or the child's allocated worker, ``team`` the child's
+    team, ``child`` the authority's person id or our CH- ref (each exact, ignoring case); ``due_before`` keeps
+    actions due before that instant.
+    """
+
+    worker: str | None = None
+    team: str | None = None
+    child: str | None = None
+    due_before: datetime | None = None
+
+
 def worklist_items(
     session: Session,
     as_of: datetime,
     *,
     kinds: tuple[str, ...] | None = None,
     include_closed: bool = True,
+    filters: Filters | None = None,
 ) -> Iterator[WorklistItem]:
     """``worklist`` as a stream: plain columns fetched a few thousand rows at a time, never ORM objects."""
     as_of = as_utc(as_of)
@@ -98,6 +113,8 @@ def worklist_items(
     )
     if kinds:
         query = query.where(Action.kind.in_(kinds))
+    if filters is not None:
+        query = _narrowed(query, filters)
     session.flush()  # as session.execute would; the rows are then read as Core rows, with no ORM loading
     for row in session.connection().execute(query):
         trigger_at, due_at, done_at = london(row[7]), london(row[8]), row[10] and london(row[10])
@@ -107,6 +124,31 @@ def worklist_items(
                 yield WorklistItem(*row[:7], trigger_at, due_at, status, done_at, *row[11:])
         else:  # open or overdue: who closed it later, when and how is not known yet at as_of
             yield WorklistItem(*row[:7], trigger_at, due_at, status, None, None, *row[12:16], None)
+
+
+def _narrowed(query, filters: Filters):
+    """The worklist query with the coordinator's filters as SQL conditions (the rows are never all read)."""
+    if filters.worker:
+        worker = filters.worker.strip().lower()
+        query = query.where(or_(func.lower(Action.assigned_to) == worker, func.lower(Child.allocated_worker) == worker))
+    if filters.team:
+        query = query.where(func.lower(Child.team) == filters.team.strip().lower())
+    if filters.child:
+        child = filters.child.strip().lower()
+        query = query.where(or_(func.lower(Child.person_id) == child, func.lower(Child.ref) == child))
+    if filters.due_before is not None:
+        query = query.where(Action.due_at < as_utc(filters.due_before))
+    return query
+
+
+def child_names(session: Session, refs: Iterable[str]) -> dict[str, str]:
+    """The children's names by CH- ref, for a worklist a worker asked to see with names (never for Prefect)."""
+    names: dict[str, str] = {}
+    for batch in batched(sorted(set(refs)), 500):
+        rows = session.execute(select(Child.ref, Child.first_name, Child.last_name).where(Child.ref.in_(batch)))
+        for ref, first, last in rows:
+            names[ref] = " ".join(part for part in (first, last) if part)
+    return names
 
 
 def _rules():

@@ -270,6 +270,9 @@ class Quarantine(Base):
     raw_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=now)
     resolved_at: Mapped[datetime | None]
+    # Who marked the row resolved and why (``missing-episodes quarantine resolve``/``retry``); also audited.
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 class FeedCursor(Base):

@@ -24,6 +24,7 @@ from missing_episodes.ingest.register import store_register
 from missing_episodes.ingest.statistics import PlannerStatistics
 from missing_episodes.ingest.summary import IngestSummary
 from missing_episodes.policy import Policy
+from missing_episodes.progress import advance
 from missing_episodes.sources import BrokenFile, RawRow
 from missing_episodes.store import audit, insert_with_ids
 
@@ -53,6 +54,7 @@ def ingest_rows(
             part = store_chunk(session, chunk, feed=feed, source=source, settings=settings, policy=policy)
         summary.add(part)
         statistics.grown(part.new + part.changed_episodes)
+        advance("rows", len(batch))
     return summary
 
 

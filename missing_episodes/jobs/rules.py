@@ -14,6 +14,7 @@ from missing_episodes.actions import VECTORISED, children_needing_review, recomp
 from missing_episodes.clock import now
 from missing_episodes.db.models import Child, Episode
 from missing_episodes.jobs.context import Context
+from missing_episodes.progress import advance
 from missing_episodes.store import audit
 
 
@@ -66,6 +67,7 @@ def review_next_batch(batch_size: int, context: Context | None = None, actor: st
         summary = recompute_children(session, ids, context.policy, now=now(),
                                      roster_path=context.settings.roster_path, actor=actor, audit_each=False,
                                      evaluator=VECTORISED)
+    advance("children", len(ids))
     return summary.as_dict()
 
 

@@ -1,0 +1,168 @@
+"""What a command checks before it does anything: the database URL, the database itself, the policy file.
+
+The checks run before Prefect is imported and before any file is written, so a mistake costs a fraction of a
+second and leaves nothing behind. Each failure is a ``Mistake``: one line naming what was wrong and what to do,
+exit status 2 (``cli._app.OneLineErrors`` prints it).
+
+Read-only commands (the worklist, quarantine, exports, render-only forms, and the documents and reports, which
+read what the main job stored) need a database that exists and is migrated; they never create one. Commands that
+store (``db upgrade``, ``run``, ``ingest``) may create it, in a folder that exists (the default folder, ``var/``,
+is made for them).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from cli._app import PROGRAM, click_errors, one_line
+from missing_episodes.config import DEFAULT_DATABASE_PATH, get_settings
+
+UPGRADE_HINT = f"run `{PROGRAM} db upgrade` (or `bash scripts/demo` for the bundled sample)"
+URL_HINT = "set MISSING_EPISODES_DATABASE_URL to sqlite:///path/to/file.db or postgresql://user@host:5432/name"
+_CONNECT_TIMEOUT_SECONDS = 5
+
+
+class Mistake(click_errors.ClickException):
+    """A user mistake: printed as one line ``error: …`` on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database URL that parsed and names a backend the product runs on."""
+
+    url: str  # as configured (may hold a password: never print it, print ``shown``)
+    shown: str  # the URL with its password hidden
+    backend: str  # "sqlite" or "postgresql"
+    path: Path | None  # the SQLite file
+
+
+def database(url: str | None = None) -> Database:
+    """The configured database URL, parsed and checked (no connection yet)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = url or get_settings().database_url
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        shown = url if "@" not in url and len(url) < 80 else "(value hidden)"
+        raise Mistake(f"database URL {shown!r} is not a URL: {URL_HINT}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+            raise Mistake(f"database URL {shown!r} names no file (an in-memory database keeps nothing): {URL_HINT}")
+        return Database(url, shown, "sqlite", Path(parsed.database))
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        if not parsed.database:
+            raise Mistake(f"database URL {shown!r} names no database: {URL_HINT}")
+        return Database(url, shown, "postgresql", None)
+    raise Mistake(f"database URL {shown!r}: {parsed.drivername} is not supported (SQLite or PostgreSQL "
+                  f"with psycopg 3 only): {URL_HINT}")
+
+
+def writable_database(url: str | None = None) -> Database:
+    """For commands that may create the database: its folder exists (the default ``var/`` is made) and a
+    PostgreSQL server answers."""
+    target = database(url)
+    if target.path is not None:
+        folder = target.path.resolve().parent
+        if not folder.is_dir():
+            if target.path.resolve() != DEFAULT_DATABASE_PATH.resolve():
+                raise Mistake(f"no folder {folder} for the database file {target.path.name}: create the folder "
+                              f"or {URL_HINT}")
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if target.path.exists():
+            _sqlite_revision(target)  # a file that is not a database is refused here, not deep in a flow
+    else:
+        _postgresql_revision(target)
+    return target
+
+
+def migrated_database(url: str | None = None) -> Database:
+    """For every command that reads: the database exists, answers and is migrated to this code's schema."""
+    target = database(url)
+    if target.path is not None:
+        if not target.path.exists():
+            raise Mistake(f"no database at {target.path}: {UPGRADE_HINT}")
+        revision = _sqlite_revision(target)
+    else:
+        revision = _postgresql_revision(target)
+    heads = _schema_heads()
+    if revision is None:
+        raise Mistake(f"the database at {target.shown} has no tables yet: {UPGRADE_HINT}")
+    if revision not in heads:
+        raise Mistake(f"the database at {target.shown} is at schema {revision}, this version needs "
+                      f"{', '.join(sorted(heads))}: run `{PROGRAM} db upgrade`")
+    return target
+
+
+def _sqlite_revision(target: Database) -> str | None:
+    """The Alembic revision stored in an existing SQLite file (None: no schema), opened without creating it."""
+    assert target.path is not None
+    try:
+        # mode=rw: open the file that is there, never create one (a URI, percent-encoded by as_uri).
+        connection = sqlite3.connect(f"{target.path.resolve().as_uri()}?mode=rw", uri=True,
+                                     timeout=_CONNECT_TIMEOUT_SECONDS)
+    except sqlite3.Error as exc:
+        raise Mistake(f"cannot open the database file {target.path} ({exc}): check its permissions") from None
+    try:
+        tables = {name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")}
+        if "alembic_version" not in tables:
+            return None
+        row = connection.execute("select version_num from alembic_version").fetchone()
+        return row[0] if row else None
+    except sqlite3.DatabaseError as exc:
+        raise Mistake(f"{target.path} is not a SQLite database ({exc}): {URL_HINT}") from None
+    finally:
+        connection.close()
+
+
+def _postgresql_revision(target: Database) -> str | None:
+    """The Alembic revision stored on a PostgreSQL server, with a short connection timeout."""
+    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    from missing_episodes.db.engine import normalise_url
+
+    engine = create_engine(normalise_url(target.url), poolclass=NullPool,
+                           connect_args={"connect_timeout": _CONNECT_TIMEOUT_SECONDS})
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("select version_num from alembic_version")).scalar()
+    except DBAPIError as exc:
+        cause = str(exc.orig or exc).strip().splitlines()
+        raise Mistake(f"cannot use the PostgreSQL database {target.shown} ({cause[0] if cause else 'no answer'}): "
+                      f"start the server or {URL_HINT}") from None
+    finally:
+        engine.dispose()
+
+
+def _schema_heads() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from missing_episodes.db.engine import MIGRATIONS_DIR, alembic_config
+
+    config = alembic_config("sqlite://")
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def policy() -> None:
+    """The policy file validates (the one-line reason otherwise): flows would fail on it much later, in Prefect."""
+    from missing_episodes.policy import PolicyError, load_policy
+
+    try:
+        load_policy(get_settings().policy_path)
+    except PolicyError as exc:
+        raise Mistake(f"{exc} (fix the file or set MISSING_EPISODES_POLICY)") from None

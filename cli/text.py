@@ -1,0 +1,48 @@
+"""Feed values are data, never markup or formulas.
+
+Rich reads ``[bold]`` and ``[/x]`` in a string as markup: a feed's ``sent_at="[/x]"`` made ``quarantine`` crash
+("closing tag '[/x]' doesn't match any open tag") and ``incident_ref="[/bold]"`` made ``actions --open`` crash.
+Every value the CLI shows from the database goes through ``cell`` (a ``rich.text.Text``, never parsed), and every
+line that mixes words with data through ``escape``. A CSV opened in a spreadsheet runs a cell that begins with
+``=``, ``+``, ``-`` or ``@`` as a formula (OWASP, "CSV Injection"): ``csv_safe`` neutralises it.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+__all__ = ["cell", "console", "csv_safe", "escape", "write_csv"]
+
+#: OWASP's list: a leading = + - @, tab or carriage return starts a formula in Excel, LibreOffice and Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console on the current stdout/stderr (made per command, so a test's captured streams are used);
+    highlighting off, so refs and numbers in data are not coloured as if they meant something."""
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False)
+
+
+def cell(value: object, *, style: str = "") -> Text:
+    """A table cell showing ``value`` literally (None as a dash)."""
+    return Text("-" if value is None or value == "" else str(value), style=style)
+
+
+def csv_safe(value: object) -> str:
+    """A cell's text with a leading formula character neutralised by a quote, as OWASP recommends."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Formula-safe CSV on stdout."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_safe(value) for value in row])
