@@ -10,7 +10,7 @@ the orchestrator.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +31,18 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def _time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    from missing_episodes.clock import TimeParseError, parse_time
+
+    try:
+        return parse_time(value)
+    except TimeParseError as exc:
+        raise typer.BadParameter(f"{exc} (give YYYY-MM-DDTHH:MM, London time unless it has an offset)",
+                                 param_hint=option) from None
 
 
 def _report(result: dict[str, object]) -> None:
@@ -68,13 +80,20 @@ def serious_notification_command(
     episode: Annotated[str, typer.Option("--episode", help="episode ref, EP-…")],
     rule: Annotated[str | None, typer.Option("--rule", help="policy rule id (default: the one raised)")] = None,
     out: OutOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="the moment the form describes, ISO time; London if no offset "
+                                                 "(default: now)")
+    ] = None,
 ) -> None:
     """Write the serious notification form (HTML, PDF, Word) and send it to the rule's recipients once."""
+    moment = _time(as_of, "--as-of")
     from flows.documents import serious_notification
 
     _report(
         asyncio.run(
-            serious_notification(episode_ref=episode, rule_id=rule, out_dir=str(out.resolve()) if out else None)
+            serious_notification(
+                episode_ref=episode, rule_id=rule, out_dir=str(out.resolve()) if out else None, as_of=moment
+            )
         )
     )
 
