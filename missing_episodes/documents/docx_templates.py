@@ -243,7 +243,7 @@ def _written_confirmation() -> DocumentType:
     right = doc.add_paragraph()
     right.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     right.add_run("{{ letter.authority }} Children's Services, {{ letter.service }}").bold = True
-    right.add_run(" · Duty line {{ letter.duty_line }}")
+    right.add_run(" · Duty line {{ letter.duty_letterhead }}")
     doc.add_paragraph("{{ letter.child.name }}")
     doc.add_paragraph("{{ letter.address | one_line }}")
     doc.add_paragraph("{{ letter.letter_date | london('%d %B %Y') }}")

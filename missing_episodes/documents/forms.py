@@ -128,6 +128,7 @@ class WrittenConfirmation:
     personal_advisor: str | None
     service: str
     duty_line: str
+    duty_letterhead: str
     advisor_contact: str | None
 
     @property
@@ -139,6 +140,11 @@ def contact_words(contact: Contact) -> str:
     """"on 01632 960 141 or at jo.barker@…", "on 01632 960 141" or "at jo.barker@…", for a sentence."""
     ways = [f"on {contact.phone}" if contact.phone else "", f"at {contact.email}" if contact.email else ""]
     return " or ".join(way for way in ways if way)
+
+
+def contact_line(contact: Contact) -> str:
+    """"01632 960 100 · leaving.care@…": the contact as a letterhead shows it."""
+    return " · ".join(way for way in (contact.phone, contact.email) if way)
 
 
 def episode_view(episode: Episode) -> EpisodeView:
@@ -304,5 +310,6 @@ def build_written_confirmation(
         personal_advisor=child.allocated_worker,
         service=leaving_care.service,
         duty_line=contact_words(leaving_care.duty_line),
+        duty_letterhead=contact_line(leaving_care.duty_line),
         advisor_contact=contact_words(advisor) if advisor else None,
     )
