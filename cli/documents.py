@@ -9,6 +9,7 @@ the orchestrator.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from cli import checks
 from cli._app import app
 from cli.checks import Mistake
 from cli.flows import run_flow
-from cli.values import optional_date, plausible_day, week_ending
+from cli.values import optional_date, plausible_day, time_value, week_ending
 
 form_app = typer.Typer(help="Render a form for one episode or child.", no_args_is_help=True)
 app.add_typer(form_app, name="form")
@@ -77,17 +78,22 @@ def serious_notification_command(
     episode: Annotated[str, typer.Option("--episode", help="episode ref, EP-…")],
     rule: Annotated[str | None, typer.Option("--rule", help="policy rule id (default: the one raised)")] = None,
     out: OutOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="the moment the form describes, ISO time; London if no offset "
+                                                 "(default: now)")
+    ] = None,
 ) -> None:
     """Write the serious notification form (HTML, PDF, Word) and send it to the rule's recipients once."""
+    moment = time_value(as_of, "--as-of") if as_of else None
     folder = _ready(out)
-    _serious_notification_possible(episode.strip(), rule)
+    _serious_notification_possible(episode.strip(), rule, moment)
     from flows.documents import serious_notification
 
     _report(run_flow("the serious notification", serious_notification, episode_ref=episode.strip(), rule_id=rule,
-                     out_dir=folder))
+                     out_dir=folder, as_of=moment))
 
 
-def _serious_notification_possible(episode: str, rule: str | None) -> None:
+def _serious_notification_possible(episode: str, rule: str | None, as_of: datetime | None) -> None:
     """The form's own checks (the episode exists, a rule applies) made here, in a second, before Prefect starts:
     a wrong ref used to cost half a minute and a traceback."""
     from missing_episodes.documents import DocumentError
@@ -97,7 +103,7 @@ def _serious_notification_possible(episode: str, rule: str | None) -> None:
     context = Context.load()
     try:
         with context.session() as session:
-            build_serious_notification(session, episode, context.policy, rule_id=rule)
+            build_serious_notification(session, episode, context.policy, rule_id=rule, as_of=as_of)
     except DocumentError as exc:
         raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
 

@@ -8,7 +8,7 @@ nothing about who they are. Delivery is keyed (``briefing:2026-11-02``, ``seriou
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from prefect import get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
@@ -103,10 +103,14 @@ async def daily_briefing(day: date | None = None, out_dir: str | None = None) ->
 
 @private_flow(name="serious-notification", flow_run_name="serious-notification-{episode_ref}")
 async def serious_notification(
-    episode_ref: str, rule_id: str | None = None, out_dir: str | None = None
+    episode_ref: str, rule_id: str | None = None, out_dir: str | None = None, as_of: datetime | None = None
 ) -> dict[str, object]:
-    """The serious notification form for one episode, sent to the rule's recipients once (Delivery + audit)."""
-    produced = await render_serious_notification(episode_ref, rule_id, out_dir)
+    """The serious notification form for one episode, sent to the rule's recipients once (Delivery + audit).
+
+    ``as_of`` (default now) is the moment the form describes: its status line ("Still missing, 30 days") and the
+    actions and contacts it lists are read as of then, so a replayed or late form says what was true at the time.
+    """
+    produced = await render_serious_notification(episode_ref, rule_id, out_dir, as_of)
     return await _publish("serious-notification", produced, await deliver_document(produced))
 
 

@@ -154,6 +154,58 @@ class Forms(_Strict):
         return self
 
 
+#: A UK telephone number as printed on a letter: digits and spaces, optionally +44, 10 or 11 digits in all.
+PHONE_PATTERN = r"^(\+44 ?|0)[0-9][0-9 ]{8,12}[0-9]$"
+EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+
+
+class Contact(_Strict):
+    """How a young person reaches a person or a service: a telephone number, an e-mail address, or both."""
+
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if not self.phone and not self.email:
+            raise ValueError("give a phone number, an e-mail address or both")
+        return self
+
+
+class PersonalAdvisor(Contact):
+    """A Personal Advisor of the Leaving Care Service, named as the register's ``allocated_worker`` names them."""
+
+    name: str = Field(min_length=2, max_length=100)
+
+
+class LeavingCare(_Strict):
+    """Who a care leaver contacts (Wokingham: the written confirmation says they can come back, and how).
+
+    The letter to a care leaver who does not want a service gives the service's duty line and, when the
+    register's allocated worker is listed here, that Personal Advisor's own number or address; never an internal
+    reference. Without a duty line the letter cannot be written (the builder says which key to set).
+    """
+
+    service: str = Field(default="Leaving Care Service", min_length=3, max_length=100)
+    duty_line: Contact | None = None
+    personal_advisors: list[PersonalAdvisor] = []
+
+    @model_validator(mode="after")
+    def _advisors_unique(self) -> LeavingCare:
+        names = [advisor.name.casefold() for advisor in self.personal_advisors]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"personal_advisors lists {', '.join(duplicates)} more than once")
+        return self
+
+    def advisor(self, name: str | None) -> PersonalAdvisor | None:
+        """The listed Personal Advisor of that name (case-insensitive), if any."""
+        if not name:
+            return None
+        wanted = name.strip().casefold()
+        return next((advisor for advisor in self.personal_advisors if advisor.name.casefold() == wanted), None)
+
+
 class Policy(_Strict):
     authority: str
     version: str
@@ -164,6 +216,7 @@ class Policy(_Strict):
     briefing: Briefing = Briefing()
     forms: Forms = Forms()
     rules: list[Rule]
+    leaving_care: LeavingCare = LeavingCare()
 
     @model_validator(mode="after")
     def _unique_rule_ids(self) -> Policy:

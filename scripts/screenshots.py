@@ -2,14 +2,19 @@
 
 A throwaway stack (deployments.stack: server, deployments, one worker) loads the bundled feed through the
 operators' ingest deployment; headless Chromium (tests/server/prefect_ui.py) then fills each coordinator's form as the
-README shows it, submits the briefing and an outcome, and photographs the finished runs with their artifacts;
-pdftoppm turns page 1 of the briefing PDF the run wrote (the demo's briefing: same feed, same morning) into
-docs/briefing-page1.png. Nothing is written outside docs/ and a temporary folder, which is removed at the end.
+README shows it, submits the briefing and an outcome, and photographs the finished runs with their artifacts.
+docs/briefing-page1.png is page 1 of the demo's own briefing: ``missing-episodes run`` exactly as ``scripts/demo``
+runs it (the bundled feed, the briefing for its last morning), on a fresh database in a temporary folder, with the
+clock fixed to that morning so the picture shows what the demo's briefing says; pdftoppm makes the PNG.
+``--briefing-only`` makes just that picture (no server, no browser; about a minute). Nothing is written outside
+docs/ and a temporary folder, which is removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -108,39 +113,67 @@ def take(stack: LocalStack, docs: Path) -> tuple[list[Path], list[str]]:
             _run_pages(ui, run_id, docs / run_png, docs / artifact_png)
             written += [docs / run_png, docs / artifact_png]
 
-    pdf = next((stack.output_dir / "briefing").glob(f"*{SAMPLE_DAY}*.pdf"), None)
-    if pdf is None:
-        problems.append(f"briefing-page1.png: no briefing PDF for {SAMPLE_DAY} (the briefing run did not make one)")
-    else:
+    return written, problems
+
+
+def briefing_page(docs: Path) -> tuple[list[Path], list[str]]:
+    """docs/briefing-page1.png from the demo's briefing: ``missing-episodes run`` as ``scripts/demo`` runs it, in a
+    temporary folder (its own database, output and Prefect home) with the clock at the sample's briefing morning."""
+    manifest = json.loads((PROJECT_ROOT / "data" / "sample" / "manifest.json").read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="me-briefing-") as work:
+        folder = Path(work)
+        env = {
+            **os.environ,
+            "MISSING_EPISODES_DATABASE_URL": f"sqlite:///{folder / 'missing_episodes.db'}",
+            "MISSING_EPISODES_OUTPUT_DIR": str(folder / "out"),
+            "MISSING_EPISODES_NOW": str(manifest["as_of"]),
+            "PREFECT_HOME": str(folder / "prefect"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        }
+        env.pop("PREFECT_API_URL", None)  # the demo's ephemeral server, never a server this shell points at
+        command = [str(PROJECT_ROOT / ".venv" / "bin" / "missing-episodes"), "run"]
+        done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            return [], [f"briefing-page1.png: `missing-episodes run` exited {done.returncode}: "
+                        f"{done.stderr.strip().splitlines()[-1:] or done.stdout[-200:]}"]
+        pdf = next((folder / "out" / "briefing").glob(f"*{SAMPLE_DAY}*.pdf"), None)
+        if pdf is None:
+            return [], [f"briefing-page1.png: the demo wrote no briefing PDF for {SAMPLE_DAY}"]
         target = docs / "briefing-page1"
         subprocess.run(["pdftoppm", "-png", "-r", str(BRIEFING_DPI), "-f", "1", "-l", "1", "-singlefile",
                         str(pdf), str(target)], check=True, timeout=120)
-        written.append(target.with_suffix(".png"))
-    return written, problems
+    return [target.with_suffix(".png")], []
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs", help="where the PNGs go (docs/)")
+    parser.add_argument("--briefing-only", action="store_true",
+                        help="only docs/briefing-page1.png, from the demo's briefing (no server, no browser)")
     args = parser.parse_args(argv)
     if shutil.which("pdftoppm") is None:
         raise SystemExit("pdftoppm not found (apt-get install -y poppler-utils)")
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    _log("starting a throwaway Prefect server, the deployments and a worker")
-    stack = start_stack(Path(tempfile.mkdtemp(prefix="me-screenshots-")))
-    try:
-        _log(f"UI at {stack.server.ui_url}; loading the bundled feed")
-        for flow_run in load_sample_feed(stack):
-            if not flow_run.state.is_completed():
-                raise SystemExit(f"loading the sample: {flow_run.name} ended {flow_run.state.name}")
-        written, problems = take(stack, args.out)
-        for path in written:
-            _log(f"wrote {path}")
-        for problem in problems:
-            _log(f"NOT MADE: {problem}")
-    finally:
-        stack.stop()
+    _log("running the demo's main job for page 1 of its briefing")
+    written, problems = briefing_page(args.out)
+    if not args.briefing_only:
+        _log("starting a throwaway Prefect server, the deployments and a worker")
+        stack = start_stack(Path(tempfile.mkdtemp(prefix="me-screenshots-")))
+        try:
+            _log(f"UI at {stack.server.ui_url}; loading the bundled feed")
+            for flow_run in load_sample_feed(stack):
+                if not flow_run.state.is_completed():
+                    raise SystemExit(f"loading the sample: {flow_run.name} ended {flow_run.state.name}")
+            taken, missed = take(stack, args.out)
+            written, problems = written + taken, problems + missed
+        finally:
+            stack.stop()
+    for path in written:
+        _log(f"wrote {path}")
+    for problem in problems:
+        _log(f"NOT MADE: {problem}")
     _log(f"done in {time.monotonic() - started:.0f} s")
     return 1 if problems else 0
 

@@ -10,7 +10,7 @@ the briefing, keep their event loop free while WeasyPrint lays out pages.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime
 
 from missing_episodes.documents.delivery import DeliveryOutcome
 from missing_episodes.jobs import documents as jobs
@@ -28,8 +28,8 @@ async def render_briefing(day: date, out_dir: str | None = None) -> Produced:
 
 @private_task(name="render-serious-notification", task_run_name="render-serious-notification-{episode_ref}")
 async def render_serious_notification(episode_ref: str, rule_id: str | None = None,
-                                      out_dir: str | None = None) -> Produced:
-    return await asyncio.to_thread(jobs.produce_serious_notification, episode_ref, rule_id, out_dir)
+                                      out_dir: str | None = None, as_of: datetime | None = None) -> Produced:
+    return await asyncio.to_thread(jobs.produce_serious_notification, episode_ref, rule_id, out_dir, as_of)
 
 
 @private_task(name="render-weekly-list", task_run_name="render-weekly-list-{week_ending}")

@@ -2,7 +2,8 @@
 
 A .docx in git cannot be reviewed in a diff; this module can, and the Jinja tags it writes are each put in a
 single run so Word's habit of splitting text across runs can never break a tag. The templates use the same
-dataclasses and filters as the HTML ones. Built once per process and kept in memory.
+dataclasses and filters as the HTML ones. Built once per process and kept in memory. Pages are A4 with the
+PDFs' margins (python-docx starts from US Letter); docxtpl keeps the template's section settings.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from io import BytesIO
 
 from docx import Document
 from docx.document import Document as DocumentType
+from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 
 MARKING = "OFFICIAL-SENSITIVE"
 
@@ -33,8 +35,23 @@ def _page_field(paragraph, instruction: str) -> None:
     paragraph._p.append(field)
 
 
+#: A4 with the PDFs' margins (``templates/documents/page.css``): python-docx's blank document is US Letter.
+A4_WIDTH, A4_HEIGHT = Mm(210), Mm(297)
+MARGINS = {"top_margin": Mm(20), "right_margin": Mm(14), "bottom_margin": Mm(16), "left_margin": Mm(14)}
+
+
+def set_a4(doc: DocumentType) -> None:
+    """Every section A4 portrait with the PDFs' margins, so a printed Word file matches its PDF."""
+    for section in doc.sections:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = A4_WIDTH, A4_HEIGHT
+        for name, value in MARGINS.items():
+            setattr(section, name, value)
+
+
 def _new_document(header_tag: str) -> DocumentType:
     doc = Document()
+    set_a4(doc)
     style = doc.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(10)
@@ -223,16 +240,18 @@ RHI_HEADINGS: list[tuple[str, str]] = [
 
 
 def _written_confirmation() -> DocumentType:
-    doc = _new_document("{{ letter.authority }} Leaving Care Service · {{ letter.child.ref }}")
+    """The care leaver's letter; it goes to the young person, so its header shows no internal reference."""
+    doc = _new_document("{{ letter.authority }} {{ letter.service }}")
     right = doc.add_paragraph()
     right.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    right.add_run("{{ letter.authority }} Children's Services, Leaving Care Service").bold = True
+    right.add_run("{{ letter.authority }} Children's Services, {{ letter.service }}").bold = True
+    right.add_run(" · Duty line {{ letter.duty_letterhead }}")
     doc.add_paragraph("{{ letter.child.name }}")
     doc.add_paragraph("{{ letter.address | one_line }}")
     doc.add_paragraph("{{ letter.letter_date | london('%d %B %Y') }}")
     doc.add_paragraph("Dear {{ letter.child.first_name or letter.child.name }},")
     doc.add_paragraph(
-        "When we last spoke you told us that you do not want support from the Leaving Care Service at the moment. "
+        "When we last spoke you told us that you do not want support from the {{ letter.service }} at the moment. "
         "We respect that decision, and this letter confirms it in writing."
     )
     doc.add_paragraph(
@@ -242,8 +261,11 @@ def _written_confirmation() -> DocumentType:
         "{% else %}until you are 25{% endif %}. If you ask, we will arrange to meet you and agree a pathway plan."
     )
     doc.add_paragraph(
-        "To ask for support, contact {% if letter.personal_advisor %}your Personal Advisor, "
-        "{{ letter.personal_advisor }}, or {% endif %}the Leaving Care Service duty line."
+        "To ask for support, contact {% if letter.personal_advisor and letter.advisor_contact %}your Personal "
+        "Advisor, {{ letter.personal_advisor }}, {{ letter.advisor_contact }}, or the {{ letter.service }} duty line "
+        "{{ letter.duty_line }}{% elif letter.personal_advisor %}your Personal Advisor, {{ letter.personal_advisor }}, "
+        "through the {{ letter.service }} duty line {{ letter.duty_line }}{% else %}the {{ letter.service }} duty "
+        "line {{ letter.duty_line }}{% endif %}."
     )
     doc.add_paragraph("Yours sincerely,")
     doc.add_paragraph("{{ letter.personal_advisor | dash }}, Personal Advisor")

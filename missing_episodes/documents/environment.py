@@ -7,6 +7,10 @@ autoescaping. ``select_autoescape`` only escapes the extensions it is told about
 explicitly; a test proves ``<script>`` comes out escaped. docxtpl renders Word XML with its own environment,
 which must autoescape too: an unescaped ``&`` or ``<`` makes the XML invalid, and docxtpl's forgiving parser then
 silently drops the text around it.
+
+Every environment prints each value through ``display.display_value`` (Jinja's ``finalize``): bidirectional
+controls removed and runaway lengths cut, so a hostile name can neither reverse a line nor push a table off the
+page, whichever template prints it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from missing_episodes.clock import as_london
 from missing_episodes.config import TEMPLATES_DIR
+from missing_episodes.documents.display import display_value
 
 DOCUMENT_TEMPLATES = TEMPLATES_DIR / "documents"
 HTML_EXTENSIONS = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2")
@@ -96,6 +101,7 @@ def html_environment() -> SandboxedEnvironment:
         loader=FileSystemLoader(str(DOCUMENT_TEMPLATES)),
         autoescape=select_autoescape(enabled_extensions=HTML_EXTENSIONS, default_for_string=True, default=True),
         undefined=StrictUndefined,
+        finalize=display_value,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -108,6 +114,7 @@ def text_environment() -> SandboxedEnvironment:
         loader=FileSystemLoader(str(DOCUMENT_TEMPLATES)),
         autoescape=False,
         undefined=StrictUndefined,
+        finalize=display_value,
         keep_trailing_newline=True,
     )
     return _install_filters(env)
@@ -115,5 +122,5 @@ def text_environment() -> SandboxedEnvironment:
 
 def docx_environment() -> SandboxedEnvironment:
     """A fresh environment for docxtpl (it mutates ``autoescape`` on the one it is given, so never share it)."""
-    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=display_value)
     return _install_filters(env)

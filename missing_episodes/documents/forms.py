@@ -17,7 +17,7 @@ from missing_episodes.clock import as_london, birthday, hours_between, now
 from missing_episodes.db.models import Action, Child, ContactLog, Episode, Outcome, RiskAssessment
 from missing_episodes.documents import DocumentError
 from missing_episodes.documents.common import ChildView, FindMePlan, child_view, find_me_plan
-from missing_episodes.policy import Policy
+from missing_episodes.policy import Contact, Policy
 from missing_episodes.worklist import status_as_of
 
 SERIOUS_72H_RULE = "serious.missing_72h"
@@ -115,7 +115,13 @@ class RhiRecord:
 
 @dataclass(frozen=True)
 class WrittenConfirmation:
-    """Wokingham: a care leaver who does not want a service is told in writing they can come back, and until when."""
+    """Wokingham: a care leaver who does not want a service is told in writing they can come back, and until when.
+
+    The letter goes to the young person, so it shows no internal reference (the child's ref is only in the file
+    name and the delivery key); how to come back is the service's duty line and the Personal Advisor's own
+    contact, both from the policy (``leaving_care``), in words ready for a sentence ("on 01632 960 141 or at
+    jo.barker@…").
+    """
 
     authority: str
     child: ChildView
@@ -123,10 +129,25 @@ class WrittenConfirmation:
     letter_date: date
     support_until: date | None
     personal_advisor: str | None
+    service: str
+    duty_line: str
+    duty_letterhead: str
+    advisor_contact: str | None
 
     @property
     def key(self) -> str:
         return f"written_confirmation:{self.child.ref}:{self.letter_date.isoformat()}"
+
+
+def contact_words(contact: Contact) -> str:
+    """"on 01632 960 141 or at jo.barker@…", "on 01632 960 141" or "at jo.barker@…", for a sentence."""
+    ways = [f"on {contact.phone}" if contact.phone else "", f"at {contact.email}" if contact.email else ""]
+    return " or ".join(way for way in ways if way)
+
+
+def contact_line(contact: Contact) -> str:
+    """"01632 960 100 · leaving.care@…": the contact as a letterhead shows it."""
+    return " · ".join(way for way in (contact.phone, contact.email) if way)
 
 
 def episode_view(episode: Episode, police_contacted_at: datetime | None = None) -> EpisodeView:
@@ -288,9 +309,15 @@ def build_written_confirmation(
         raise DocumentError(f"no child {child_ref}")
     if child.legal_status != "care_leaver":
         raise DocumentError(f"{child_ref}: written confirmation is for care leavers only")
+    leaving_care = policy.leaving_care
+    if leaving_care.duty_line is None:
+        raise DocumentError(
+            f"{child_ref}: the policy gives no leaving_care.duty_line, and the letter must say how to ask for support"
+        )
     letter_date = on or as_london(now()).date()
     support_until = as_london(birthday(child.date_of_birth, 25)).date() if child.date_of_birth else None
     at = now()
+    advisor = leaving_care.advisor(child.allocated_worker)
     return WrittenConfirmation(
         authority=policy.authority,
         child=child_view(child, at),
@@ -298,4 +325,8 @@ def build_written_confirmation(
         letter_date=letter_date,
         support_until=support_until,
         personal_advisor=child.allocated_worker,
+        service=leaving_care.service,
+        duty_line=contact_words(leaving_care.duty_line),
+        duty_letterhead=contact_line(leaving_care.duty_line),
+        advisor_contact=contact_words(advisor) if advisor else None,
     )

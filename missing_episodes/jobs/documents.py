@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -66,11 +66,13 @@ def produce_briefing(day: date, out_dir: OutDir = None, context: Context | None 
 
 
 def produce_serious_notification(episode_ref: str, rule_id: str | None = None, out_dir: OutDir = None,
-                                 context: Context | None = None) -> Produced:
-    """Build and render the serious notification form for one episode (rule chosen as in the builder)."""
+                                 as_of: datetime | None = None, context: Context | None = None) -> Produced:
+    """Build and render the serious notification form for one episode (rule chosen as in the builder), as the
+    episode stood at ``as_of`` (default now): "Still missing, N days" is counted to that moment."""
     form, files = _build_and_render(
         "serious_notification",
-        lambda session, policy: build_serious_notification(session, episode_ref, policy, rule_id=rule_id),
+        lambda session, policy: build_serious_notification(session, episode_ref, policy, rule_id=rule_id,
+                                                           as_of=as_of),
         render_serious_notification, out_dir, context)
     counts = {"contacts": len(form.contacts), "actions": len(form.actions), "still_missing": int(form.still_missing)}
     return Produced("serious_notification", form.key, episode_ref, files, counts, list(form.recipients),

@@ -19,6 +19,7 @@ from missing_episodes.reports.outputs import ReportOutputs
 from missing_episodes.reports.periods import twelve_months_to
 from missing_episodes.reports.records import Records, load_records
 from missing_episodes.reports.rhi_answers import offered_accepted, rhi_status_by_episode
+from missing_episodes.reports.spreadsheets import write_csv
 
 COLUMNS = [
     "Child Unique ID",
@@ -63,7 +64,6 @@ def produce_annex_a(database_url: str, day: date, out_dir: Path) -> ReportOutput
         records = load_records(session, twelve_months_to(day).end_instant)
     table = annex_a_list8(records, day)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"annex-a-list8-missing-{day:%Y%m%d}.csv"
-    table.to_csv(path, index=False)
+    path = write_csv(table, out_dir / f"annex-a-list8-missing-{day:%Y%m%d}.csv")
     counts = {"children_in_care": len(table), "children_missing": int((table[COLUMNS[2]] > 0).sum())}
     return ReportOutputs(paths={"csv": path}, counts=counts)

@@ -69,6 +69,17 @@ PCT_OF = {
 }
 
 
+#: Measures that are a ratio of two counts (not a percentage): printed to one decimal place, like every rate.
+RATES = {"missing_per_child"}
+
+
+def measure_kind(key: str) -> str:
+    """How a summary measure is printed: ``percent`` (one decimal and %), ``rate`` (one decimal) or ``count``."""
+    if key in PCT_OF:
+        return "percent"
+    return "rate" if key in RATES else "count"
+
+
 @dataclass(frozen=True)
 class BoardFigures:
     """Every table of the board report; no table names a child."""

@@ -26,6 +26,7 @@ from missing_episodes.db.engine import session_scope
 from missing_episodes.reports.outputs import ReportOutputs
 from missing_episodes.reports.periods import Period, two_months_to
 from missing_episodes.reports.records import Records, load_records
+from missing_episodes.reports.spreadsheets import Column, Sheet, write_csv, write_workbook
 
 OVERSIGHT = "management_oversight_recorded"
 RISK_ASSESSMENT = "risk_assessment_recorded"
@@ -52,6 +53,27 @@ COLUMNS = [
 ]
 NRM = "nrm_referral"
 NRM_STATES = {"done": "Referred", "not_required": "Not referred, rationale recorded"}
+#: The workbook's headers, in words (the CSV keeps the column names above, for re-use by other tools).
+HEADERS = {
+    "child_ref": "Child ref",
+    "person_id": "Person id",
+    "name": "Name",
+    "legal_status": "Legal status",
+    "team": "Team",
+    "allocated_worker": "Allocated worker",
+    "missing_episodes": "Missing episodes in the two months",
+    "last_missing_start": "Last went missing",
+    "management_oversight": "Management oversight in the two months",
+    "management_oversight_last": "Last management oversight",
+    "risk_assessment": "Risk assessment on file",
+    "risk_assessment_last": "Last risk assessment",
+    "safety_plan": "Safety plan on file",
+    "safety_plan_last": "Last safety plan",
+    "nrm_referral": "NRM referral (trafficking or exploitation)",
+    "all_on_record": "All three on record",
+}
+KINDS = {"missing_episodes": "count", "last_missing_start": "date", "management_oversight_last": "date",
+         "risk_assessment_last": "date", "safety_plan_last": "date"}
 
 
 def _latest(records: Records, event: str, until: date) -> pd.Series:
@@ -136,14 +158,25 @@ def produce_oversight_report(database_url: str, day: date, out_dir: Path) -> Rep
         records = load_records(session, period.end_instant)
     table = oversight_table(records, period)
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv = out_dir / f"oversight-{day:%Y%m%d}.csv"
-    table.to_csv(csv, index=False)
-    xlsx = out_dir / f"oversight-{day:%Y%m%d}.xlsx"
+    csv = write_csv(table, out_dir / f"oversight-{day:%Y%m%d}.csv")
     outstanding = sum(position == "Outstanding" for position in nrm_by_child(records).values())
     counts = oversight_counts(table, outstanding)
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="Repeat missing", index=False)
-        pd.DataFrame({"period": [period.label()], **{key: [value] for key, value in counts.items()}}).to_excel(
-            writer, sheet_name="Summary", index=False
-        )
+    words = [key.replace("_", " ").capitalize().replace("Nrm", "NRM") for key in counts]
+    summary = pd.DataFrame({"measure": words, "children": list(counts.values())})
+    sheets = [
+        Sheet(
+            "Repeat missing",
+            f"Children missing 3 or more times, {period.label()}",
+            table,
+            [Column(key, HEADERS[key], KINDS.get(key, "text")) for key in COLUMNS],  # type: ignore[arg-type]
+        ),
+        Sheet(
+            "Summary",
+            f"Management oversight of repeat-missing children, {period.label()}",
+            summary,
+            [Column("measure", "Measure"), Column("children", "Children", "count")],
+        ),
+    ]
+    xlsx = write_workbook(out_dir / f"oversight-{day:%Y%m%d}.xlsx", sheets,
+                          title=f"Management oversight of repeat-missing children, {period.label()}")
     return ReportOutputs(paths={"csv": csv, "xlsx": xlsx}, counts=counts)

@@ -19,6 +19,7 @@ from missing_episodes.db.engine import session_scope
 from missing_episodes.reports.outputs import ReportOutputs
 from missing_episodes.reports.records import Records, load_records
 from missing_episodes.reports.rhi_answers import NOT_APPLICABLE, YES, offered_accepted, rhi_status_by_episode
+from missing_episodes.reports.spreadsheets import write_csv
 
 COLUMNS = [
     "miss_table_id",
@@ -70,6 +71,5 @@ def produce_ssd(database_url: str, out_dir: Path, as_of: datetime | None = None)
         records = load_records(session, as_of or now())
     table = ssd_missing(records)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "ssd_missing.csv"
-    table.to_csv(path, index=False)
+    path = write_csv(table, out_dir / "ssd_missing.csv")
     return ReportOutputs(paths={"csv": path}, counts={"episodes": len(table)})

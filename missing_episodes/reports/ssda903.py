@@ -25,6 +25,7 @@ from missing_episodes.db.engine import session_scope
 from missing_episodes.reports.outputs import ReportOutputs
 from missing_episodes.reports.periods import Period, collection_year
 from missing_episodes.reports.records import Records, load_records
+from missing_episodes.reports.spreadsheets import write_csv
 from missing_episodes.reports.ssda903_rules import MISSING_COLUMNS, VALIDATION_COLUMNS, Tables, failures, validate
 
 DATE_FORMAT = "%d/%m/%Y"
@@ -150,8 +151,8 @@ def write_return(result: Return903, out_dir: Path) -> ReportOutputs:
     """``missing.csv``, ``missing.xml`` and ``validation.csv`` in ``out_dir``; validation is run before writing."""
     out_dir.mkdir(parents=True, exist_ok=True)
     csv, xml, validation = out_dir / "missing.csv", out_dir / "missing.xml", out_dir / "validation.csv"
-    result.validation.to_csv(validation, index=False)
-    result.missing.to_csv(csv, index=False)
+    write_csv(result.validation, validation)
+    write_csv(result.missing, csv)
     xml.write_bytes(to_xml(result.missing))
     status = result.validation["status"]
     counts = {

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from docx import Document
 from jinja2.exceptions import SecurityError, UndefinedError
 from sqlalchemy import select
@@ -38,7 +39,7 @@ from missing_episodes.documents.render import (
     write_pdf,
 )
 from missing_episodes.documents.weekly import build_weekly_list
-from missing_episodes.policy import Briefing, Policy, load_policy
+from missing_episodes.policy import Briefing, LeavingCare, Policy, PolicyError, load_policy, parse_policy
 from tests.builders.documents import (
     AS_OF,
     BRIEFING_DAY,
@@ -396,6 +397,60 @@ def test_rhi_record_and_letter(sqlite_url: str, policy: Policy, tmp_path: Path) 
         assert heading in words
     letter_words = "\n".join(docx_text(render_written_confirmation(letter, tmp_path)[2]))
     assert "until your 25th birthday on 28 February 2031" in letter_words
+
+
+@needs_pdftotext
+def test_the_letter_says_how_to_come_back_from_the_policy_and_shows_no_internal_ref(
+    sqlite_url: str, policy: Policy, tmp_path: Path
+) -> None:
+    """The duty line and the Personal Advisor's own contact come from the policy's ``leaving_care``; the young
+    person never sees the CH- ref (it is only in the file name)."""
+    listed = policy.model_copy(update={"leaving_care": LeavingCare.model_validate({
+        "duty_line": {"phone": "01632 960 100", "email": "leaving.care@kingsbridge.example"},
+        "personal_advisors": [{"name": "Chris Ng (PA)", "phone": "01632 960 141"}],
+    })})
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+    with session_scope(sqlite_url) as session:
+        letter = build_written_confirmation(session, "CH-LEAVER", listed, on=BRIEFING_DAY)
+        unlisted = build_written_confirmation(session, "CH-LEAVER", listed.model_copy(update={
+            "leaving_care": LeavingCare.model_validate({"duty_line": {"phone": "01632 960 100"}})}), on=BRIEFING_DAY)
+        without = listed.model_copy(update={"leaving_care": LeavingCare()})
+        with pytest.raises(DocumentError, match=r"CH-LEAVER: the policy gives no leaving_care\.duty_line"):
+            build_written_confirmation(session, "CH-LEAVER", without, on=BRIEFING_DAY)
+    html_path, pdf_path, docx_path = render_written_confirmation(letter, tmp_path / "listed")
+    sentence = ("To ask for support, contact your Personal Advisor, Chris Ng (PA), on 01632 960 141, or the Leaving "
+                "Care Service duty line on 01632 960 100 or at leaving.care@kingsbridge.example.")
+    texts = {
+        "html": re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_path.read_text(encoding="utf-8"))),
+        "pdf": " ".join(pdf_pages(pdf_path)),
+        "docx": " ".join(docx_text(docx_path)),
+    }
+    for kind, text in texts.items():
+        assert sentence in text, f"{kind}: {text[-600:]}"
+        assert "CH-" not in text, f"{kind} shows the internal ref"
+    assert "CH-LEAVER" in html_path.name  # filed under the ref
+    html = render_written_confirmation(unlisted, tmp_path / "unlisted")[0].read_text(encoding="utf-8")
+    assert ("your Personal Advisor, Chris Ng (PA), through the\nLeaving Care Service duty line on 01632 960 100."
+            in html)
+
+
+@pytest.mark.parametrize(
+    ("leaving_care", "problem"),
+    [
+        ({"duty_line": {"phone": "call us"}}, "leaving_care.duty_line.phone: String should match pattern"),
+        ({"duty_line": {}}, "give a phone number, an e-mail address or both"),
+        ({"duty_line": {"email": "not an address"}}, "leaving_care.duty_line.email: String should match pattern"),
+        ({"personal_advisors": [{"name": "Jo", "phone": "01632 960 141"}, {"name": "jo", "email": "j@k.example"}]},
+         "personal_advisors lists jo more than once"),
+        ({"duty_line": {"phone": "01632 960 100"}, "extra": 1}, "leaving_care.extra: Extra inputs are not permitted"),
+    ],
+)
+def test_leaving_care_contacts_are_validated(leaving_care: dict[str, object], problem: str) -> None:
+    data = yaml.safe_load((DATA_DIR / "policies" / "default.yaml").read_text(encoding="utf-8"))
+    data["leaving_care"] = leaving_care
+    with pytest.raises(PolicyError, match=re.escape(problem)):
+        parse_policy(data, "authority.yaml")
 
 
 def test_documents_cli_module_does_not_import_prefect() -> None:

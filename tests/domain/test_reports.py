@@ -185,9 +185,24 @@ def test_board_report_pdf_and_excel(sqlite_url: str, tmp_path: Path) -> None:
     assert outputs.paths["chart"].read_bytes().startswith(b"\x89PNG")
     workbook = load_workbook(outputs.paths["xlsx"])
     assert workbook.sheetnames == ["Summary", "By month", "Average per month", "National comparators"]
-    summary = pd.read_excel(outputs.paths["xlsx"], sheet_name="Summary").set_index("measure")
+    # Under the marking and a title, the table: headers in words, numbers as numbers, one code per measure.
+    summary = pd.read_excel(outputs.paths["xlsx"], sheet_name="Summary", header=2).set_index("Code")
     assert summary.at["missing_episodes", "Children in care"] == 4
     assert summary.at["rhi_completed_pct", "All children"] == 50.0
+    for ws in workbook.worksheets:
+        headers = [cell.value for cell in ws[3] if cell.value]
+        assert headers and all("_" not in header and header[0].isupper() for header in headers), ws.title
+        assert all(ws.column_dimensions[cell.column_letter].width >= 8 for cell in ws[3] if cell.value), ws.title
+    assert [c.value for c in workbook["By month"][3]] == [
+        "Month", "Missing episodes (children in care)", "Absent episodes (children in care)",
+        "Missing episodes (all children)"]
+    rows = {ws_row[3].value: ws_row for ws_row in workbook["Summary"].iter_rows(min_row=4)}
+    assert rows["rhi_completed_pct"][1].number_format == '0.0"%"'
+    assert rows["missing_per_child"][1].number_format == "0.0" and rows["missing_episodes"][1].number_format == "#,##0"
+    # The month-by-month chart, drawn from the sheet's own cells.
+    [chart] = workbook["By month"]._charts
+    assert chart.title is not None and len(chart.series) == 1 and len(chart._charts) == 2
+    assert chart.series[0].val.numRef.f == "'By month'!$B$4:$B$6"
     assert outputs.counts == {"missing_episodes_in_care": 4, "children_in_care_missing": 2, "missing_episodes_all": 7}
 
 

@@ -80,9 +80,14 @@ def test_cli_briefing_writes_the_pack_into_out(
     result = CliRunner().invoke(app, ["briefing", "--date", "2026-10-26", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["briefing-2026-10-26.html", "briefing-2026-10-26.pdf"]
-    result = CliRunner().invoke(app, ["form", "serious-notification", "--episode", "EP-TOM", "--out", str(out)])
+    result = CliRunner().invoke(app, ["form", "serious-notification", "--episode", "EP-TOM", "--out", str(out),
+                                      "--as-of", "2026-10-26T08:30"])
     assert result.exit_code == 0, result.output
     assert (out / "serious-notification-EP-TOM-serious-missing_72h.docx").exists()
+    # "Still missing" is counted to the moment asked for (Wed 21 Oct 10:00 BST to Mon 26 Oct 08:30 GMT), not to
+    # the machine's clock.
+    form = (out / "serious-notification-EP-TOM-serious-missing_72h.html").read_text(encoding="utf-8")
+    assert "Status at 26 Oct 2026 08:30" in form and "4 d 23 h since last seen" in form
     result = CliRunner().invoke(app, ["weekly-list", "--week-ending", "2026-10-25", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "weekly-list-2026-10-25.pdf").exists()
