@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from missing_episodes.formula_cells import neutralise
+
 __all__ = ["cell", "console", "csv_safe", "escape", "write_csv"]
 
-#: OWASP's list: a leading = + - @, tab or carriage return starts a formula in Excel, LibreOffice and Sheets.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -36,8 +36,7 @@ def cell(value: object, *, style: str = "") -> Text:
 
 def csv_safe(value: object) -> str:
     """A cell's text with a leading formula character neutralised by a quote, as OWASP recommends."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return str(neutralise("" if value is None else str(value)))
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

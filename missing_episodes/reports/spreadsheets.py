@@ -25,10 +25,9 @@ from typing import Literal
 
 import pandas as pd
 
+from missing_episodes.formula_cells import FORMULA_TRIGGERS, neutralise
+
 MARKING = "OFFICIAL-SENSITIVE"
-#: OWASP's list (= + - @ tab CR), line feed, and the full-width forms of the four symbols.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-QUOTE = "'"
 
 Kind = Literal["text", "count", "rate", "percent", "date"]
 EXCEL_FORMATS: dict[str, str] = {
@@ -39,14 +38,6 @@ EXCEL_FORMATS: dict[str, str] = {
 }
 MARKING_ROW, TITLE_ROW, HEADER_ROW = 1, 2, 3
 MIN_WIDTH, MAX_WIDTH = 8, 60
-
-
-def neutralise(value: object) -> object:
-    """``value`` as safe to put in a spreadsheet cell: text that a spreadsheet would run as a formula gets a
-    leading single quote; anything that is not text (numbers, dates, blanks) is returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return QUOTE + value
-    return value
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
