@@ -23,6 +23,7 @@ from missing_episodes.db.engine import session_scope
 from missing_episodes.reports.outputs import ReportOutputs
 from missing_episodes.reports.periods import Period, two_months_to
 from missing_episodes.reports.records import Records, load_records
+from missing_episodes.reports.rhi_findings import findings_figures
 
 OVERSIGHT = "management_oversight_recorded"
 RISK_ASSESSMENT = "risk_assessment_recorded"
@@ -114,6 +115,7 @@ def produce_oversight_report(database_url: str, day: date, out_dir: Path) -> Rep
     period = two_months_to(day)
     with session_scope(database_url) as session:
         records = load_records(session, period.end_instant)
+        findings = pd.DataFrame([vars(line) for line in findings_figures(session, period)])
     table = oversight_table(records, period)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv = out_dir / f"oversight-{day:%Y%m%d}.csv"
@@ -125,4 +127,5 @@ def produce_oversight_report(database_url: str, day: date, out_dir: Path) -> Rep
         pd.DataFrame({"period": [period.label()], **{key: [value] for key, value in counts.items()}}).to_excel(
             writer, sheet_name="Summary", index=False
         )
+        findings.to_excel(writer, sheet_name="RHI findings", index=False)
     return ReportOutputs(paths={"csv": csv, "xlsx": xlsx}, counts=counts)
