@@ -196,6 +196,7 @@ def test_the_command_line_refuses_a_decline_without_its_reason_and_stores_nothin
 
 
 @pytest.mark.prefect
+@pytest.mark.slow  # a flow run per event on the test harness: about 20 s each on two busy cores
 @pytest.mark.parametrize("event", CLOSING)
 def test_recorded_with_the_prefect_form_it_closes_its_action(case: str, event: str, prefect_harness) -> None:
     from flows.operations import record_outcome
