@@ -91,6 +91,7 @@ class OverdueBacklog:
     kind: str
     count: int
     oldest_due_at: datetime
+    protocol: str = "home_or_care"
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,11 @@ class BriefingPack:
             "overdue_backlog": sum(item.count for item in self.backlog),
         }
 
-    def backlog_of(self, kind: str) -> OverdueBacklog | None:
+    def backlog_of(self, kind: str, protocol: str = "home_or_care") -> OverdueBacklog | None:
         """The summary line for ``kind``'s older overdue actions, if it has any (the template's section footer)."""
-        return next((item for item in self.backlog if item.kind == kind), None)
+        return next((item for item in self.backlog if item.kind == kind and item.protocol == protocol), None)
+
+    def backlog_in(self, protocol: str) -> list[OverdueBacklog]:
+        """The older overdue lines of a protocol's work table: every kind without a section of its own."""
+        own = OWN_SECTIONS if protocol == "home_or_care" else ()
+        return [item for item in self.backlog if item.protocol == protocol and item.kind not in own]

@@ -5,21 +5,26 @@ every section; margins when the HTML is read in a browser.
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Child
 from missing_episodes.documents.briefing import build_briefing, protocol_of
-from missing_episodes.documents.render import render_html
+from missing_episodes.documents.render import render_briefing, render_html
 from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.rules import review_next_batch
 from missing_episodes.policy import Rule, load_policy
 from missing_episodes.sources import RawRow
-from tests.builders.documents import AS_OF, BRIEFING_DAY, _action, _episode, local
+from tests.builders.documents import AS_OF, BRIEFING_DAY, _action, _episode, local, seed_briefing
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
 KINDS = sorted({rule.action for rule in POLICY.rules})
@@ -100,3 +105,32 @@ def test_the_html_has_margins_in_a_browser(sqlite_url: str) -> None:
         pack = build_briefing(session, date(2026, 11, 2), POLICY)
     html = render_html("briefing.html.j2", pack=pack)
     assert "@media screen" in html and "margin: 12mm auto" in html
+
+
+def _pdf_pages(path: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True)
+    return [re.sub(r"\s+", " ", page).strip() for page in text.stdout.split("\f") if page.strip()]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
+def test_the_pack_does_not_end_on_a_near_empty_page(sqlite_url: str, tmp_path: Path) -> None:
+    """The short closing sections travel together: the last page is never only the tail of the last one.
+
+    The seeded day grows by two interview rows at a time, so the page break sweeps across the closing sections.
+    """
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+    for step in range(12):
+        with session_scope(sqlite_url) as session:
+            child = session.scalars(select(Child).where(Child.ref == "CH-AVA")).one()
+            for extra in range(2):
+                episode = _episode(session, f"EP-FILL-{step}-{extra}", child, local(2026, 10, 10, 10),
+                                   found_at=local(2026, 10, 24, 10))
+                _action(session, episode, "rhi.within_72h_of_return", "return_home_interview",
+                        local(2026, 10, 24, 10), local(2026, 10, 27, 10))
+        with session_scope(sqlite_url) as session:
+            pack = build_briefing(session, BRIEFING_DAY, POLICY)
+        pdf = next(path for path in render_briefing(pack, tmp_path / str(step)) if path.suffix == ".pdf")
+        last = _pdf_pages(pdf)[-1]
+        assert "9. Repeat missing" in last and "10. Placed here by other authorities" in last, step
+        assert "Leeds City Council" in last
