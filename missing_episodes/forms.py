@@ -8,6 +8,10 @@ from a list, a date), every value is checked again here against the policy (``Po
 value of its field is replaced by ``REMOVED``. Every message here is written for a coordinator and never
 repeats what was typed (a name typed by mistake must not travel into a state message, a log or an alert).
 ``missing_episodes.jobs.outcomes`` holds the jobs that look the checked values up in the database.
+
+The outcome form's list of events and the reasons it needs are the policy's (``missing_episodes.vocabulary``), the
+same the feed and ``missing-episodes record`` accept; ``check_recorded`` is the command line's check, which may
+carry free text (who, the rationale, the child's views) because the command line never passes it through Prefect.
 """
 
 from __future__ import annotations
