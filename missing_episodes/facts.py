@@ -64,3 +64,5 @@ class ActionSpec:
     done_by: str | None = None
     evidence: str | None = None
     detail: str | None = None
+    # Other rules asking for the same thing of the same episode, folded into this action (``same_duty_as``).
+    also_rule_ids: tuple[str, ...] = ()

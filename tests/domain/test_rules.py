@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from missing_episodes.config import DATA_DIR
-from missing_episodes.policy import load_policy
+from missing_episodes.policy import PolicyError, load_policy
 from missing_episodes.rules import evaluate_child
 from tests.builders.facts import child, episode, london, outcome
 
@@ -280,8 +280,11 @@ def test_long_term_missing_uasc_schedule_from_day_one_to_month_twelve():
     assert triggers["ltm.week4_intervention_meeting"] == london("2026-02-07 12:00")
     monthly = sorted(v for k, v in triggers.items() if k.startswith("ltm.monthly_review"))
     assert monthly == [london(f"2026-{m:02d}-10 12:00") for m in (3, 4, 5, 6)]  # months 2-5: after 28 days, to 6
-    audits = sorted(v for k, v in triggers.items() if k.startswith("ltm.six_monthly_audit_panel"))
-    assert audits == [london("2026-07-10 12:00"), london("2027-01-10 12:00")]
+    # "Month 6 and then every 6 months": the Service Manager's brief audit and the long-term missing UASC panel are
+    # two duties, each its own action with its own closing event.
+    for rule in ("ltm.six_monthly_audit", "ltm.six_monthly_panel"):
+        assert sorted(s.trigger_at for s in specs if s.rule_id == rule) == [london("2026-07-10 12:00"),
+                                                                           london("2027-01-10 12:00")]
     assert triggers["ltm.month9_review"] == london("2026-10-10 12:00")
     assert triggers["ltm.month12_review"] == london("2027-01-10 12:00")
 
@@ -292,7 +295,7 @@ def test_long_term_schedule_closes_at_18():
     specs = actions(kid, [episode("EP-U", "2026-01-10 12:00")], horizon=london("2027-06-01 00:00"))
     rules = {s.rule_id for s in specs}
     assert "ltm.month9_review" not in rules and "ltm.month12_review" not in rules
-    assert [s.trigger_at for s in specs if s.rule_id == "ltm.six_monthly_audit_panel"] == [london("2026-07-10 12:00")]
+    assert [s.trigger_at for s in specs if s.rule_id == "ltm.six_monthly_audit"] == [london("2026-07-10 12:00")]
 
 
 def test_schedule_stops_when_the_child_is_found():
@@ -306,6 +309,95 @@ def test_schedule_stops_when_the_child_is_found():
         "ltm.day1_cause_for_concern",
         "ltm.week1_intervention_meeting",
     }
+
+
+def test_month_six_audit_and_panel_are_closed_by_their_own_events():
+    kid = child("CH-U", uasc=True, dob=date(2010, 1, 1))
+    done = [outcome("A1", "long_term_audit_done", "2026-07-12 10:00", incident="INC-EP-U")]
+    specs = actions(kid, [episode("EP-U", "2026-01-10 12:00")], done, horizon=london("2026-08-01 00:00"))
+    status = {s.rule_id: s.status for s in specs if s.rule_id.startswith("ltm.six_monthly")}
+    assert status == {"ltm.six_monthly_audit": "done", "ltm.six_monthly_panel": "open"}
+    panel = next(r for r in POLICY.rules if r.id == "ltm.six_monthly_panel")
+    assert panel.actor.startswith("Assistant Director") and "Independent Reviewing Officer" in panel.recipients
+
+
+# Surrey's schedule is about "unaccompanied asylum seeking children and care leavers": former UASC. A care leaver who
+# was never UASC is not on it, and a care leaver is on it only once assessed missing, not merely out of touch
+# (Wokingham: "discern whether a care leaver is missing as opposed to not maintaining contact").
+
+
+def test_a_care_leaver_who_was_never_uasc_gets_no_home_office_or_nrm_action():
+    leaver = child("CH-L", legal_status="care_leaver", uasc=False, dob=date(2005, 3, 1))
+    eps = [episode("EP-L", "2026-05-04 09:00", incident="I-L")]
+    specs = actions(leaver, eps, [outcome("A1", "assessed_missing", "2026-05-05 10:00", incident="I-L")])
+    assert [s for s in specs if s.rule_id.startswith("ltm.")] == []
+    assert [s for s in specs if s.kind in ("home_office_notified", "nrm_referral")] == []
+    assert {s.rule_id for s in specs} >= {"care_leaver.police_report", "care_leaver.team_manager_3wd"}
+
+
+def test_a_former_uasc_care_leaver_starts_surreys_schedule_when_assessed_missing():
+    leaver = child("CH-L", legal_status="care_leaver", uasc=True, dob=date(2005, 3, 1))
+    eps = [episode("EP-L", "2026-05-04 09:00", incident="I-L")]
+    # Not yet assessed: out of touch is not missing, so no clock runs.
+    assert [s for s in actions(leaver, eps) if s.rule_id.startswith("ltm.")] == []
+    # Assessed missing Tuesday 5 May 10:00: "missing over 24 hours" counts from then, not from last seen.
+    specs = actions(leaver, eps, [outcome("A1", "assessed_missing", "2026-05-05 10:00", incident="I-L")])
+    [meeting] = by_rule(specs, "ltm.day1_intervention_meeting")
+    assert meeting.trigger_at == london("2026-05-06 10:00")
+    [week1] = by_rule(specs, "ltm.week1_intervention_meeting")
+    assert week1.trigger_at == london("2026-05-12 10:00")
+
+
+def test_a_looked_after_uasc_child_is_on_the_schedule_from_last_seen_without_an_assessment():
+    kid = child("CH-U", legal_status="looked_after", uasc=True, dob=date(2010, 1, 1))
+    [meeting] = by_rule(actions(kid, [episode("EP-U", "2026-05-04 09:00")]), "ltm.day1_intervention_meeting")
+    assert meeting.trigger_at == london("2026-05-05 09:00")
+
+
+def test_one_duty_one_action_when_wokingham_and_surrey_both_ask_for_the_home_office_notice():
+    # A former-UASC care leaver, last seen Thursday 7 May, assessed missing Friday 8 May 10:00. Wokingham: Home
+    # Office informed, due 1 working day later (Monday 11 May 10:00). Surrey: Home Office notified if still missing
+    # over 24 hours (Saturday 9 May 10:00). One action, under Surrey's rule, naming both, due at the earlier time.
+    leaver = child("CH-L", legal_status="care_leaver", uasc=True, dob=date(2005, 3, 1))
+    eps = [episode("EP-L", "2026-05-07 21:00", incident="I-L")]
+    assessed = outcome("A1", "assessed_missing", "2026-05-08 10:00", incident="I-L")
+    specs = actions(leaver, eps, [assessed])
+    [notice] = [s for s in specs if s.kind == "home_office_notified"]
+    assert (notice.rule_id, notice.also_rule_ids) == ("ltm.day1_home_office", ("care_leaver.home_office",))
+    assert notice.trigger_at == london("2026-05-08 10:00") and notice.due_at == london("2026-05-09 10:00")
+    # Recording it once closes it for both rules.
+    told = outcome("H1", "home_office_notified", "2026-05-08 16:00", incident="I-L")
+    [closed] = [s for s in actions(leaver, eps, [assessed, told]) if s.kind == "home_office_notified"]
+    assert closed.status == "done" and closed.done_at == london("2026-05-08 16:00")
+
+
+def test_wokinghams_home_office_notice_stands_alone_when_surreys_rule_does_not_apply():
+    # Assessed missing with no police episode: Surrey's "missing over 24 hours" has no episode to run on.
+    leaver = child("CH-L", legal_status="care_leaver", uasc=True, dob=date(2005, 3, 1))
+    specs = actions(leaver, [], [outcome("A1", "assessed_missing", "2026-05-08 10:00")])
+    [notice] = [s for s in specs if s.kind == "home_office_notified"]
+    assert (notice.rule_id, notice.also_rule_ids) == ("care_leaver.home_office", ())
+    assert notice.due_at == london("2026-05-11 10:00")
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("ltm.nope", "names no rule"),
+    ("ltm.day1_nrm_referral", "is a nrm_referral, not a home_office_notified"),
+])
+def test_same_duty_as_must_name_a_rule_of_the_same_kind(tmp_path, target, message):
+    text = (DATA_DIR / "policies" / "default.yaml").read_text()
+    (tmp_path / "p.yaml").write_text(text.replace("same_duty_as: ltm.day1_home_office", f"same_duty_as: {target}"))
+    with pytest.raises(PolicyError, match=message):
+        load_policy(tmp_path / "p.yaml")
+
+
+def test_a_policy_still_using_the_retired_surrey_scope_is_refused_with_what_to_write_instead(tmp_path):
+    text = (DATA_DIR / "policies" / "default.yaml").read_text()
+    old = text.replace("applies_to: {uasc: true, care_leaver_clock_from: assessed_missing}",
+                       "applies_to: {uasc_or_care_leaver: true}", 1)
+    (tmp_path / "old.yaml").write_text(old)
+    with pytest.raises(PolicyError, match="care_leaver_clock_from: assessed_missing"):
+        load_policy(tmp_path / "old.yaml")
 
 
 def test_children_placed_here_by_another_authority_get_no_actions_from_us():
@@ -324,12 +416,12 @@ def test_an_authority_changes_a_threshold_in_its_policy_file_without_a_release(t
         "trigger: {type: missing_for, after: {hours: 12}}\n    applies_to: {episode_kinds: "
         "[missing], under_18: true}\n    actor: Team Manager",
         1,
-    ).replace('version: "2026.11"', 'version: "2026.11-northby"')
+    ).replace('version: "2026.12"', 'version: "2026.12-northby"')
     assert changed != text
     (tmp_path / "northby.yaml").write_text(changed)
     northby = load_policy(tmp_path / "northby.yaml")
     [spec] = by_rule(actions(child(), [episode("EP-1", "2026-01-10 12:00")], policy=northby), "strategy.missing_24h")
-    assert spec.due_at == london("2026-01-11 00:00") and spec.policy_version == "2026.11-northby"
+    assert spec.due_at == london("2026-01-11 00:00") and spec.policy_version == "2026.12-northby"
 
 
 @pytest.mark.parametrize("horizon_days", [1, 30])
