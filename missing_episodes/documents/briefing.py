@@ -54,15 +54,17 @@ REPEAT_WINDOW = Offset(days=28)
 
 
 def protocol_of(rule: Rule | None) -> str:
-    """The procedure a rule belongs to, from whom it applies to (``PROTOCOLS``): Surrey's long-term-missing
-    schedule (UASC and care leavers), Wokingham's care leavers, else Wakefield's children missing from home or
-    care."""
+    """The procedure a rule belongs to, from whom it applies to (``PROTOCOLS``): Wokingham's care leavers (the
+    rule is for care leavers only), Surrey's schedule for UASC and former-UASC care leavers missing long term (the
+    rule is for UASC, or its clock starts at a care leaver's assessment), else Wakefield's children missing from
+    home or care."""
     if rule is None:
         return "home_or_care"
-    if rule.applies_to.uasc_or_care_leaver:
-        return "long_term"
-    if "care_leaver" in rule.applies_to.legal_status:
+    applies = rule.applies_to
+    if "care_leaver" in applies.legal_status:
         return "care_leavers"
+    if applies.uasc is True or applies.care_leaver_clock_from:
+        return "long_term"
     return "home_or_care"
 
 
