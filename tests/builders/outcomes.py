@@ -4,8 +4,8 @@ for every closing event of the default policy, built through the ordinary jobs (
 * P000801 and P000806: missing 27 Oct 19:00, found 31 Oct 09:00 (86 hours): RHI, strategy meetings at 24 and 72
   hours, serious notification at 72 hours (two such children, so an interview can be completed for one and
   declined for the other, a meeting held for one and found not required for the other).
-* P000802, UASC, missing since 20 Aug: Surrey's long-term schedule (intervention meetings, NRM referral, Home
-  Office, cause for concern, the monthly review in supervision).
+* P000802, UASC, missing since 20 April: Surrey's long-term schedule (intervention meetings, NRM referral, Home
+  Office, cause for concern, the monthly reviews in supervision, the six-monthly audit and panel).
 * P000803, a former UASC care leaver assessed missing on 20 Oct and back on 30 Oct: police report, team and
   service managers, Home Office, weekly review, return meeting.
 * P000804, a care leaver assessed not in touch: the written confirmation.
@@ -62,7 +62,7 @@ def build_every_closing_case() -> None:
     ], source="register")
     ingest_records("notifications", [
         *_missing(10, "P000801", "2026-10-27T19:00:00", "2026-10-31T09:00:00"),
-        *_missing(20, "P000802", "2026-08-20T10:00:00"),
+        *_missing(20, "P000802", "2026-04-20T10:00:00"),
         *_missing(30, "P000805", "2026-10-29T18:00:00", "2026-10-30T08:00:00"),
         *_missing(40, "P000806", "2026-10-27T19:00:00", "2026-10-31T09:00:00"),
     ], source="police")
