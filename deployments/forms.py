@@ -19,7 +19,7 @@ from prefect.utilities.callables import ParameterSchema
 from pydantic import ConfigDict
 from pydantic.fields import FieldInfo
 
-from missing_episodes.forms import CHILD_REF, EPISODE_REF
+from missing_episodes.forms import CHILD_REF, EPISODE_REF, all_reasons, event_of_label
 from missing_episodes.policy import Policy
 
 
@@ -65,7 +65,9 @@ def policy_formats(policy: Policy) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         ("record-outcome", "child"): child,
         ("record-outcome", "incident_ref"): {"pattern": _either("^$", forms.incident_ref_pattern)},
-        ("record-outcome", "reason"): {"enum": ["", *forms.not_required_reasons]},
+        # The one vocabulary (missing_episodes.vocabulary): the events the feed and the CLI accept, as labels.
+        ("record-outcome", "event"): {"enum": list(event_of_label(policy))},
+        ("record-outcome", "reason"): {"enum": ["", *all_reasons(policy)]},
         ("regenerate-serious-notification", "episode"): {
             "pattern": _either(EPISODE_REF.pattern, forms.incident_ref_pattern)},
         ("regenerate-serious-notification", "rule"): {

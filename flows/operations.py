@@ -25,14 +25,9 @@ from flows.documents import announce_briefing, daily_briefing, serious_notificat
 from flows.reports import board_report_flow
 from flows.review import review_changed
 from missing_episodes.clock import as_london, now
-from missing_episodes.forms import (
-    EVENT_OF_LABEL,
-    OUTCOME_LABELS,
-    REMOVED,
-    RISK_LABELS,
-    SHORT_LABELS,
-    sanitised_parameters,
-)
+from missing_episodes.findings import CONCERNS, REASONS
+from missing_episodes.forms import REMOVED, RISK_LABELS, event_of_label, sanitised_parameters
+from missing_episodes.vocabulary import short_label
 from tasks.ingest import ensure_schema
 from tasks.outcomes import actions_closed, already_recorded, check_outcome, find_child, resolve_episode, store_outcome
 from tasks.privacy import private_flow, scrub_hooks
@@ -42,8 +37,16 @@ from tasks.privacy import private_flow, scrub_hooks
 ID_SHAPE = r"^[A-Za-z0-9][A-Za-z0-9/_-]{0,39}$"
 OPTIONAL_ID_SHAPE = r"^([A-Za-z0-9][A-Za-z0-9/_-]{0,39})?$"
 
-OutcomeChoice = Literal[tuple(OUTCOME_LABELS.values())]  # type: ignore[valid-type]
 RiskChoice = Literal[tuple(RISK_LABELS)]  # type: ignore[valid-type]
+ReasonChoice = Literal[tuple(REASONS.values())]  # type: ignore[valid-type]
+ConcernChoice = Literal[tuple(CONCERNS.values())]  # type: ignore[valid-type]
+#: The event's label: the form's list (its ``enum``) is the policy's vocabulary, put into the deployment's schema
+#: (``deployments.forms.policy_formats``) and checked again in the body, so an authority's own closing events
+#: appear on its form without a code change. Here only a loose shape: no digits-and-names free text.
+OutcomeChoice = Annotated[str, Field(
+    title="What happened",
+    description="Choose the outcome. It closes the matching open actions of the child (or of the incident).",
+    max_length=120, pattern=r"^[A-Za-z0-9 ():,'-]+$")]
 
 ChildId = Annotated[str, Field(
     title="Child: person id or CH- ref",
@@ -63,9 +66,10 @@ TimeOfDay = Annotated[str, Field(
     description="Leave empty: now if the day is today, otherwise the end of that day.",
     pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")]
 Reason = Annotated[str, Field(
-    title="Reason (only for 'strategy meeting not required')",
-    description="Required when no strategy meeting is held: choose the reason from the list. A fuller "
-                "rationale goes in through the case-management system.",
+    title="Reason (a decline, a meeting not held, an NRM referral not made)",
+    description="Required for an outcome that says '(choose the reason)' and for a declined interview: choose "
+                "the reason from the list. A fuller rationale goes in through the case-management system or "
+                "the command line.",
     max_length=200)]
 
 FORM_RECORD_OUTCOME = "record-outcome"
@@ -88,8 +92,8 @@ def outcome_run_name() -> str:
     """``outcome 2026-11-02 P000101 KBP-2026-000318 RHI completed``: checked values only."""
     cleaned = _checked(FORM_RECORD_OUTCOME)
     event = cleaned.get("event")
-    code = EVENT_OF_LABEL.get(event) if isinstance(event, str) else None
-    event_words = SHORT_LABELS.get(code, code) if code else None
+    code = event_of_label(_policy()).get(event) if isinstance(event, str) else None
+    event_words = short_label(code) if code else None
     parts = [cleaned.get("day"), cleaned.get("child"), cleaned.get("incident_ref"), event_words]
     return "outcome " + " ".join(str(p) for p in parts if p and p != REMOVED)
 
@@ -149,9 +153,7 @@ async def regenerate_serious_notification(
 @private_flow(name="record-outcome", flow_run_name=outcome_run_name, **scrub_hooks(FORM_RECORD_OUTCOME))
 async def record_outcome(
     child: ChildId,
-    event: Annotated[OutcomeChoice, Field(  # type: ignore[valid-type]
-        title="What happened",
-        description="Choose the outcome. It closes the matching open actions of the child (or of the incident).")],
+    event: OutcomeChoice,
     day: Day,
     incident_ref: IncidentRef = "",
     time: TimeOfDay = "",
@@ -159,6 +161,25 @@ async def record_outcome(
         title="Risk grading given",
         description="Only when the outcome graded the risk (a strategy meeting, a risk assessment).")] = "not graded",
     reason: Reason = "",
+    reasons: Annotated[list[ReasonChoice], Field(  # type: ignore[valid-type]
+        title="Interview: reasons for going missing",
+        description="Return home interview only: what led to the missing episode (choose any).")] = [],  # noqa: B006
+    harm: Annotated[bool, Field(
+        title="Interview: harm suffered",
+        description="Return home interview only: the child suffered or is at risk of significant harm.")] = False,
+    concerns: Annotated[list[ConcernChoice], Field(  # type: ignore[valid-type]
+        title="Interview: exploitation concerns",
+        description="Return home interview only: CSE, CCE or trafficking concerns (each raises its follow-up: "
+                    "a strategy discussion to consider, an NRM referral to consider).")] = [],  # noqa: B006
+    referral_made: Annotated[bool, Field(
+        title="Interview: referral made",
+        description="Return home interview only: a referral was made (to children's social care, Early Help, "
+                    "the exploitation team).")] = False,
+    find_me_plan_update: Annotated[bool, Field(
+        title="Interview: Find Me plan to update",
+        description="Return home interview only: what was learnt goes into the Find Me plan (raises the "
+                    "update as an action). The child's views go in through the case system or the command line."
+                    )] = False,
 ) -> dict[str, object]:
     """Record what happened for a child (return home interview done or declined, strategy meeting held or not
     needed, ...); the actions it completes are closed and the briefing shows them done.
@@ -167,7 +188,9 @@ async def record_outcome(
     """
     ensure_schema()
     event_id = f"COORD-{current_run.get_id()}"
-    form = check_outcome(child, event, day.isoformat(), incident_ref, time, risk_level, reason)
+    form = check_outcome(child, event, day.isoformat(), incident_ref, time, risk_level, reason,
+                         findings={"reasons": list(reasons), "harm": harm, "concerns": list(concerns),
+                                   "referral_made": referral_made, "find_me_plan_update": find_me_plan_update})
     if already_recorded(event_id):
         await acreate_markdown_artifact(
             key="record-outcome",

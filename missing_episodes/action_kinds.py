@@ -32,4 +32,5 @@ ACTION_KINDS: tuple[str, ...] = (
     "child_protection_circulation",
     "lac_review",
     "solicitor_notified",
+    "find_me_plan_update",
 )

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 
 from missing_episodes.clock import TimeParseError, parse_time
+from missing_episodes.findings import findings_problem
 
 FeedKind = Literal["notifications", "outcomes", "children"]
 FEED_KINDS: tuple[str, ...] = ("notifications", "outcomes", "children")
@@ -40,6 +41,24 @@ OUTCOME_EVENTS = frozenset(
         "police_contacted",
     }
 )
+#: Events that need their rationale or reason recorded when no policy says more (``OutcomeVocabulary``).
+RATIONALE_EVENTS = frozenset({"strategy_meeting_not_required", "nrm_not_referred", "rhi_declined"})
+
+
+class OutcomeVocabulary(frozenset[str]):
+    """The outcome events a feed accepts, and which of them need a rationale (or a decline's reason).
+
+    A frozenset of events, so every caller that only asks "is this event known" reads it as before; built from
+    the policy by ``missing_episodes.vocabulary.outcome_vocabulary``, so the feed, the form and the CLI agree.
+    """
+
+    needs_rationale: frozenset[str]
+
+    def __new__(cls, events: frozenset[str] | set[str], needs_rationale: frozenset[str] | set[str]
+                ) -> OutcomeVocabulary:
+        vocabulary = super().__new__(cls, events)
+        vocabulary.needs_rationale = frozenset(needs_rationale)
+        return vocabulary
 
 
 @dataclass(frozen=True)
@@ -169,9 +188,11 @@ class CaseOutcome(_Row):
     def check(self, known_events: frozenset[str] = OUTCOME_EVENTS) -> RowError | None:
         if self.event not in known_events:
             return RowError("event", f"unknown outcome event {self.event!r}")
-        if self.event in ("strategy_meeting_not_required", "nrm_not_referred") and not self.rationale:
+        needs = known_events.needs_rationale if isinstance(known_events, OutcomeVocabulary) else RATIONALE_EVENTS
+        if self.event in needs and not self.rationale:
             return RowError("rationale", f"{self.event} needs the rationale recorded")
-        return None
+        problem = findings_problem(self.event, self.extra)
+        return RowError(problem[0], problem[1]) if problem else None
 
 
 class ChildRecord(_Row):

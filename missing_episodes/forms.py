@@ -8,6 +8,10 @@ from a list, a date), every value is checked again here against the policy (``Po
 value of its field is replaced by ``REMOVED``. Every message here is written for a coordinator and never
 repeats what was typed (a name typed by mistake must not travel into a state message, a log or an alert).
 ``missing_episodes.jobs.outcomes`` holds the jobs that look the checked values up in the database.
+
+The outcome form's list of events and the reasons it needs are the policy's (``missing_episodes.vocabulary``), the
+same the feed and ``missing-episodes record`` accept; ``check_recorded`` is the command line's check, which may
+carry free text (who, the rationale, the child's views) because the command line never passes it through Prefect.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Any
 
-from missing_episodes.clock import LONDON, UTC, as_london, now
+from missing_episodes.clock import LONDON, UTC, TimeParseError, as_london, now, parse_time
 from missing_episodes.feeds import DEFAULT_SOURCE
+from missing_episodes.findings import CONCERNS, FINDINGS_EVENT, REASONS, RhiFindings
 from missing_episodes.policy import Forms, Policy
+from missing_episodes.vocabulary import label, labels, outcome_vocabulary, rationale_events, short_label
 
 #: What a stored parameter that failed its check is replaced with.
 REMOVED = "(removed: not a valid entry)"
 #: Source name of outcomes recorded through the forms (the audit trail says who: "coordinator").
 COORDINATOR_SOURCE = "coordinator"
+#: Source name of outcomes recorded with ``missing-episodes record``.
+CLI_SOURCE = "command-line"
 
 CHILD_REF = re.compile(r"^CH-[0-9A-F]{12}$")
 EPISODE_REF = re.compile(r"^EP-[0-9A-F]{12}$")
@@ -35,35 +43,33 @@ HOUR_MINUTE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 #: The feeds a file can belong to (the operators' ingest form).
 FEED_KINDS = frozenset(DEFAULT_SOURCE)
 
-#: Each outcome event the forms offer, by the words a coordinator would use (the form's choices).
-OUTCOME_LABELS: dict[str, str] = {
-    "rhi_completed": "Return home interview completed",
-    "rhi_declined": "Return home interview declined by the child",
-    "strategy_meeting_held": "Strategy meeting held",
-    "strategy_meeting_not_required": "Strategy meeting not required (choose the reason)",
-    "serious_notification_sent": "Serious notification sent",
-    "assessed_missing": "Care leaver assessed as missing",
-    "assessed_not_in_touch": "Care leaver assessed as not in touch",
-    "media_interest": "Media interest in the episode",
-    "returned": "Returned (confirmed by the service)",
-    "contact_made": "Contact made with the young person",
-    "update_given": "Update given to the police",
-    "management_oversight_recorded": "Management oversight recorded",
-    "risk_assessment_recorded": "Risk assessment recorded",
-    "safety_plan_recorded": "Safety plan recorded",
-}
-EVENT_OF_LABEL = {label: code for code, label in OUTCOME_LABELS.items()}
-#: Short forms for run names and artifacts ("RHI completed").
-SHORT_LABELS: dict[str, str] = {
-    "rhi_completed": "RHI completed", "rhi_declined": "RHI declined",
-    "strategy_meeting_held": "strategy meeting held", "strategy_meeting_not_required": "meeting not required",
-}
 #: The risk grading choices: "not graded" instead of an empty optional field.
 RISK_LABELS: dict[str, str | None] = {
     "not graded": None, "high": "high", "medium": "medium", "low": "low", "no apparent risk": "no_apparent_risk",
 }
-#: Events that need a reason chosen from the policy's list.
-NEEDS_REASON = frozenset({"strategy_meeting_not_required"})
+#: Who recorded an outcome through the form (the form takes no names).
+FORM_AUTHOR = "coordinator (Prefect form)"
+#: The findings fields of the form, by the labels a coordinator reads (codes in ``missing_episodes.findings``).
+REASON_OF_LABEL = {label: code for code, label in REASONS.items()}
+CONCERN_OF_LABEL = {label: code for code, label in CONCERNS.items()}
+
+
+def event_of_label(policy: Policy) -> dict[str, str]:
+    """The form's choices: label -> event code, for every event the policy's vocabulary accepts."""
+    return {label: code for code, label in labels(policy).items()}
+
+
+def reasons_for(event: str, policy: Policy) -> list[str]:
+    """The reasons the form offers for ``event`` (the policy's lists)."""
+    listed = list(policy.forms.reasons.get(event, []))
+    if event == "strategy_meeting_not_required":
+        listed = [*policy.forms.not_required_reasons, *listed]
+    return listed
+
+
+def all_reasons(policy: Policy) -> list[str]:
+    """Every reason of every event, once each, in the policy's order (the form's one list)."""
+    return list(dict.fromkeys(r for e in sorted(rationale_events(policy)) for r in reasons_for(e, policy)))
 
 
 class FormRefused(ValueError):
@@ -80,10 +86,14 @@ class OutcomeForm:
     recorded_at: datetime
     risk_level: str | None
     reason: str | None
+    # Who recorded it and why, in their words: the CLI's free text (never a form's: see the module docstring).
+    by: str = FORM_AUTHOR
+    rationale: str | None = None
+    findings: RhiFindings | None = None
 
     @property
     def label(self) -> str:
-        return SHORT_LABELS.get(self.event, OUTCOME_LABELS[self.event])
+        return short_label(self.event)
 
     @property
     def heading(self) -> str:
@@ -93,8 +103,9 @@ class OutcomeForm:
     @property
     def marked(self) -> str:
         """What the outcome made of the actions it closed, in words."""
-        return {"rhi_declined": "marked declined", "strategy_meeting_not_required": "marked not required"}.get(
-            self.event, "marked done")
+        if self.event.endswith("declined"):
+            return "marked declined"
+        return "marked not required" if self.event.endswith(("not_required", "not_referred")) else "marked done"
 
 
 # -- checks of single values (used to check a form and to sanitise what Prefect stored) ---------------------
@@ -128,6 +139,18 @@ def _is_path(value: object) -> bool:
     return isinstance(value, PurePath) or (isinstance(value, str) and bool(re.fullmatch(r"[^\s]{1,500}", value)))
 
 
+#: The shape of an event's label (the policy check follows: ``POLICY_CHECKS``).
+LABEL_SHAPE = re.compile(r"[A-Za-z0-9 ():,'-]+")
+
+
+def _all_in(value: object, choices: Mapping[str, str]) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) and item in choices for item in value)
+
+
+def _form_reasons(forms: Forms) -> set[str]:
+    return {*forms.not_required_reasons, *(r for listed in forms.reasons.values() for r in listed)}
+
+
 def _one_of(choices: Callable[[Forms], object]) -> Callable[[object, Forms], bool]:
     return lambda value, forms: isinstance(value, str) and value in choices(forms)  # type: ignore[operator]
 
@@ -135,12 +158,17 @@ def _one_of(choices: Callable[[Forms], object]) -> Callable[[object, Forms], boo
 FIELD_CHECKS: dict[str, dict[str, Callable[[object, Forms], bool]]] = {
     "record-outcome": {
         "child": is_child,
-        "event": _one_of(lambda forms: EVENT_OF_LABEL),
+        "event": lambda v, forms: isinstance(v, str) and len(v) <= 120 and bool(LABEL_SHAPE.fullmatch(v)),
         "incident_ref": lambda v, forms: v == "" or is_incident(v, forms),
         "day": lambda v, forms: _is_day(v),
         "time": lambda v, forms: v == "" or (isinstance(v, str) and bool(HOUR_MINUTE.match(v))),
         "risk_level": _one_of(lambda forms: RISK_LABELS),
-        "reason": lambda v, forms: v == "" or (isinstance(v, str) and v in forms.not_required_reasons),
+        "reason": lambda v, forms: v == "" or (isinstance(v, str) and v in _form_reasons(forms)),
+        "reasons": lambda v, forms: _all_in(v, REASON_OF_LABEL),
+        "concerns": lambda v, forms: _all_in(v, CONCERN_OF_LABEL),
+        "harm": lambda v, forms: isinstance(v, bool),
+        "referral_made": lambda v, forms: isinstance(v, bool),
+        "find_me_plan_update": lambda v, forms: isinstance(v, bool),
     },
     "brief-for-date": {"day": lambda v, forms: _is_day(v)},
     # The scheduled deployments' forms (dates and counts only; their other parameters are not on the forms).
@@ -164,6 +192,12 @@ FIELD_CHECKS: dict[str, dict[str, Callable[[object, Forms], bool]]] = {
 }
 
 
+#: Checks that need the whole policy, not only its ``forms`` section: the event's label must be one of the policy's.
+POLICY_CHECKS: dict[tuple[str, str], Callable[[object, Policy], bool]] = {
+    ("record-outcome", "event"): lambda v, policy: isinstance(v, str) and v in event_of_label(policy),
+}
+
+
 def sanitised_parameters(form: str, parameters: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
     """``parameters`` with every value that fails its field's check, and every unknown key, made ``REMOVED``.
 
@@ -175,6 +209,8 @@ def sanitised_parameters(form: str, parameters: Mapping[str, Any], policy: Polic
     for name, value in parameters.items():
         if name in checks:
             ok = checks[name](value, policy.forms)
+            extra = POLICY_CHECKS.get((form, name))
+            ok = ok and (extra is None or extra(value, policy))
             cleaned[name] = (value.isoformat() if isinstance(value, date) else value) if ok else REMOVED
         else:
             unknown += 1
@@ -186,13 +222,16 @@ def sanitised_parameters(form: str, parameters: Mapping[str, Any], policy: Polic
 def check_outcome(
     child: object, event: object, day: object, incident_ref: object = "", at: object = "",
     risk_level: object = "not graded", reason: object = "", *, policy: Policy, current: datetime | None = None,
+    reasons: object = (), harm: object = False, concerns: object = (), referral_made: object = False,
+    find_me_plan_update: object = False,
 ) -> OutcomeForm:
     """The outcome form's values checked against the policy, or ``FormRefused`` saying what to fix."""
     forms = policy.forms
     checks = FIELD_CHECKS["record-outcome"]
     if not is_child(child, forms):
         raise FormRefused("Child: give the person id from the case system or the child's CH- ref, not a name.")
-    if not checks["event"](event, forms):
+    choices = event_of_label(policy)
+    if not isinstance(event, str) or event not in choices:
         raise FormRefused("What happened: choose one of the listed outcomes.")
     if not checks["incident_ref"](incident_ref, forms):
         raise FormRefused("Police incident: give the police incident reference exactly as the police sent it, "
@@ -203,11 +242,10 @@ def check_outcome(
         raise FormRefused("Time: type the time as HH:MM on the 24-hour clock (London time), or leave it empty.")
     if not checks["risk_level"](risk_level, forms):
         raise FormRefused("Risk: choose one of the listed gradings.")
-    code = EVENT_OF_LABEL[str(event)]
-    if code in NEEDS_REASON and not reason:
-        raise FormRefused("Reason: a strategy meeting not held needs its reason: choose one from the list.")
-    if reason and not checks["reason"](reason, forms):
-        raise FormRefused("Reason: choose one of the listed reasons (fuller text goes in through the case system).")
+    code = choices[event]
+    _check_reason(code, reason, policy)
+    findings = _form_findings(code, list(reasons or []), harm, list(concerns or []), referral_made,
+                              find_me_plan_update)
     current = current or now()
     day_value = day if isinstance(day, date) else date.fromisoformat(str(day))
     today = as_london(current).date()
@@ -224,10 +262,79 @@ def check_outcome(
         raise FormRefused("Time: that time has not come yet today.")
     return OutcomeForm(
         child=str(child), event=code, incident_ref=str(incident_ref) or None, recorded_at=recorded_at,
-        risk_level=RISK_LABELS[str(risk_level)], reason=str(reason) or None,
+        risk_level=RISK_LABELS[str(risk_level)], reason=str(reason) or None, rationale=str(reason) or None,
+        findings=findings,
     )
 
 
-def closing_events(policy: Policy) -> dict[str, set[str]]:
+def _check_reason(code: str, reason: object, policy: Policy) -> None:
+    """A decline or a decision not to act needs its reason, chosen from the policy's list for that event."""
+    offered = reasons_for(code, policy)
+    if code in rationale_events(policy) and not reason:
+        raise FormRefused(f"Reason: '{short_label(code)}' needs its reason: choose one from the list.")
+    if reason and (not isinstance(reason, str) or reason not in offered):
+        raise FormRefused("Reason: choose one of the listed reasons for this outcome (fuller text goes in "
+                          "through the case system or the command line).")
+
+
+def _form_findings(code: str, reasons: list[object], harm: object, concerns: list[object], referral_made: object,
+                   find_me_plan_update: object) -> RhiFindings | None:
+    """The form's findings fields as ``RhiFindings`` (labels to codes); only an interview carries them."""
+    if not all(isinstance(r, str) and r in REASON_OF_LABEL for r in reasons):
+        raise FormRefused("Reasons for going missing: choose from the list.")
+    if not all(isinstance(c, str) and c in CONCERN_OF_LABEL for c in concerns):
+        raise FormRefused("Exploitation concerns: choose from the list.")
+    if not all(isinstance(flag, bool) for flag in (harm, referral_made, find_me_plan_update)):
+        raise FormRefused("Findings: harm, referral made and Find Me plan update are yes or no.")
+    findings = RhiFindings(
+        reasons=tuple(REASON_OF_LABEL[str(r)] for r in reasons), harm=bool(harm),
+        concerns=tuple(CONCERN_OF_LABEL[str(c)] for c in concerns), referral_made=bool(referral_made),
+        find_me_plan_update=bool(find_me_plan_update),
+    )
+    if findings.empty:
+        return None
+    if code != FINDINGS_EVENT:
+        raise FormRefused(f"Findings: only '{label(FINDINGS_EVENT)}' carries findings; clear them for this outcome.")
+    return findings
+
+
+def check_recorded(
+    event: str, child: str, *, policy: Policy, incident_ref: str | None = None, at: str | None = None,
+    by: str | None = None, rationale: str | None = None, findings: RhiFindings | None = None,
+    risk_level: str | None = None, current: datetime | None = None,
+) -> OutcomeForm:
+    """``missing-episodes record``'s values checked against the same vocabulary as the feed and the form.
+
+    The command line may carry free text (who, the rationale, the child's views): it never passes through
+    Prefect. An event that needs a reason needs a rationale in any words; the form's lists are not imposed.
+    """
+    vocabulary = outcome_vocabulary(policy)
+    if event not in vocabulary:
+        raise FormRefused(f"EVENT: not an outcome this policy records; one of: {', '.join(sorted(vocabulary))}.")
+    if not is_child(child, policy.forms):
+        raise FormRefused("--child: give the person id from the case system or the child's CH- ref.")
+    if incident_ref and not is_incident(incident_ref, policy.forms):
+        raise FormRefused("--incident: give the police incident reference exactly as the police sent it.")
+    if event in vocabulary.needs_rationale and not (rationale and rationale.strip()):
+        raise FormRefused(f"--rationale: '{short_label(event)}' needs its rationale (or the reason) recorded.")
+    if findings is not None and not findings.empty and event != FINDINGS_EVENT:
+        raise FormRefused(f"findings belong to {FINDINGS_EVENT} only.")
+    if risk_level is not None and risk_level not in RISK_LABELS.values():
+        raise FormRefused("--risk: one of high, medium, low, no_apparent_risk.")
+    current = current or now()
+    try:
+        recorded_at = parse_time(at).astimezone(UTC) if at else current.astimezone(UTC)
+    except TimeParseError as exc:
+        raise FormRefused(f"--at: {exc}") from None
+    if recorded_at > current:
+        raise FormRefused("--at: that time has not come yet.")
+    return OutcomeForm(
+        child=child, event=event, incident_ref=incident_ref or None, recorded_at=recorded_at, risk_level=risk_level,
+        reason=None, by=(by or "").strip() or "command line", rationale=(rationale or "").strip() or None,
+        findings=None if findings is None or findings.empty else findings,
+    )
+
+
+def closing_events_by_rule(policy: Policy) -> dict[str, set[str]]:
     """Rule id -> the outcome events that close its actions."""
     return {rule.id: {*rule.done_by, *rule.declined_by, *rule.not_required_by} for rule in policy.rules}

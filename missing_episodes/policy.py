@@ -138,6 +138,9 @@ class Forms(_Strict):
     not_required_reasons: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
         default_factory=lambda: ["Risk reviewed by the team manager: below the threshold for a meeting"]
     )
+    # The reasons to choose from for every other event that needs one (a decline, a decision not to refer), by
+    # event: the form offers exactly these; the feed and the CLI take the authority's own words as well.
+    reasons: dict[str, list[Annotated[str, Field(min_length=3, max_length=200)]]] = {}
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> Forms:

@@ -37,12 +37,13 @@ def plain_refusals(function: F) -> F:
 @private_task(name="check-outcome", task_run_name="check-outcome")
 @plain_refusals
 def check_outcome(child: str, event: str, day: str, incident_ref: str, at: str, risk_level: str, reason: str,
-                  current: datetime | None = None) -> OutcomeForm:
-    """The form's values against the policy's formats and lists."""
+                  current: datetime | None = None, findings: dict[str, Any] | None = None) -> OutcomeForm:
+    """The form's values against the policy's vocabulary, formats and lists (``findings``: the interview's
+    structured fields, by the form's parameter names)."""
     from missing_episodes.jobs import Context
 
     return forms.check_outcome(child, event, day, incident_ref, at, risk_level, reason,
-                               policy=Context.load().policy, current=current)
+                               policy=Context.load().policy, current=current, **(findings or {}))
 
 
 @private_task(name="find-child", task_run_name="find-child")

@@ -319,3 +319,27 @@ class LegalStatusPeriod(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=now)
 
     child: Mapped[Child] = relationship()
+
+
+class RhiFinding(Base):
+    """What a Return Home Interview found (``missing_episodes.findings``): one row per ``rhi_completed`` outcome.
+
+    Reasons and concerns are codes from fixed lists (so the board and oversight figures count them); the child's
+    views are free text and arrive only by the feed or the CLI, never through Prefect.
+    """
+
+    __tablename__ = "rhi_finding"
+    __table_args__ = (Index("ix_rhi_finding_child_time", "child_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcome.id"), unique=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    recorded_at: Mapped[datetime]
+    incident_ref: Mapped[str | None] = mapped_column(String(100))
+    # ';'-separated codes of ``findings.REASONS`` and ``findings.CONCERNS``.
+    reasons: Mapped[str | None] = mapped_column(Text)
+    concerns: Mapped[str | None] = mapped_column(String(200))
+    harm: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_views: Mapped[str | None] = mapped_column(Text)
+    referral_made: Mapped[bool] = mapped_column(Boolean, default=False)
+    find_me_plan_update: Mapped[bool] = mapped_column(Boolean, default=False)

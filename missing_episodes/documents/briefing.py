@@ -1,10 +1,12 @@
 """The daily missing briefing pack (Wakefield section 4), read from the store as of 08:30 on the day.
 
 The coordinator, MASH and the police go through it each working morning: who is missing now and for how long,
-who was reported since yesterday's briefing, who has returned and is owed a Return Home Interview, which
-strategy meetings and serious notifications are due, who keeps going missing, and which children placed here by
-other authorities must be forwarded to them (and are kept out of every other section, Wakefield section 3).
-Everything is read as of the briefing moment, so a pack for a past day can be rebuilt as it would have stood.
+who was reported since yesterday's briefing, then all the work, grouped by protocol (children missing from home or
+care: Return Home Interviews, strategy meetings, serious notifications and the rest; care leavers; UASC and care
+leavers missing long term): every kind of action due or overdue, and every clock still running that fires before
+the next briefing ("fires at 21:40 today"); who keeps going missing; and which children placed here by other
+authorities must be forwarded to them (kept out of every other section, Wakefield section 3). Everything is read
+as of the briefing moment, so a pack for a past day can be rebuilt as it would have stood.
 """
 
 from __future__ import annotations
@@ -15,9 +17,19 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from missing_episodes.clock import add_days, add_hours, add_months, hours_between, now, previous_working_day
+from missing_episodes.clock import (
+    add_days,
+    add_hours,
+    add_months,
+    hours_between,
+    is_working_day,
+    now,
+    previous_working_day,
+)
 from missing_episodes.db.models import Action, Child, Episode
 from missing_episodes.documents.briefing_pack import (
+    OWN_SECTIONS,
+    PROTOCOLS,
     BriefingPack,
     DueAction,
     MissingNow,
@@ -33,14 +45,34 @@ from missing_episodes.documents.common import (
     missing_at,
     risk_sort_key,
 )
-from missing_episodes.policy import Offset, Policy
+from missing_episodes.policy import ACTION_KINDS, Offset, Policy, Rule
 from missing_episodes.worklist import CLOSED_STATUSES, status_as_of
 
 #: Wolverhampton's board figures count a child as "repeat missing" at three or more episodes.
 REPEAT_COUNT = 3
 REPEAT_WINDOW = Offset(days=28)
-#: The action kinds the briefing discusses (sections 3, 4 and 5).
-BRIEFED_KINDS = ("return_home_interview", "strategy_meeting", "serious_notification")
+
+
+def protocol_of(rule: Rule | None) -> str:
+    """The procedure a rule belongs to, from whom it applies to (``PROTOCOLS``): Wokingham's care leavers (the
+    rule is for care leavers only), Surrey's schedule for UASC and former-UASC care leavers missing long term (the
+    rule is for UASC, or its clock starts at a care leaver's assessment), else Wakefield's children missing from
+    home or care."""
+    if rule is None:
+        return "home_or_care"
+    applies = rule.applies_to
+    if "care_leaver" in applies.legal_status:
+        return "care_leavers"
+    if applies.uasc is True or applies.care_leaver_clock_from:
+        return "long_term"
+    return "home_or_care"
+
+
+def next_working_day(day: date) -> date:
+    following = add_days(briefing_moment(day), 1).date()
+    while not is_working_day(following):
+        following = following.fromordinal(following.toordinal() + 1)
+    return following
 
 
 def build_briefing(session: Session, day: date, policy: Policy) -> BriefingPack:
@@ -60,12 +92,17 @@ def build_briefing(session: Session, day: date, policy: Policy) -> BriefingPack:
         reported_since=_reported_since(ours, since, as_of),
         other_authority=_other_authority(episodes, since, as_of),
         overdue_since=add_days(as_of, -policy.briefing.overdue_window_days),
+        next_as_of=briefing_moment(next_working_day(day)),
     )
-    due = _due_actions(session, as_of, pack.overdue_since, policy)
-    pack.rhi_due.extend(item for item in due if item.kind == "return_home_interview")
-    pack.meetings_due.extend(item for item in due if item.kind == "strategy_meeting")
-    pack.notifications_due.extend(item for item in due if item.kind == "serious_notification")
-    pack.backlog.extend(_overdue_backlog(session, as_of, pack.overdue_since))
+    due = _due_actions(session, as_of, pack.overdue_since, policy, pack.next_as_of)
+    own = {"return_home_interview": pack.rhi_due, "strategy_meeting": pack.meetings_due,
+           "serious_notification": pack.notifications_due}
+    for item in due:
+        if item.protocol == "home_or_care" and item.kind in OWN_SECTIONS:
+            own[item.kind].append(item)
+        else:
+            pack.other_work.setdefault(item.protocol, []).append(item)
+    pack.backlog.extend(_overdue_backlog(session, as_of, pack.overdue_since, policy))
     pack.repeat.extend(_repeat_children(session, as_of, policy))
     return pack
 
@@ -155,7 +192,7 @@ def _episode_line(episode: Episode, child: Child | None, as_of: datetime) -> dic
 
 
 def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:
-    """The actions the briefing speaks of: its kinds, fired by ``as_of``, still to do then, and ours.
+    """The actions the briefing speaks of: every kind, fired by ``as_of``, still to do then, and ours.
 
     The SQL twin of ``worklist.status_as_of``: not withdrawn, and not closed by ``as_of`` (open in the store, or
     closed only later), so a past day's pack is rebuilt as it stood. Every status but ``withdrawn`` is named, so
@@ -165,14 +202,19 @@ def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Action.status.in_(("open", *CLOSED_STATUSES)),
         or_(Action.status == "open", Action.done_at.is_(None), Action.done_at > as_of),
-        Action.kind.in_(BRIEFED_KINDS),
         Action.trigger_at <= as_of,
-        or_(Episode.other_authority.is_(None), Episode.other_authority.is_(False)),
+        _ours(),
     )
 
 
-def _due_actions(session: Session, as_of: datetime, overdue_since: datetime, policy: Policy) -> list[DueAction]:
-    """RHIs, strategy meetings and serious notifications to do at ``as_of`` and due after ``overdue_since``.
+def _ours() -> ColumnElement[bool]:
+    return or_(Episode.other_authority.is_(None), Episode.other_authority.is_(False))
+
+
+def _due_actions(session: Session, as_of: datetime, overdue_since: datetime, policy: Policy,
+                 next_as_of: datetime | None = None) -> list[DueAction]:
+    """Every kind of action to do at ``as_of`` and due after ``overdue_since``, then the clocks still running that
+    fire before ``next_as_of`` (the next briefing), so a meeting due at 21:40 tonight is on this morning's pack.
 
     That is every open one and the recently overdue, by due time, with the child and the rule's title.
     """
@@ -183,6 +225,17 @@ def _due_actions(session: Session, as_of: datetime, overdue_since: datetime, pol
         .where(*_briefed_actions(as_of), Action.due_at > overdue_since)
         .order_by(Action.due_at, Action.key)
     )
+    rows = list(session.execute(query))
+    if next_as_of is not None:
+        later = (
+            select(Action, Child, Episode.ref, Episode.found_at)
+            .join(Child, Action.child_id == Child.id)
+            .outerjoin(Episode, Action.episode_id == Episode.id)
+            .where(Action.status == "open", Action.trigger_at > as_of, Action.trigger_at <= next_as_of, _ours())
+            .order_by(Action.trigger_at, Action.key)
+        )
+        rows.extend(session.execute(later))
+    rules = {rule.id: rule for rule in policy.rules}
     titles = {rule.id: rule.title for rule in policy.rules}
     return [
         DueAction(
@@ -198,26 +251,39 @@ def _due_actions(session: Session, as_of: datetime, overdue_since: datetime, pol
             assigned_to=action.assigned_to,
             recipients=action.recipients,
             found_at=found_at,
+            protocol=protocol_of(rules.get(action.rule_id)),
+            fires_at=action.trigger_at if action.trigger_at > as_of else None,
         )
-        for action, child, episode_ref, found_at in session.execute(query)
+        for action, child, episode_ref, found_at in rows
     ]
 
 
-def _overdue_backlog(session: Session, as_of: datetime, overdue_since: datetime) -> list[OverdueBacklog]:
-    """Per kind, how many briefed actions fell due by ``overdue_since`` and are still overdue, and the oldest due.
+def _overdue_backlog(session: Session, as_of: datetime, overdue_since: datetime, policy: Policy
+                     ) -> list[OverdueBacklog]:
+    """Per protocol and kind, how many actions fell due by ``overdue_since`` and are still overdue, and the oldest.
 
-    One aggregate row per kind (never the rows themselves), so the pack says what the backlog is without
-    listing a region's years of it. The count still reads the index entries due before the window, which grow
-    with the history (about 0.1 s on 50,000 episodes); nothing is loaded into memory.
+    One aggregate row per rule (never the rows themselves), folded into its protocol and kind, so the pack says
+    what the backlog is without listing a region's years of it. The count still reads the index entries due
+    before the window, which grow with the history (about 0.1 s on 50,000 episodes); nothing is loaded into memory.
     """
     query = (
-        select(Action.kind, func.count(), func.min(Action.due_at))
+        select(Action.kind, Action.rule_id, func.count(), func.min(Action.due_at))
         .outerjoin(Episode, Action.episode_id == Episode.id)
         .where(*_briefed_actions(as_of), Action.due_at <= overdue_since)
-        .group_by(Action.kind)
+        .group_by(Action.kind, Action.rule_id)
     )
-    found = {kind: OverdueBacklog(kind, count, oldest) for kind, count, oldest in session.execute(query)}
-    return [found[kind] for kind in BRIEFED_KINDS if kind in found]
+    rules = {rule.id: rule for rule in policy.rules}
+    found: dict[tuple[str, str], OverdueBacklog] = {}
+    for kind, rule_id, count, oldest in session.execute(query):
+        key = (protocol_of(rules.get(rule_id)), kind)
+        before = found.get(key)
+        found[key] = OverdueBacklog(kind, count + (before.count if before else 0),
+                                    min(oldest, before.oldest_due_at) if before else oldest, key[0])
+    return [found[key] for key in sorted(found, key=lambda key: (list(PROTOCOLS).index(key[0]), _kind_order(key[1])))]
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    return (ACTION_KINDS.index(kind) if kind in ACTION_KINDS else len(ACTION_KINDS), kind)
 
 
 def _window_start(as_of: datetime, window: Offset) -> datetime:

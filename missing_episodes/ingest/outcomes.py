@@ -2,16 +2,20 @@
 
 An outcome names its child by the authority's person id only, matched (or made) by the same matcher as the
 episodes. Contact-log events (``contact_made``, ``update_given``: the Lilac Alliance log) also join the incident's
-record of who was contacted or updated.
+record of who was contacted or updated. An ``rhi_completed`` row may carry the interview's findings
+(``missing_episodes.findings``): they are stored in ``rhi_finding``, and each follow-up they ask for is stored as
+a case event of its own (``rhi_finding_...``, event id ``<event id>/<follow-up>``, same time, incident and author)
+on which the policy's follow-up rules trigger.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from missing_episodes.db.models import ContactLog, Episode, Outcome
+from missing_episodes.db.models import ContactLog, Episode, Outcome, RhiFinding
 from missing_episodes.feeds import CaseOutcome
+from missing_episodes.findings import RhiFindings, parse_findings
 from missing_episodes.ingest.matching import ChunkChildren, flag_for_review
 from missing_episodes.store import insert_ignoring_duplicates
 
@@ -26,22 +30,29 @@ def store_outcomes(session: Session, source: str, records: list[CaseOutcome], ps
     flag_for_review(session, {child.id for child in child_ids.values()})
     episode_by_incident = _episodes_of(session, records)
     outcome_rows, log_rows = [], []
+    found: dict[str, tuple[CaseOutcome, RhiFindings]] = {}
     for record in records:
         child_id = child_ids[record.child_id].id
-        outcome_rows.append(
-            {
-                "source": source,
-                "event_id": record.event_id,
-                "recorded_at": record.recorded_at,
-                "child_id": child_id,
-                "incident_ref": record.incident_ref,
-                "event": record.event,
-                "by": record.by,
-                "rationale": record.rationale,
-                "notes": record.notes,
-                "risk_level": record.risk_level,
-            }
-        )
+        row = {
+            "source": source,
+            "event_id": record.event_id,
+            "recorded_at": record.recorded_at,
+            "child_id": child_id,
+            "incident_ref": record.incident_ref,
+            "event": record.event,
+            "by": record.by,
+            "rationale": record.rationale,
+            "notes": record.notes,
+            "risk_level": record.risk_level,
+        }
+        outcome_rows.append(row)
+        findings = parse_findings(record.event, record.extra)
+        if findings is not None:
+            found[record.event_id] = (record, findings)
+            outcome_rows.extend(
+                {**row, "event_id": f"{record.event_id}/{event}", "event": event, "rationale": None, "notes": None}
+                for event in findings.follow_up_events()
+            )
         if record.event in CONTACT_EVENTS:
             log_rows.append(
                 {
@@ -57,6 +68,32 @@ def store_outcomes(session: Session, source: str, records: list[CaseOutcome], ps
             )
     insert_ignoring_duplicates(session, Outcome, outcome_rows)
     insert_ignoring_duplicates(session, ContactLog, log_rows)
+    if found:
+        _store_findings(session, source, found, {r.child_id: child_ids[r.child_id].id for r, _ in found.values()})
+
+
+def _store_findings(session: Session, source: str, found: dict[str, tuple[CaseOutcome, RhiFindings]],
+                    child_of: dict[str, int]) -> None:
+    """One ``rhi_finding`` row per interview outcome carrying findings (keyed on the outcome: a replay adds none)."""
+    keys = [(source, event_id) for event_id in found]
+    outcome_ids = dict(session.execute(
+        select(Outcome.event_id, Outcome.id).where(tuple_(Outcome.source, Outcome.event_id).in_(keys))
+    ).all())
+    rows = []
+    for event_id, (record, findings) in found.items():
+        rows.append({
+            "outcome_id": outcome_ids[event_id],
+            "child_id": child_of[record.child_id],
+            "recorded_at": record.recorded_at,
+            "incident_ref": record.incident_ref,
+            "reasons": ";".join(findings.reasons) or None,
+            "concerns": ";".join(findings.concerns) or None,
+            "harm": findings.harm,
+            "child_views": findings.child_views,
+            "referral_made": findings.referral_made,
+            "find_me_plan_update": findings.find_me_plan_update,
+        })
+    insert_ignoring_duplicates(session, RhiFinding, rows)
 
 
 def _episodes_of(session: Session, records: list[CaseOutcome]) -> dict[str, int]:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from missing_episodes.batching import batched
 from missing_episodes.config import Settings
 from missing_episodes.db.models import Quarantine
-from missing_episodes.feeds import OUTCOME_EVENTS
 from missing_episodes.ingest.chunks import Chunk, classify
 from missing_episodes.ingest.incidents import police_updates_to_log, refold_incidents
 from missing_episodes.ingest.messages import store_messages
@@ -27,12 +26,13 @@ from missing_episodes.policy import Policy
 from missing_episodes.progress import advance
 from missing_episodes.sources import BrokenFile, RawRow
 from missing_episodes.store import audit, insert_with_ids
+from missing_episodes.vocabulary import outcome_vocabulary
 
 
 def known_outcome_events(policy: Policy) -> frozenset[str]:
-    """The standard events plus every event the policy's rules close actions with."""
-    named = {e for r in policy.rules for e in (*r.done_by, *r.declined_by, *r.not_required_by)}
-    return OUTCOME_EVENTS | named
+    """The standard events plus every event the policy's rules close actions with (and which need a rationale):
+    the one vocabulary the form and the CLI also read."""
+    return outcome_vocabulary(policy)
 
 
 def ingest_rows(

@@ -17,7 +17,7 @@ from missing_episodes.forms import (
     EPISODE_REF,
     FormRefused,
     OutcomeForm,
-    closing_events,
+    closing_events_by_rule,
     is_episode,
 )
 from missing_episodes.jobs._shared import ingest_records
@@ -60,7 +60,7 @@ def check_incident_belongs(child_ref: str, incident_ref: str | None, context: Co
 
 def _closable(policy: Policy, child_ref: str, form: OutcomeForm, statuses: tuple[str, ...]) -> Select:
     """The ids of this child's actions (of the incident, if named) in ``statuses`` that the form's event closes."""
-    rules = [rule_id for rule_id, events in closing_events(policy).items() if form.event in events]
+    rules = [rule_id for rule_id, events in closing_events_by_rule(policy).items() if form.event in events]
     query = (
         select(Action.id).join(Child, Child.id == Action.child_id).outerjoin(Episode, Episode.id == Action.episode_id)
         .where(Child.ref == child_ref, Action.rule_id.in_(rules), Action.status.in_(statuses))
@@ -74,42 +74,45 @@ def closes_anything(child_ref: str, form: OutcomeForm, context: Context | None =
     """True when an event that closes actions finds an open one of this child (and incident) to close, or the
     event is one that closes nothing by nature (an assessment, media interest: it starts actions instead)."""
     context = context or Context.load()
-    if not any(form.event in events for events in closing_events(context.policy).values()):
+    if not any(form.event in events for events in closing_events_by_rule(context.policy).values()):
         return True
     with context.session() as session:
         query = _closable(context.policy, child_ref, form, ("open",)).where(Action.trigger_at <= form.recorded_at)
         return session.scalar(select(func.count()).select_from(query.subquery())) > 0
 
 
-def already_recorded(event_id: str, context: Context | None = None) -> bool:
+def already_recorded(event_id: str, context: Context | None = None, source: str = COORDINATOR_SOURCE) -> bool:
     """This event id is stored already: a retry of a run that finished its work."""
     context = context or Context.load()
     with context.session() as session:
         return session.scalar(
             select(func.count()).select_from(Outcome)
-            .where(Outcome.source == COORDINATOR_SOURCE, Outcome.event_id == event_id)
+            .where(Outcome.source == source, Outcome.event_id == event_id)
         ) > 0
 
 
-def store_outcome(form: OutcomeForm, person_id: str, event_id: str, context: Context | None = None
-                  ) -> dict[str, int]:
-    """One outcome row through the ordinary ingest (validation, dedup on ``event_id``). The reason chosen is
-    stored as the rationale; who recorded it is "coordinator" (the form takes no names)."""
+def store_outcome(form: OutcomeForm, person_id: str, event_id: str, context: Context | None = None,
+                  source: str = COORDINATOR_SOURCE) -> dict[str, int]:
+    """One outcome row through the ordinary ingest (the feed's validation and vocabulary, dedup on ``event_id``),
+    with the interview's findings as the feed's findings columns. From the form, the reason chosen is the
+    rationale and who recorded it is "coordinator" (the form takes no names); from the command line, the
+    author's own words (``source`` ``command-line``)."""
     data = {
         "event_id": event_id,
         "recorded_at": form.recorded_at.isoformat(),
         "child_id": person_id,
         "incident_ref": form.incident_ref or "",
         "event": form.event,
-        "by": "coordinator (Prefect form)",
-        "rationale": form.reason or "",
+        "by": form.by,
+        "rationale": form.rationale or form.reason or "",
         "notes": "",
         "risk_level": form.risk_level or "",
+        **(form.findings.as_columns() if form.findings else {}),
     }
-    summary = ingest_records("outcomes", [RawRow(COORDINATOR_SOURCE, 1, data)], COORDINATOR_SOURCE, context)
+    summary = ingest_records("outcomes", [RawRow(source, 1, data)], source, context)
     if summary.quarantined:
         raise FormRefused("The outcome could not be stored: the case system's rules refused it. "
-                          "Ask the missing-episodes operators to look at the coordinator quarantine.")
+                          f"Ask the missing-episodes operators to look at the {source} quarantine.")
     return {"new": summary.new, "duplicate": summary.duplicate}
 
 

@@ -28,6 +28,7 @@ from missing_episodes.reports.figures import MEASURES, BoardFigures, board_figur
 from missing_episodes.reports.outputs import ReportOutputs
 from missing_episodes.reports.periods import Period
 from missing_episodes.reports.records import load_records
+from missing_episodes.reports.rhi_findings import FindingCount, findings_figures, interviews_with_findings
 from missing_episodes.reports.spreadsheets import Column, Sheet, write_workbook
 from missing_episodes.reports.templating import report_environment
 
@@ -39,6 +40,9 @@ class BoardReport:
     figures: BoardFigures
     comparators: pd.DataFrame
     as_of: datetime
+    # What return home interviews found in the period (``reports.rhi_findings``), and how many recorded findings.
+    findings: tuple[FindingCount, ...] = ()
+    interviews_with_findings: int = 0
 
 
 def board_report(database_url: str, period: Period, as_of: datetime | None = None) -> BoardReport:
@@ -46,9 +50,12 @@ def board_report(database_url: str, period: Period, as_of: datetime | None = Non
     as_of = as_of or now()
     with session_scope(database_url) as session:
         records = load_records(session, as_of)
+        findings = tuple(findings_figures(session, period))
+        with_findings = interviews_with_findings(session, period)
     figures = board_figures(records, period)
     ours = figures.summary["children_in_care"].to_dict()
-    return BoardReport(figures=figures, comparators=comparator_table(load_comparators(), ours), as_of=as_of)
+    return BoardReport(figures=figures, comparators=comparator_table(load_comparators(), ours), as_of=as_of,
+                       findings=findings, interviews_with_findings=with_findings)
 
 
 def fmt(value: object, kind: str = "count") -> str:
@@ -121,6 +128,9 @@ def _context(report: BoardReport, chart: bytes) -> dict[str, object]:
         "comparators": comparator_rows,
         # Markup: our own base64, printed whole (the documents' finalize cuts long text values).
         "chart": Markup("data:image/png;base64," + base64.b64encode(chart).decode("ascii")),
+        "findings": [{"group": f.group, "label": f.label, "interviews": fmt(f.interviews),
+                      "children": fmt(f.children)} for f in report.findings],
+        "interviews_with_findings": fmt(report.interviews_with_findings),
     }
 
 

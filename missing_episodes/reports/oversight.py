@@ -26,6 +26,7 @@ from missing_episodes.db.engine import session_scope
 from missing_episodes.reports.outputs import ReportOutputs
 from missing_episodes.reports.periods import Period, two_months_to
 from missing_episodes.reports.records import Records, load_records
+from missing_episodes.reports.rhi_findings import findings_figures
 from missing_episodes.reports.spreadsheets import Column, Sheet, write_csv, write_workbook
 
 OVERSIGHT = "management_oversight_recorded"
@@ -156,6 +157,7 @@ def produce_oversight_report(database_url: str, day: date, out_dir: Path) -> Rep
     period = two_months_to(day)
     with session_scope(database_url) as session:
         records = load_records(session, period.end_instant)
+        findings = pd.DataFrame([vars(line) for line in findings_figures(session, period)])
     table = oversight_table(records, period)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv = write_csv(table, out_dir / f"oversight-{day:%Y%m%d}.csv")
@@ -175,6 +177,13 @@ def produce_oversight_report(database_url: str, day: date, out_dir: Path) -> Rep
             f"Management oversight of repeat-missing children, {period.label()}",
             summary,
             [Column("measure", "Measure"), Column("children", "Children", "count")],
+        ),
+        Sheet(
+            "RHI findings",
+            f"What return home interviews found, {period.label()}",
+            findings,
+            [Column("group", "Group"), Column("label", "Finding"), Column("interviews", "Interviews", "count"),
+             Column("children", "Children", "count")],
         ),
     ]
     xlsx = write_workbook(out_dir / f"oversight-{day:%Y%m%d}.xlsx", sheets,

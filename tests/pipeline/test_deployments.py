@@ -19,6 +19,8 @@ from prefect.server.schemas.schedules import CronSchedule as ServerCronSchedule
 from deployments import DEPLOYMENTS, LONDON, TAG, WORK_POOL, build
 from flows.operations import board_period
 from missing_episodes.config import get_settings
+from missing_episodes.findings import CONCERNS
+from missing_episodes.forms import all_reasons
 from missing_episodes.policy import load_policy
 from missing_episodes.reports.periods import last_month_end, two_months_to
 
@@ -152,8 +154,10 @@ def test_coordinator_forms_take_no_free_text(spec) -> None:
 def test_outcome_form_uses_the_policys_formats_and_reasons() -> None:
     policy = load_policy(get_settings().policy_path)
     fields = _form(next(s for s in DEPLOYMENTS if s.flow.name == "record-outcome"))["properties"]
-    assert {"by", "notes", "rationale"}.isdisjoint(fields)
-    assert fields["reason"]["enum"] == ["", *policy.forms.not_required_reasons]
+    assert {"by", "notes", "rationale", "child_views"}.isdisjoint(fields)  # free text comes by the feed or the CLI
+    assert fields["reason"]["enum"] == ["", *all_reasons(policy)]
+    assert set(policy.forms.not_required_reasons) <= set(fields["reason"]["enum"])
+    assert fields["concerns"]["items"]["enum"] == list(CONCERNS.values())
     assert "Return home interview completed" in fields["event"]["enum"]
     for good in ("P000101", "CH-0123456789AB"):
         assert re.search(fields["child"]["pattern"], good)
