@@ -29,8 +29,10 @@ ColumnsCheck = Callable[[Iterable[str], bool], str | None]
 
 #: How much of a file's start is looked at to tell text from binary.
 SNIFF_BYTES = 8192
-#: A file whose start has more than this share of NUL bytes or bytes that are not UTF-8 is not text.
+#: A file whose start has more than this share (and more than ``BINARY_BYTES``) of NUL bytes or bytes that are
+#: not UTF-8 is not text; fewer are a few bad values, quarantined row by row.
 BINARY_SHARE = 0.05
+BINARY_BYTES = 16
 #: How much of a refused file's text is kept with its quarantine record (the file itself is kept whole).
 RAW_KEPT = 100_000
 
@@ -89,7 +91,7 @@ def _not_text(path: Path) -> str | None:
         return None
     decoded = head.decode("utf-8", "surrogateescape")
     bad = decoded.count("\x00") + sum(1 for ch in decoded if "\udc80" <= ch <= "\udcff")
-    if bad > BINARY_SHARE * len(head):
+    if bad > max(BINARY_SHARE * len(head), BINARY_BYTES):
         return f"not a text file: {bad} of its first {len(head)} bytes are NUL or not UTF-8"
     return None
 
