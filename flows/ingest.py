@@ -55,7 +55,8 @@ async def ingest_sources(sources_file: Path | None = None, run_rules: bool = Tru
                     summary = ingest_file(source.feed, file, source.name)
                     summaries.append(summary)
                     if summary["refused"]:
-                        fail_file(source, file, "; ".join(summary["problems"]))  # type: ignore[arg-type]
+                        why = [line.removeprefix(f"{summary['origin']}: ") for line in summary["problems"]]  # type: ignore[attr-defined]
+                        fail_file(source, file, "; ".join(why))
                     else:
                         archive_file(source, file)
             elif isinstance(source, HttpSource):
