@@ -20,7 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from missing_episodes.feeds import ROW, printable
+from missing_episodes.db.models import Notification, Quarantine
+from missing_episodes.feeds import ROW, column_length, printable
 from missing_episodes.sources import FILE_SUFFIXES, BrokenFile, RawRow, _json_row
 
 #: A check of a file's columns (a CSV header, or a JSON file's first object's keys, ``from_header`` False): the
@@ -35,6 +36,8 @@ BINARY_SHARE = 0.05
 BINARY_BYTES = 16
 #: How much of a refused file's text is kept with its quarantine record (the file itself is kept whole).
 RAW_KEPT = 100_000
+#: The longest file name kept as a row's origin: room for " row N" in ``Notification.origin``.
+ORIGIN_LENGTH = column_length(Notification.origin, Quarantine.origin) - 20
 
 
 def read_file(path: Path, check: ColumnsCheck | None = None) -> Iterator[RawRow | BrokenFile]:
@@ -43,7 +46,7 @@ def read_file(path: Path, check: ColumnsCheck | None = None) -> Iterator[RawRow 
 
     CSV and JSON Lines are streamed (a million-row file is never in memory whole); a JSON array is read whole.
     """
-    origin = printable(path.name)
+    origin = file_origin(path)
     suffix = path.suffix.lower()
     try:
         if suffix not in FILE_SUFFIXES:
@@ -64,6 +67,12 @@ def read_file(path: Path, check: ColumnsCheck | None = None) -> Iterator[RawRow 
                 yield from _read_json_lines(lines, path, origin, check)
     except OSError as exc:
         yield refused(path, origin, f"the file cannot be read ({type(exc).__name__}: {exc.strerror or 'no detail'})")
+
+
+def file_origin(path: Path) -> str:
+    """Where a person finds a file's rows: its name, escaped where it is not UTF-8 and cut to fit every origin
+    column (``Notification.origin`` adds " row N")."""
+    return printable(path.name)[:ORIGIN_LENGTH]
 
 
 def refused(path: Path, origin: str, reason: str) -> BrokenFile:

@@ -19,8 +19,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from missing_episodes.config import Settings
-from missing_episodes.feedfiles import read_file, refused
-from missing_episodes.feeds import columns_problem, printable
+from missing_episodes.feedfiles import file_origin, read_file, refused
+from missing_episodes.feeds import columns_problem
 from missing_episodes.ingest.chunks import classify
 from missing_episodes.ingest.rows import check_source, ingest_rows, known_outcome_events, store_chunk
 from missing_episodes.ingest.summary import IngestSummary
@@ -38,7 +38,7 @@ def ingest_file(
 ) -> IngestSummary:
     """Ingest one feed file; the summary says whether it was refused (``refused``) or had no rows (``empty``)."""
     check_source(source)
-    origin = printable(path.name)
+    origin = file_origin(path)
     summary = IngestSummary(source=source, feed=feed, origin=origin)
     try:
         rows = read_file(path, partial(columns_problem, feed))
