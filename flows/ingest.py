@@ -55,8 +55,7 @@ async def ingest_sources(sources_file: Path | None = None, run_rules: bool = Tru
                     summary = ingest_file(source.feed, file, source.name)
                     summaries.append(summary)
                     if summary["refused"]:
-                        why = [line.removeprefix(f"{summary['origin']}: ") for line in summary["problems"]]  # type: ignore[attr-defined]
-                        fail_file(source, file, "; ".join(why))
+                        fail_file(source, file, _reasons(summary))
                     else:
                         archive_file(source, file)
             elif isinstance(source, HttpSource):
@@ -75,6 +74,12 @@ def _total(summaries: list[dict[str, object]]) -> dict[str, object]:
     totals: dict[str, object] = {key: sum(int(s[key]) for s in summaries) for key in COUNTS}  # type: ignore[call-overload]
     totals["problems"] = [line for s in summaries for line in s["problems"]]  # type: ignore[attr-defined]
     return totals
+
+
+def _reasons(summary: dict[str, object]) -> str:
+    """Why one file was refused, without its name (the note sits beside the file)."""
+    prefix = f"{summary['origin']}: "
+    return "; ".join(line.removeprefix(prefix) for line in summary["problems"])  # type: ignore[attr-defined]
 
 
 def _counts(summary: dict[str, object]) -> dict[str, object]:

@@ -99,16 +99,21 @@ def _required(length: int) -> Any:
     return Annotated[str, Field(max_length=length)]
 
 
-def unstorable(data: dict[str, Any]) -> RowError | None:
+def unstorable(data: dict[str, Any], text: str | None = None) -> RowError | None:
     """The first key or value (nested ones too) holding a NUL character or a lone surrogate, as a ``RowError``.
 
     PostgreSQL refuses a NUL in text and neither driver can encode a lone surrogate (JSON's ``"\\ud800"``), so
     such a row is quarantined whole, on both databases alike, rather than stored stripped (a silent change).
+    ``text``, the row's JSON (``identity.canonical_json``, which writes a NUL as ``\\u0000``), lets the common
+    clean row pass with two string scans instead of a look at every value.
     """
+    if text is not None and "\\u0000" not in text and _text_problem(text) is None:
+        return None
     for key, value in data.items():
-        reason = _text_problem(key) or _value_problem(value)
-        if reason:
-            return RowError(key if _text_problem(key) is None else ROW, reason)
+        if reason := _text_problem(key):
+            return RowError(ROW, reason)  # a key that cannot be stored cannot name the field either
+        if reason := _value_problem(value):
+            return RowError(key, reason)
     return None
 
 

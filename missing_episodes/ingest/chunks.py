@@ -102,7 +102,7 @@ def classify(batch: list[RawRow | BrokenFile], feed: str, source: str, events: f
                 quarantine_row(source, feed, item.origin, item.row_number, item.problem_field, item.problem, payload)
             )
             continue
-        result = unstorable(item.data) or validate_row(feed, item.data, events)
+        result = unstorable(item.data, payload) or validate_row(feed, item.data, events)
         if isinstance(result, RowError):
             chunk.quarantine.append(
                 quarantine_row(source, feed, item.origin, item.row_number, result.field, result.reason, payload)
