@@ -377,23 +377,21 @@ def required_fields(kind: str) -> frozenset[str]:
 def columns_problem(kind: str, columns: Iterable[str], from_header: bool = True) -> str | None:
     """Why a file with these columns (a CSV header, or a JSON file's first object) is not a file of this feed.
 
-    A CSV header lacking a field every row needs, or a file matching a feed whose contract is stricter than this
-    one's (an outcomes file has the register's one required column, ``child_id``), is refused as a whole: every
-    row would otherwise be quarantined one by one, or worse, an outcome taken for a register row. A JSON file's
-    first object is one row, which may just be a bad one: it refuses the file only when it is another feed's. The
-    reason names contract fields only, never a value (a header-less file's first row would be data).
+    A CSV header lacking a field every row needs, or a file with every field another feed requires that this
+    feed does not even know (an outcomes file has ``event_id``; the register's one required column, ``child_id``,
+    is in every feed), is refused as a whole: every row would otherwise be quarantined one by one, or worse, an
+    outcome taken for a register row. A JSON file's first object is one row, which may just be a bad one: it
+    refuses the file only when it is another feed's. The reason names contract fields only, never a value (a
+    header-less file's first row would be data).
     """
     present = {str(name).strip() for name in columns}
-    required = required_fields(kind)
-    missing = sorted(required - present)
+    known = set(ROW_MODELS[kind].model_fields)
+    missing = sorted(required_fields(kind) - present)
     other = next(
-        (
-            name
-            for name in FEED_KINDS
-            if name != kind and required_fields(name) <= present and (missing or required < required_fields(name))
-        ),
+        (name for name in FEED_KINDS if name != kind and required_fields(name) <= present
+         and not required_fields(name) <= known),
         None,
-    )
+    )  # fmt: skip
     if other is None and (not missing or not from_header):
         return None
     lacking = f": missing {', '.join(missing)}" if missing else ""

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Child, Episode, Notification, Outcome, Quarantine
-from missing_episodes.feeds import MESSAGE_ID_LENGTH, NUL_REASON, SURROGATE_REASON, column_length
+from missing_episodes.feeds import MESSAGE_ID_LENGTH, NUL_REASON, SURROGATE_REASON, column_length, columns_problem
 from missing_episodes.jobs.ingest import ingest_path
 from missing_episodes.sources import FolderSource
 from missing_episodes.store import insert_ignoring_duplicates
@@ -253,3 +253,19 @@ def test_a_drop_folder_moves_a_refused_file_to_failed_with_its_reason(tmp_path):
         "bad.1.json", "bad.1.json.reason.txt", "bad.json", "bad.json.reason.txt"
     ]
     assert moved.with_name("bad.1.json.reason.txt").read_text() == "not valid JSON\n"
+
+
+def test_a_files_columns_are_judged_against_its_feed_and_the_stricter_feeds():
+    notification = list(GOOD)
+    outcome = ["event_id", "recorded_at", "child_id", "event", "notes"]
+    assert columns_problem("notifications", notification) is None
+    assert columns_problem("children", ["child_id", "first_name", "placement"]) is None
+    assert columns_problem("children", outcome) == (
+        "the header does not match the children feed (it has the columns of the outcomes feed)"
+    )
+    assert columns_problem("notifications", [c for c in notification if c != "incident_ref"]) == (
+        "the header does not match the notifications feed: missing incident_ref"
+    )
+    # A JSON file's first object is one row, perhaps a bad one: only another feed's columns refuse the file.
+    assert columns_problem("notifications", ["notification_id", "sent_at"], False) is None
+    assert columns_problem("notifications", outcome, False) is not None
