@@ -98,6 +98,8 @@ def _not_text(path: Path) -> str | None:
         head = handle.read(SNIFF_BYTES)
     if not head:
         return None
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16 text, not UTF-8 (save or export the file as UTF-8)"
     decoded = head.decode("utf-8", "surrogateescape")
     bad = decoded.count("\x00") + sum(1 for ch in decoded if "\udc80" <= ch <= "\udcff")
     if bad > max(BINARY_SHARE * len(head), BINARY_BYTES):

@@ -194,8 +194,10 @@ def test_binary_and_broken_files_are_refused_and_their_records_stored(use_db, tm
     (tmp_path / "broken.json").write_bytes(b'[{"notification_id": "X\x00", \xff')
     (tmp_path / "object.json").write_text('{"notification_id": "X"}')
     (tmp_path / "notes.txt").write_text("not a feed")
+    write_csv(tmp_path / "excel.csv", [GOOD])
+    (tmp_path / "excel.csv").write_bytes((tmp_path / "excel.csv").read_text().encode("utf-16"))
     reasons = {}
-    for name in ("image.csv", "broken.json", "object.json", "notes.txt"):
+    for name in ("image.csv", "broken.json", "object.json", "notes.txt", "excel.csv"):
         summary = ingest_path("notifications", tmp_path / name, "police")
         assert (summary.read, summary.refused) == (0, 1)
         reasons[name] = summary.problems[0].split(": ", 1)[1]
@@ -203,6 +205,7 @@ def test_binary_and_broken_files_are_refused_and_their_records_stored(use_db, tm
     assert reasons["broken.json"].startswith("not valid JSON")
     assert reasons["object.json"] == "a JSON feed file must hold an array of objects"
     assert reasons["notes.txt"].startswith("unknown file type '.txt'")
+    assert reasons["excel.csv"] == "UTF-16 text, not UTF-8 (save or export the file as UTF-8)"
     kept = quarantined(use_db)
     image = kept[("image.csv", None)]
     assert image.field == "file" and "\\x00\x01" in image.raw and "\\xff" in image.raw  # NUL escaped, stored
