@@ -34,6 +34,7 @@ def ingest_sources(corpus: Corpus) -> tuple[int, str, dict[str, tuple[int, ...]]
     return result.exit_code, result.output, lines
 
 
+@pytest.mark.slow  # 52-73 s a database on this project's shared 2-core machine; each kind alone: test_ingest_hostile
 def test_hostile_feeds_through_the_cli(prefect_harness, db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", db_url)
     monkeypatch.setenv("MISSING_EPISODES_INGEST_CHUNK_SIZE", "700")  # reused ids within and across chunks
