@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import key_batches
-from missing_episodes.db.models import Child
+from missing_episodes.clock import london_date, now
+from missing_episodes.db.models import Child, LegalStatusPeriod
 from missing_episodes.feeds import ChildRecord
 from missing_episodes.identity import child_ref, match_key
 from missing_episodes.ingest.chunks import Valid
@@ -23,7 +24,8 @@ from missing_episodes.ingest.summary import IngestSummary
 from missing_episodes.store import audit, lock_keys
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
-RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles")
+RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles",
+               "immigration_solicitor")
 
 
 def child_values(record: ChildRecord) -> dict[str, Any]:
@@ -45,6 +47,7 @@ def child_values(record: ChildRecord) -> dict[str, Any]:
         "likely_locations": record.likely_locations,
         "phone": record.phone,
         "return_address": record.return_address,
+        "immigration_solicitor": record.immigration_solicitor,
     }
 
 
@@ -90,6 +93,8 @@ def store_register(
                 **values,
             )
             session.add(child)
+            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
+                                          effective_from=record.legal_status_from))
             summary.new += 1
             audit(session, "ingest", "child_created", "child", child.ref, source=source)
             continue
@@ -99,6 +104,10 @@ def store_register(
         if not changed:
             summary.duplicate += 1
             continue
+        if "legal_status" in changed:
+            # A new period, not an overwrite: the returns judge each episode by the status on its start date.
+            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
+                                          effective_from=record.legal_status_from or london_date(now())))
         for name, value in changed.items():
             setattr(child, name, value)
         if any(name in RULE_FIELDS for name in changed):
