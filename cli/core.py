@@ -61,11 +61,63 @@ def ingest(
     files = [p.resolve() for p in paths]
     with Progress.files(f"ingest {kind.value}", files):
         result = run_flow(f"the {kind.value} ingest", ingest_files, kind.value, files, source, rules)
+    _print_ingest(kind.value, result)
+
+
+@app.command("ingest-sources")
+def ingest_sources_command(
+    sources: Annotated[Path | None, typer.Option(help="sources file (default MISSING_EPISODES_SOURCES)")] = None,
+    rules: Annotated[bool, typer.Option(help="run the rules for changed children afterwards")] = True,
+) -> None:
+    """Read every configured feed now (what the five-minute schedule runs): drop folders and HTTP endpoints.
+
+    A file that cannot be used is moved to its source's failed folder and named here; the rest carry on.
+    """
+    if sources is not None and not sources.is_file():
+        raise typer.BadParameter(f"{sources} is not a file", param_hint="--sources")
+    checks.writable_database()
+    checks.policy()
+    from flows.ingest import ingest_sources
+
+    with Progress.activity("ingest every feed"):
+        result = run_flow("the feeds' ingest", ingest_sources, sources.resolve() if sources else None, rules)
+    _print_ingest("all feeds", result)
+
+
+def _print_ingest(kind: str, result: dict) -> None:
+    """One line per file when there are several, a warning per refused or empty file, then the total.
+
+    Exit status 1 when a file was refused as a whole (every other file was still ingested): files named on the
+    command line or dropped in a folder were meant to be read, and a person must look at the one that was not.
+    """
+    files = result.get("files", [])
+    if len(files) > 1:
+        for item in files:
+            typer.echo(f"  {item['origin'] or item['source']}: {_counts_line(item)}")
     totals = result["ingest"]
-    typer.echo(
-        f"{kind.value}: read {totals['read']}, new {totals['new']}, duplicate {totals['duplicate']}, "
+    typer.echo(f"{kind}: {_counts_line(totals)}")
+    _print_problems(totals)
+    if totals["refused"]:
+        raise typer.Exit(1)
+
+
+def _counts_line(totals: dict) -> str:
+    return (
+        f"read {totals['read']}, new {totals['new']}, duplicate {totals['duplicate']}, "
         f"quarantined {totals['quarantined']}"
     )
+
+
+def _print_problems(totals: dict) -> None:
+    """Refused and empty files, on standard error: file names and reasons only."""
+    for line in totals.get("problems", []):
+        typer.echo(f"warning: {line}", err=True)
+    if totals.get("refused"):
+        typer.echo(
+            f"warning: {totals['refused']} file(s) refused as a whole (a drop folder moves them to its failed "
+            "folder); every other file was ingested",
+            err=True,
+        )
 
 
 @app.command()
@@ -114,7 +166,12 @@ def run(
     sample: Annotated[bool, typer.Option(help="ingest the bundled feed (else the configured sources)")] = True,
     out: Annotated[Path | None, typer.Option(help="where documents go (default MISSING_EPISODES_OUTPUT_DIR)")] = None,
 ) -> None:
-    """The main job end to end: ingest, run every rule, write the daily briefing."""
+    """The main job end to end: ingest, run every rule, write the daily briefing.
+
+    Exits 0 when a feed file was refused (moved to its failed folder, named on standard error and in the audit
+    trail): every other file was ingested and the briefing written, and a failed status would read as "no
+    briefing this morning" to whoever watches the job.
+    """
     briefing_day = plausible_day(date_value(day, "--date"), "--date") if day else None
     if out is not None and out.exists() and not out.is_dir():
         raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
@@ -128,10 +185,8 @@ def run(
         result = run_flow("the main job", daily_run, briefing_day, sample)
     ingested = result["ingest"]
     for kind, totals in (ingested.items() if sample else [("all feeds", ingested)]):
-        typer.echo(
-            f"ingest {kind}: read {totals['read']}, new {totals['new']}, duplicate {totals['duplicate']}, "
-            f"quarantined {totals['quarantined']}"
-        )
+        typer.echo(f"ingest {kind}: {_counts_line(totals)}")
+        _print_problems(totals)
     rules = result["rules"]
     typer.echo(
         f"rules: {rules.get('children', 0)} children checked, {rules.get('created', 0)} actions created, "

@@ -2,18 +2,35 @@
 
 A row either becomes a typed record or a ``RowError`` naming the field and the reason, which the ingest keeps in
 quarantine with the source and row number. Columns beyond the contract are kept (``extra``), never rejected.
+
+A value must also fit where it is stored: the longest text a field takes is the size of the columns it is written
+to, read from the SQLAlchemy models (``column_length``), so a value PostgreSQL would refuse or cut is quarantined
+here, on both databases alike; and no value may hold a NUL character or a lone surrogate, which neither database
+can store as text (``unstorable``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from missing_episodes.clock import TimeParseError, parse_time
+from missing_episodes.db.models import Child, ContactLog, Episode, Notification, Outcome
 from missing_episodes.findings import findings_problem
+from missing_episodes.identity import match_key
 
 FeedKind = Literal["notifications", "outcomes", "children"]
 FEED_KINDS: tuple[str, ...] = ("notifications", "outcomes", "children")
@@ -63,8 +80,100 @@ class OutcomeVocabulary(frozenset[str]):
 
 @dataclass(frozen=True)
 class RowError:
+    """Why a row cannot be used: the field at fault (``ROW`` for the row as a whole) and the reason."""
+
     field: str | None
     reason: str
+
+
+#: The ``field`` of a problem with a row as a whole (not a JSON object, a wrong number of CSV fields, ...).
+ROW = "row"
+#: The ``field`` of a problem with a file as a whole (not readable, the header of another feed, ...).
+FILE = "file"
+NUL_REASON = "contains a NUL character"
+SURROGATE_REASON = "contains a lone surrogate (not valid Unicode)"
+
+
+def column_length(*columns: Any) -> int:
+    """The longest text every one of these model columns holds: the one source of a field's maximum length."""
+    return min(column.property.columns[0].type.length for column in columns)
+
+
+#: An id must fit ``Notification.message_id``, ``Outcome.event_id`` and the contact log's ``source:id`` key.
+MESSAGE_ID_LENGTH = min(
+    column_length(Notification.message_id, Outcome.event_id),
+    column_length(ContactLog.key) - column_length(Notification.source) - 1,
+)
+#: The longest source name (``Notification.source``); the ingest refuses a longer one before reading a row.
+SOURCE_LENGTH = column_length(Notification.source)
+#: A normalised name and birth date (``identity.match_key``) must fit ``Child.match_key``.
+MATCH_KEY_LENGTH = column_length(Child.match_key)
+
+
+def _limited(length: int) -> Any:
+    """Optional text of at most ``length`` characters (after stripping)."""
+    return Annotated[str | None, Field(max_length=length)]
+
+
+def _required(length: int) -> Any:
+    return Annotated[str, Field(max_length=length)]
+
+
+def unstorable(data: dict[str, Any], text: str | None = None) -> RowError | None:
+    """The first key or value (nested ones too) holding a NUL character or a lone surrogate, as a ``RowError``.
+
+    PostgreSQL refuses a NUL in text and neither driver can encode a lone surrogate (JSON's ``"\\ud800"``), so
+    such a row is quarantined whole, on both databases alike, rather than stored stripped (a silent change).
+    ``text``, the row's JSON (``identity.canonical_json``, which writes a NUL as ``\\u0000``), lets the common
+    clean row pass with two string scans instead of a look at every value.
+    """
+    if text is not None and "\\u0000" not in text and _text_problem(text) is None:
+        return None
+    for key, value in data.items():
+        if reason := _text_problem(key):
+            return RowError(ROW, reason)  # a key that cannot be stored cannot name the field either
+        if reason := _value_problem(value):
+            return RowError(key, reason)
+    return None
+
+
+_UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` made storable and readable: a NUL as ``\\x00``, a byte that was not UTF-8 (decoded with
+    ``surrogateescape``) as ``\\xNN``, a lone surrogate as ``\\udNNN``; everything else unchanged."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return "\\x00" if code == 0 else f"\\u{code:04x}"
+
+
+def _value_problem(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _text_problem(value)
+    if isinstance(value, dict):
+        return next((r for k, v in value.items() if (r := _text_problem(str(k)) or _value_problem(v))), None)
+    if isinstance(value, list):
+        return next((r for v in value if (r := _value_problem(v))), None)
+    return None
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL_REASON
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_REASON
+    return None
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -101,7 +210,8 @@ Day = Annotated[date | None, BeforeValidator(_day)]
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
+    # allow_inf_nan: "nan" is not a distance.
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -125,21 +235,27 @@ class _Row(BaseModel):
         return dict(self.__pydantic_extra__ or {})
 
 
+_PERSON_ID = column_length(Child.person_id)
+_NAME = column_length(Child.first_name, Child.last_name)
+_INCIDENT = column_length(Notification.incident_ref, Episode.incident_ref, Outcome.incident_ref)
+_AUTHORITY = column_length(Episode.responsible_authority, Child.responsible_authority)
+
+
 class PoliceNotification(_Row):
-    notification_id: RequiredText
+    notification_id: _required(MESSAGE_ID_LENGTH)
     sent_at: RequiredTime
     event: Literal["missing", "absent", "found", "update"]
-    incident_ref: RequiredText
-    child_id: Text = None
-    first_name: Text = None
-    last_name: Text = None
+    incident_ref: _required(_INCIDENT)
+    child_id: _limited(_PERSON_ID) = None
+    first_name: _limited(_NAME) = None
+    last_name: _limited(_NAME) = None
     date_of_birth: Day = None
     last_seen_at: Time = None
     last_seen_location: Text = None
     found_at: Time = None
     found_location: Text = None
     risk_level: Literal["high", "medium", "low", "no_apparent_risk"] | None = None
-    responsible_authority: Text = None
+    responsible_authority: _limited(_AUTHORITY) = None
     clothing: Text = None
     notes: Text = None
     # When the carer or provider contacted the police (Lilac Alliance: "time police contacted"), if the force sends
@@ -152,6 +268,8 @@ class PoliceNotification(_Row):
 
     def check(self) -> RowError | None:
         """Rules across fields, which the field types alone cannot say."""
+        if long_name := _name_too_long(self.first_name, self.last_name, self.date_of_birth):
+            return long_name
         if self.event in ("missing", "absent"):
             if self.last_seen_at is None:
                 return RowError("last_seen_at", f"a {self.event} notification needs last_seen_at")
@@ -170,16 +288,27 @@ NOTIFICATION_FIELDS: tuple[str, ...] = tuple(PoliceNotification.model_fields)
 OPTIONAL_NOTIFICATION_FIELDS: tuple[str, ...] = ("reported_to_police_at",)
 
 
+def _name_too_long(first: str | None, last: str | None, born: date | None) -> RowError | None:
+    """A name that grows past ``Child.match_key`` once normalised (NFKD expands some characters many times)."""
+    if first and last and born and not (first.isascii() and last.isascii()):
+        key = match_key(first, last, born)
+        if key and len(key) > MATCH_KEY_LENGTH:
+            return RowError("first_name", f"the name is longer than {MATCH_KEY_LENGTH} characters once normalised")
+    return None
+
+
 class CaseOutcome(_Row):
-    event_id: RequiredText
+    event_id: _required(MESSAGE_ID_LENGTH)
     recorded_at: RequiredTime
-    child_id: RequiredText
-    incident_ref: Text = None
-    event: RequiredText
-    by: Text = None
+    child_id: _required(_PERSON_ID)
+    incident_ref: _limited(_INCIDENT) = None
+    event: _required(column_length(Outcome.event))
+    by: _limited(column_length(Outcome.by, ContactLog.recorded_by, ContactLog.who)) = None
     rationale: Text = None
     notes: Text = None
-    risk_level: Text = None
+    risk_level: _limited(column_length(Outcome.risk_level)) = None
+    #: Who was contacted or updated (the contact log's ``who``; ``by`` when not given).
+    who: _limited(column_length(ContactLog.who)) = None
 
     @property
     def message_id(self) -> str:
@@ -196,9 +325,9 @@ class CaseOutcome(_Row):
 
 
 class ChildRecord(_Row):
-    child_id: RequiredText
-    first_name: Text = None
-    last_name: Text = None
+    child_id: _required(_PERSON_ID)
+    first_name: _limited(_NAME) = None
+    last_name: _limited(_NAME) = None
     date_of_birth: Day = None
     legal_status: Annotated[
         Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"],
@@ -208,18 +337,18 @@ class ChildRecord(_Row):
     # The day the legal status took effect (optional): a change is then a period from that day, not from the day the
     # register row arrived.
     legal_status_from: Day = None
-    responsible_authority: Text = None
-    host_authority: Text = None
-    allocated_worker: Text = None
-    team: Text = None
-    placement: Text = None
+    responsible_authority: _limited(column_length(Child.responsible_authority)) = None
+    host_authority: _limited(column_length(Child.host_authority)) = None
+    allocated_worker: _limited(column_length(Child.allocated_worker)) = None
+    team: _limited(column_length(Child.team)) = None
+    placement: _limited(column_length(Child.placement)) = None
     placement_distance_miles: float | None = None
     # The child's immigration and asylum solicitor, if any (Surrey: "they should be notified").
     immigration_solicitor: Text = None
-    photo_ref: Text = None
+    photo_ref: _limited(column_length(Child.photo_ref)) = None
     contacts: Text = None
     likely_locations: Text = None
-    phone: Text = None
+    phone: _limited(column_length(Child.phone)) = None
     return_address: Text = None
 
     @field_validator("uasc", mode="before")
@@ -241,7 +370,7 @@ class ChildRecord(_Row):
         return self.child_id
 
     def check(self) -> RowError | None:
-        return None
+        return _name_too_long(self.first_name, self.last_name, self.date_of_birth)
 
 
 ROW_MODELS: dict[str, type[_Row]] = {
@@ -270,3 +399,33 @@ def validate_row(
     if isinstance(record, CaseOutcome):
         return record.check(known_events) or record
     return record.check() or record  # type: ignore[attr-defined]
+
+
+def required_fields(kind: str) -> frozenset[str]:
+    """The fields every row of this feed must have."""
+    return frozenset(name for name, info in ROW_MODELS[kind].model_fields.items() if info.is_required())
+
+
+def columns_problem(kind: str, columns: Iterable[str], from_header: bool = True) -> str | None:
+    """Why a file with these columns (a CSV header, or a JSON file's first object) is not a file of this feed.
+
+    A CSV header lacking a field every row needs, or a file with every field another feed requires that this
+    feed does not even know (an outcomes file has ``event_id``; the register's one required column, ``child_id``,
+    is in every feed), is refused as a whole: every row would otherwise be quarantined one by one, or worse, an
+    outcome taken for a register row. A JSON file's first object is one row, which may just be a bad one: it
+    refuses the file only when it is another feed's. The reason names contract fields only, never a value (a
+    header-less file's first row would be data).
+    """
+    present = {str(name).strip() for name in columns}
+    known = set(ROW_MODELS[kind].model_fields)
+    missing = sorted(required_fields(kind) - present)
+    other = next(
+        (name for name in FEED_KINDS if name != kind and required_fields(name) <= present
+         and not required_fields(name) <= known),
+        None,
+    )  # fmt: skip
+    if other is None and (not missing or not from_header):
+        return None
+    lacking = f": missing {', '.join(missing)}" if missing else ""
+    looks = f" (it has the columns of the {other} feed)" if other else ""
+    return f"the header does not match the {kind} feed{lacking}{looks}"

@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Float, Integer, Table, any_, bindparam, func, select, text
+from sqlalchemy import Column, Dialect, Float, Integer, String, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -82,8 +82,17 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
         connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
         return
     # %b: binary arrays; psycopg's text array format escapes every element with a regular expression.
-    arrays = ", ".join(f"CAST(%b AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
+    arrays = ", ".join(f"CAST(%b AS {_array_element(table.c[name].type, dialect)}[])" for name in names)
     connection.exec_driver_sql(f"{into}SELECT * FROM unnest({arrays}){conflict}", tuple(columns))
+
+
+def _array_element(type_: TypeEngine, dialect: Dialect) -> str:
+    """The element type a column's array is cast to: ``text`` for a ``VARCHAR(n)`` column, because an explicit
+    cast to ``varchar(n)`` cuts a longer value silently, while the insert's assignment to the column refuses it
+    (the feed contract keeps over-long values out; this makes any that slip past an error, never a cut)."""
+    if isinstance(type_, String):
+        return "TEXT"
+    return type_.compile(dialect=dialect)
 
 
 def _converter(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -26,6 +26,11 @@ def archive_file(source: FolderSource, path: Path) -> str:
     return str(jobs.archive_file(source, path))
 
 
+@private_task(name="fail-file")
+def fail_file(source: FolderSource, path: Path, reason: str) -> str:
+    return str(jobs.fail_file(source, path, reason))
+
+
 @private_task(name="poll-http-feed", task_run_name="poll-{source.name}", retries=3,
               retry_delay_seconds=[10, 60, 300], timeout_seconds=600)
 def poll_http_feed(source: HttpSource) -> dict[str, object]:

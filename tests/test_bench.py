@@ -10,7 +10,8 @@ import pytest
 
 from bench import runner, sides
 from bench.harness import head_csv, run_child
-from missing_episodes.sources import RawRow, read_file
+from missing_episodes.feedfiles import read_file
+from missing_episodes.sources import RawRow
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 One job per module:
 
+* ``files``: one feed file, judged as a whole too (refused, or without rows) so a bad file never stops the rest;
 * ``rows``: the unit of work, a stream of rows stored chunk by chunk (one transaction each);
 * ``chunks``: a chunk's rows validated against the feed contract, bad ones shaped for quarantine;
 * ``messages``: messages kept verbatim and keyed, conflicting replays quarantined;
@@ -13,8 +14,9 @@ One job per module:
 * ``summary``: the counts a run reports.
 """
 
+from missing_episodes.ingest.files import ingest_file
 from missing_episodes.ingest.incidents import refold_incidents
 from missing_episodes.ingest.rows import ingest_rows, known_outcome_events
 from missing_episodes.ingest.summary import IngestSummary
 
-__all__ = ["IngestSummary", "ingest_rows", "known_outcome_events", "refold_incidents"]
+__all__ = ["IngestSummary", "ingest_file", "ingest_rows", "known_outcome_events", "refold_incidents"]

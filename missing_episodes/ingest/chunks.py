@@ -10,7 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from missing_episodes.clock import now
-from missing_episodes.feeds import CaseOutcome, ChildRecord, PoliceNotification, RowError, validate_row
+from missing_episodes.db.models import Quarantine
+from missing_episodes.feeds import (
+    FILE,
+    CaseOutcome,
+    ChildRecord,
+    PoliceNotification,
+    RowError,
+    column_length,
+    printable,
+    unstorable,
+    validate_row,
+)
 from missing_episodes.identity import canonical_json, content_hash
 from missing_episodes.sources import BrokenFile, RawRow
 
@@ -27,42 +38,71 @@ class Valid:
 
 @dataclass
 class Chunk:
+    """A batch sorted: rows to store, ``quarantine`` records (rows and refused files), and the refused files."""
+
     valid: list[Valid] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[BrokenFile] = field(default_factory=list)
+
+    @property
+    def quarantined_rows(self) -> int:
+        """Rows quarantined (a refused file's record is not a row)."""
+        return len(self.quarantine) - len(self.refused)
 
 
 def quarantine_row(
-    source: str, feed: str, origin: str, number: int | None, field_: str | None, reason: str, raw: str
+    source: str,
+    feed: str,
+    origin: str,
+    number: int | None,
+    field_: str | None,
+    reason: str,
+    raw: str,
+    digest: str | None = None,
 ) -> dict[str, Any]:
-    """A ``quarantine`` table row, keyed by the hash of where it came from and what it said (a replay adds none)."""
+    """A ``quarantine`` table row, keyed by its source and the hash of what it said: the same bad row received
+    again, in this file or another, adds no record (the first one names where it was first seen).
+
+    Every text is made storable first (``printable``: a NUL or a byte that was not UTF-8 is written as an
+    escape), so a record of a broken row or file can always be kept, on PostgreSQL as on SQLite.
+    """
+    raw = printable(raw)
     return {
         "source": source,
         "feed": feed,
-        "origin": origin,
+        "origin": printable(origin)[:_ORIGIN_LENGTH],
         "row_number": number,
-        "field": field_,
-        "reason": reason,
+        "field": printable(field_)[:_FIELD_LENGTH] if field_ is not None else None,
+        "reason": printable(reason),
         "raw": raw,
-        "raw_hash": content_hash(f"{origin}|{number}|{raw}"),
+        "raw_hash": digest or content_hash(raw),
         "received_at": now(),
     }
 
 
+_ORIGIN_LENGTH = column_length(Quarantine.origin)
+_FIELD_LENGTH = column_length(Quarantine.field)
+
+
 def classify(batch: list[RawRow | BrokenFile], feed: str, source: str, events: frozenset[str]) -> Chunk:
-    """Validate every row of a batch: a broken file, a row the reader could not split, or a contract breach is
-    quarantined with the field and reason; the rest are kept with their canonical text."""
+    """Validate every row of a batch: a refused file, a row the reader could not split or decode, a value that
+    cannot be stored (a NUL, a lone surrogate) or a contract breach is quarantined with the field and reason;
+    the rest are kept with their canonical text."""
     chunk = Chunk()
     for item in batch:
         if isinstance(item, BrokenFile):
-            chunk.quarantine.append(quarantine_row(source, feed, item.origin, None, None, item.reason, item.raw))
+            chunk.refused.append(item)
+            chunk.quarantine.append(
+                quarantine_row(source, feed, item.origin, None, FILE, item.reason, item.raw, item.digest or None)
+            )
             continue
         payload = canonical_json(item.data)
         if item.problem:
             chunk.quarantine.append(
-                quarantine_row(source, feed, item.origin, item.row_number, None, item.problem, payload)
+                quarantine_row(source, feed, item.origin, item.row_number, item.problem_field, item.problem, payload)
             )
             continue
-        result = validate_row(feed, item.data, events)
+        result = unstorable(item.data, payload) or validate_row(feed, item.data, events)
         if isinstance(result, RowError):
             chunk.quarantine.append(
                 quarantine_row(source, feed, item.origin, item.row_number, result.field, result.reason, payload)

@@ -30,32 +30,48 @@ class StoredMessages:
 
 
 def store_messages(session: Session, valid: list[Valid], *, feed: str, source: str) -> StoredMessages:
-    """Insert the chunk's messages not already stored; quarantine ids reused with different content."""
+    """Insert the chunk's messages not already stored; quarantine ids reused with different content.
+
+    The message kept for an id is the one stored before, or else the chunk's first; every other row with that id
+    is a duplicate when its content is the same and a conflict (quarantined) when it differs, so a reused id is
+    treated the same whether its two rows share a chunk or not. An id another ingest stored between this
+    chunk's lookup and its insert is read back and judged the same way.
+    """
     first_seen: dict[str, Valid] = {}
     for item in valid:
         first_seen.setdefault(item.record.message_id, item)
-    existing = dict(
-        session.execute(
-            select(Notification.message_id, Notification.content_hash).where(
-                Notification.source == source, Notification.message_id.in_(list(first_seen))
-            )
-        ).all()
-    )
+    existing = _stored_hashes(session, source, list(first_seen))
     rows = [
         _notification_row(item, message_id, feed, source)
         for message_id, item in first_seen.items()
         if message_id not in existing
     ]
     stored = insert_with_ids(session, Notification, rows, "message_id", ignore_duplicates=True)
+    raced = [row["message_id"] for row in rows if row["message_id"] not in stored]
+    existing.update(_stored_hashes(session, source, raced))
+    kept = {message_id: existing.get(message_id, item.digest) for message_id, item in first_seen.items()}
     id_field = "notification_id" if feed == "notifications" else "event_id"
     conflicts = [
         quarantine_row(source, feed, item.raw.origin, item.raw.row_number, id_field, _CONFLICT, item.payload)
         for item in valid
-        if existing.get(item.record.message_id) not in (None, item.digest)
+        if kept[item.record.message_id] != item.digest
     ]
     insert_ignoring_duplicates(session, Quarantine, conflicts)
     new = [(stored[v.record.message_id], v.record) for v in first_seen.values() if v.record.message_id in stored]
     return StoredMessages(new, len(conflicts), len(valid) - len(stored) - len(conflicts))
+
+
+def _stored_hashes(session: Session, source: str, message_ids: list[str]) -> dict[str, str]:
+    """The content hash of each of these message ids already stored for this source."""
+    if not message_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Notification.message_id, Notification.content_hash).where(
+                Notification.source == source, Notification.message_id.in_(message_ids)
+            )
+        ).all()
+    )
 
 
 def _notification_row(item: Valid, message_id: str, feed: str, source: str) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def store_outcomes(session: Session, source: str, records: list[CaseOutcome], ps
                     "child_id": child_id,
                     "at": record.recorded_at,
                     "direction": "contacted" if record.event == "contact_made" else "updated",
-                    "who": record.extra.get("who") or record.by,
+                    "who": record.who or record.by,
                     "shared": record.notes,
                     "recorded_by": record.by,
                 }

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from missing_episodes.batching import batched
 from missing_episodes.config import Settings
 from missing_episodes.db.models import Quarantine
-from missing_episodes.ingest.chunks import Chunk, classify
+from missing_episodes.feeds import SOURCE_LENGTH
+from missing_episodes.ingest.chunks import Chunk, Valid, classify, quarantine_row
 from missing_episodes.ingest.incidents import police_updates_to_log, refold_incidents
 from missing_episodes.ingest.messages import store_messages
 from missing_episodes.ingest.outcomes import store_outcomes
@@ -43,28 +44,82 @@ def ingest_rows(
     rows: Iterable[RawRow | BrokenFile],
     settings: Settings,
     policy: Policy,
+    summary: IngestSummary | None = None,
 ) -> IngestSummary:
-    """Store a stream of rows, chunk by chunk (``settings.ingest_chunk_size`` rows), each in its own transaction."""
-    summary = IngestSummary(source=source, feed=feed)
+    """Store a stream of rows, chunk by chunk (``settings.ingest_chunk_size`` rows), each in its own transaction.
+
+    ``summary`` is added to as each chunk is stored, so a caller that meets an error still knows what was stored.
+    """
+    check_source(source)
+    summary = summary or IngestSummary(source=source, feed=feed)
     events = known_outcome_events(policy)
     statistics = PlannerStatistics(session_factory)
+    register = RegisterRows(source, feed) if feed == "children" else None
     for batch in batched(rows, settings.ingest_chunk_size):
         chunk = classify(batch, feed, source, events)
+        repeated = register.first_of_each(chunk) if register else 0
         with session_factory() as session:
             part = store_chunk(session, chunk, feed=feed, source=source, settings=settings, policy=policy)
+        part.read += repeated
+        part.duplicate += repeated
         summary.add(part)
         statistics.grown(part.new + part.changed_episodes)
         advance("rows", len(batch))
     return summary
 
 
+def check_source(source: str) -> None:
+    """A source name must fit ``Notification.source`` (a configuration mistake, refused before any row is read)."""
+    if not source or len(source) > SOURCE_LENGTH:
+        raise ValueError(f"a source name is 1 to {SOURCE_LENGTH} characters")
+
+
+class RegisterRows:
+    """A register file's rows by child id, across its chunks: the first row of a child is applied; a later row
+    the same is a duplicate, a later row that differs is quarantined (one snapshot cannot say two things of one
+    child, and which to believe is for a person), whatever chunks the rows fall in."""
+
+    REASON = "this child_id is earlier in the file with different content; the earlier row is kept"
+
+    def __init__(self, source: str, feed: str) -> None:
+        self.source, self.feed = source, feed
+        self.seen: dict[str, str] = {}
+
+    def first_of_each(self, chunk: Chunk) -> int:
+        """Keep in ``chunk.valid`` the first row of each child; quarantine the differing repeats; return how many
+        identical repeats were dropped (duplicates)."""
+        kept: list[Valid] = []
+        duplicates = 0
+        for item in chunk.valid:
+            child_id = item.record.message_id
+            if child_id not in self.seen:
+                self.seen[child_id] = item.digest
+                kept.append(item)
+            elif self.seen[child_id] == item.digest:
+                duplicates += 1
+            else:
+                chunk.quarantine.append(
+                    quarantine_row(
+                        self.source, self.feed, item.raw.origin, item.raw.row_number, "child_id", self.REASON,
+                        item.payload,
+                    )
+                )
+        chunk.valid = kept
+        return duplicates
+
+
 def store_chunk(
     session: Session, chunk: Chunk, *, feed: str, source: str, settings: Settings, policy: Policy
 ) -> IngestSummary:
-    """One chunk's transaction: quarantine, then the register or the messages and what they change."""
-    summary = IngestSummary(source=source, feed=feed, read=len(chunk.valid) + len(chunk.quarantine))
+    """One chunk's transaction: quarantine (and a refused file's alert), then the register or the messages and
+    what they change."""
+    summary = IngestSummary(source=source, feed=feed, read=len(chunk.valid) + chunk.quarantined_rows)
     inserted = insert_with_ids(session, Quarantine, chunk.quarantine, "raw_hash", ignore_duplicates=True)
-    summary.quarantined += len(chunk.quarantine)
+    summary.quarantined += chunk.quarantined_rows
+    for broken in chunk.refused:
+        summary.refused += 1
+        summary.problems.append(f"{broken.origin}: {broken.reason}")
+        audit(session, "ingest", "file_refused", "feed", source, feed=feed, file=broken.origin, reason=broken.reason)
 
     # The register is a snapshot, not a message stream: a row is "new" when it changes the child.
     if feed == "children":

@@ -15,10 +15,11 @@ from sqlalchemy import func, select, text
 from missing_episodes.config import DATA_DIR, get_settings
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Child, Episode, Notification, Quarantine
+from missing_episodes.feedfiles import read_file
 from missing_episodes.jobs.ingest import ingest_http_source, ingest_path
 from missing_episodes.jobs.rules import pending_reviews, review_children
 from missing_episodes.policy import load_policy
-from missing_episodes.sources import FolderSource, HttpSource, RawRow, read_file
+from missing_episodes.sources import FolderSource, HttpSource, RawRow
 from tests.builders.facts import london
 from tests.builders.feeds import message, write_csv
 from tests.snapshot import snapshot
@@ -293,7 +294,7 @@ def test_json_array_json_lines_and_a_broken_file(use_db, tmp_path):
     jsonl = ingest("notifications", tmp_path / "b.jsonl")
     assert (jsonl.new, jsonl.quarantined) == (2, 1)
     broken = ingest("notifications", tmp_path / "c.json")
-    assert (broken.new, broken.quarantined) == (0, 1)
+    assert (broken.read, broken.new, broken.quarantined, broken.refused) == (0, 0, 0, 1)
     with session_scope(use_db) as session:
         reasons = {q.origin: q.reason for q in session.scalars(select(Quarantine))}
     assert reasons["c.json"].startswith("not valid JSON")
@@ -392,15 +393,21 @@ def test_the_bundled_damaged_file_is_quarantined_row_by_row():
     assert sum(isinstance(e, RowError) for e in errors) >= 6
 
 
-def test_a_file_that_is_not_utf8_is_quarantined_after_the_rows_read_so_far(use_db, tmp_path):
+def test_a_byte_that_is_not_utf8_quarantines_its_row_only(use_db, tmp_path):
     path = write_csv(tmp_path / "latin1.csv", FEED[:2])
     with path.open("ab") as handle:
         handle.write("N9,2026-04-01T10:00:00,missing,INC-9,,Jos\xe9,Pe\xf1a,2011-01-01,,,,,,,,\n".encode("latin-1"))
+    write_csv(tmp_path / "rest.csv", FEED[2:])
+    with path.open("ab") as handle:
+        handle.write((tmp_path / "rest.csv").read_bytes().split(b"\n", 1)[1])
     summary = ingest("notifications", path)
-    assert (summary.new, summary.quarantined) == (2, 1)
+    assert (summary.read, summary.new, summary.quarantined) == (5, 4, 1)
     with session_scope(use_db) as session:
         [kept] = session.scalars(select(Quarantine)).all()
-    assert kept.origin == "latin1.csv" and kept.reason.startswith("not UTF-8 text after row 2")
+    offset = path.read_bytes().index(b"\xe9")
+    assert (kept.origin, kept.row_number, kept.field) == ("latin1.csv", 3, "first_name")
+    assert kept.reason == f"not valid UTF-8 at byte {offset}"
+    assert "Jos\\xe9" in kept.raw  # the bad byte kept, escaped, for a person
 
 
 def _ingest_in_small_chunks(url: str, tmp_path: Path, monkeypatch) -> dict:

@@ -4,7 +4,7 @@ Reasons for going missing, harm, exploitation concerns, the child's views, refer
 update needed: one row per ``rhi_completed`` outcome that carries them (issue 17).
 
 Revision ID: 0003_outcomes
-Revises: 0003_contra
+Revises: 0003_cli
 Create Date: 2026-11-30 03:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import missing_episodes.db.types
 
 revision = "0003_outcomes"
-down_revision = "0003_contra"
+down_revision = "0003_cli"
 branch_labels = None
 depends_on = None
 
