@@ -20,7 +20,14 @@ from missing_episodes.db.models import ContactLog, Episode, Notification, RiskAs
 from missing_episodes.episodes import EpisodeState, Message, fold
 from missing_episodes.feeds import PoliceNotification
 from missing_episodes.identity import episode_ref
-from missing_episodes.ingest.matching import ChildRow, ChunkChildren, flag_for_review
+from missing_episodes.ingest.matching import (
+    ChildRow,
+    ChunkChildren,
+    episode_key,
+    flag_for_review,
+    move_episodes,
+    settle_keys,
+)
 from missing_episodes.policy import Policy
 from missing_episodes.store import audit_entry, audit_many, insert_ignoring_duplicates, insert_with_ids, lock_keys
 
@@ -45,7 +52,10 @@ def refold_incidents(
     stored = {
         row.incident_ref: row
         for row in session.execute(
-            select(Episode.id, Episode.ref, Episode.incident_ref, Episode.state_hash, Episode.child_id).where(
+            select(
+                Episode.id, Episode.ref, Episode.incident_ref, Episode.state_hash, Episode.child_id,
+                Episode.match_key,
+            ).where(
                 Episode.source == source, Episode.incident_ref.in_(list(incidents))
             )
         )
@@ -59,12 +69,17 @@ def refold_incidents(
             changed[incident] = (state, fingerprint)
     if not changed:
         return 0
-    children = ChunkChildren.for_states(session, settings.pseudonym_key, (state for state, _ in changed.values()))
-    resolved = {incident: children.resolve(state) for incident, (state, _) in changed.items()}
+    old_keys = (stored[incident].match_key for incident in changed if incident in stored)
+    children = ChunkChildren.for_states(
+        session, settings.pseudonym_key, (state for state, _ in changed.values()), old_keys
+    )
+    # Episodes naming a person id first: a name key's child with a person id is then known to those without.
+    by_id_first = sorted(changed, key=lambda incident: (changed[incident][0].person_id is None, incident))
+    resolved = {incident: children.resolve(changed[incident][0]) for incident in by_id_first}
     children.store()
     ours = normalise_authority(policy.authority)
     audits: list[dict[str, Any]] = []
-    created, updates, review = [], [], set()
+    created, updates, review, moved = [], [], set(), {}
     for incident, (state, fingerprint) in changed.items():
         child = resolved[incident]
         values = _episode_values(state, fingerprint, child, ours)
@@ -77,6 +92,7 @@ def refold_incidents(
             updates.append({"episode_key": previous.id, **values})
             if previous.child_id is not None and previous.child_id != values["child_id"]:
                 review.add(previous.child_id)
+                moved[previous.id] = values["child_id"]  # its actions follow it
             audits.append(
                 audit_entry(
                     "ingest",
@@ -91,6 +107,8 @@ def refold_incidents(
             review.add(child.id)
     episode_ids = {incident: row.id for incident, row in stored.items()}
     episode_ids.update(_write_episodes(session, created, updates))
+    move_episodes(session, moved)
+    review |= settle_keys(session, settings.pseudonym_key, children.taken)
     flag_for_review(session, review)
     _store_risk_history(session, [(episode_ids[incident], state) for incident, (state, _) in changed.items()])
     audit_many(session, audits)
@@ -142,6 +160,7 @@ def _episode_values(state: EpisodeState, fingerprint: str, child: ChildRow | Non
         "other_authority": bool(authority) and normalise_authority(authority) != ours,
         "message_count": state.message_count,
         "state_hash": fingerprint,
+        "match_key": episode_key(state),
     }
 
 

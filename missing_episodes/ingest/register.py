@@ -2,13 +2,12 @@
 
 A register row is "new" when it changes the child it describes. A change to a field that decides which rules
 apply (legal status, UASC, date of birth, responsible authority, placement distance) marks the child's actions
-for recomputation. A child first met in a police notification (no person id) is adopted by the register row with
-the same exact name and birth date, when exactly one such record exists.
+for recomputation. A child first met in a police notification (no person id) is merged into the register's child
+with the same exact name and birth date (``matching.settle_keys``; the rules are in ``ingest.matching``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
@@ -19,8 +18,9 @@ from missing_episodes.db.models import Child
 from missing_episodes.feeds import ChildRecord
 from missing_episodes.identity import child_ref, match_key
 from missing_episodes.ingest.chunks import Valid
+from missing_episodes.ingest.matching import flag_for_review, lock_identities, settle_keys
 from missing_episodes.ingest.summary import IngestSummary
-from missing_episodes.store import audit, lock_keys
+from missing_episodes.store import audit
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
 RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles")
@@ -51,51 +51,45 @@ def child_values(record: ChildRecord) -> dict[str, Any]:
 def store_register(
     session: Session, valid: list[Valid], source: str, pseudonym_key: str, summary: IngestSummary
 ) -> None:
-    """Create, adopt or update the child of each register row; count changed rows as new, the rest as duplicates."""
+    """Create or update the child of each register row; count changed rows as new, the rest as duplicates.
+
+    A row whose person id is new makes a child keyed by that id, never by adopting a provisional record: the
+    name key it takes is then settled (``matching.settle_keys``), which merges the provisional child first met
+    in a police notification under the same exact name and birth date. So the register arriving before or after
+    the notifications ends in the same children, refs included.
+    """
     records: dict[str, ChildRecord] = {v.record.child_id: v.record for v in valid}  # type: ignore[union-attr,misc]
-    lock_keys(session, "child", records)
+    keys = {person_id: match_key(r.first_name, r.last_name, r.date_of_birth) for person_id, r in records.items()}
+    old_keys = [key for batch in key_batches(records)
+                for key in session.scalars(select(Child.match_key).where(Child.person_id.in_(batch)))]  # fmt: skip
+    lock_identities(session, records, [*keys.values(), *old_keys])
     children: dict[str, Child] = {}
     for batch in key_batches(records):
         children.update((c.person_id, c) for c in session.scalars(select(Child).where(Child.person_id.in_(batch))))
-    # Children first met in a notification (no person id), by match key: one query for the chunk, not one a row.
-    keys = {
-        match_key(r.first_name, r.last_name, r.date_of_birth) for person_id, r in records.items()
-        if person_id not in children
-    }  # fmt: skip
-    unregistered_by_key: dict[str, list[Child]] = defaultdict(list)
-    for batch in key_batches(keys):
-        for found in session.scalars(
-            select(Child).where(Child.match_key.in_(batch), Child.person_id.is_(None)).order_by(Child.id)
-        ):
-            unregistered_by_key[found.match_key].append(found)  # type: ignore[index]
-    for person_id, record in records.items():
+    taken: dict[str, dict[str, Any]] = {}
+    for person_id, record in sorted(records.items()):
         values = child_values(record)
-        key = match_key(record.first_name, record.last_name, record.date_of_birth)
+        key = keys[person_id]
+        names = {name: values[name] for name in ("first_name", "last_name", "date_of_birth")}
         child = children.get(person_id)
-        if child is None and key:
-            # Adopt the one record first met in a police notification under the same exact name and birth date.
-            unregistered = unregistered_by_key.get(key, [])
-            if len(unregistered) == 1:
-                child = unregistered.pop()
-                child.person_id = person_id
-                child.needs_mash_screening = False
-                child.needs_review = True
-                audit(session, "ingest", "child_registered", "child", child.ref, person_id=person_id)
         if child is None:
-            child = Child(
-                ref=child_ref(pseudonym_key, person_id, None),
-                person_id=person_id,
-                match_key=key,
-                needs_review=True,
-                **values,
-            )
+            child = Child(ref=child_ref(pseudonym_key, person_id, None), person_id=person_id, match_key=key,
+                          needs_review=True, **values)  # fmt: skip
             session.add(child)
+            if key:
+                taken[key] = names
             summary.new += 1
             audit(session, "ingest", "child_created", "child", child.ref, source=source)
             continue
-        changed = {name: value for name, value in values.items() if getattr(child, name) != value}
         if key != child.match_key:
+            if child.match_key:
+                # Episodes matched by the old name alone: to a provisional child of those names, if nobody else.
+                taken[child.match_key] = {"first_name": child.first_name, "last_name": child.last_name,
+                                          "date_of_birth": child.date_of_birth}  # fmt: skip
+            if key:
+                taken[key] = names
             child.match_key = key
+        changed = {name: value for name, value in values.items() if getattr(child, name) != value}
         if not changed:
             summary.duplicate += 1
             continue
@@ -106,3 +100,4 @@ def store_register(
         summary.new += 1
         audit(session, "ingest", "child_updated", "child", child.ref, fields=sorted(changed))
     session.flush()
+    flag_for_review(session, settle_keys(session, pseudonym_key, taken))
