@@ -185,16 +185,25 @@ class ChunkChildren:
         self.new, self.audits, self.named = [], [], []
 
 
-def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str, Mapping[str, Any]]) -> set[int]:
+@dataclass
+class Settled:
+    """What ``settle_keys`` changed: children whose facts changed (to review), episodes that changed child."""
+
+    review: set[int]
+    moved: set[int]
+
+
+def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str, Mapping[str, Any]]) -> Settled:
     """Decide again the child of every stored episode matched by one of these name keys alone; merge.
 
     ``names_by_key`` gives, per key, the names a provisional child of that key is made with if one is needed
-    (a register row that changed a child's name leaves the old key's episodes to one). Returns the ids of the
-    children whose facts changed (to be flagged for review). See the module docstring for the rules.
+    (a register row that changed a child's name leaves the old key's episodes to one). The caller flags
+    ``review`` and derives the moved episodes' responsible authority again (``incidents.rederive_authority``).
+    See the module docstring for the rules.
     """
     keys = sorted(k for k in names_by_key if k)
     if not keys:
-        return set()
+        return Settled(set(), set())
     children: dict[str, list[Any]] = defaultdict(list)
     episodes: dict[str, list[Any]] = defaultdict(list)
     for batch in key_batches(keys):
@@ -247,7 +256,7 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
                         "several children with a person id share this name and birth date")
             for child, target in merged
         ])  # fmt: skip
-    return review
+    return Settled(review, set(moves))
 
 
 def _make_provisional(session: Session, pseudonym_key: str, made: list[tuple[str, dict[str, Any]]],

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import key_batches
-from missing_episodes.db.models import Child
+from missing_episodes.db.models import Child, Episode
 from missing_episodes.feeds import ChildRecord
 from missing_episodes.identity import child_ref, match_key
 from missing_episodes.ingest.chunks import Valid
+from missing_episodes.ingest.incidents import normalise_authority, rederive_authority
 from missing_episodes.ingest.matching import flag_for_review, lock_identities, settle_keys
 from missing_episodes.ingest.summary import IngestSummary
 from missing_episodes.store import audit
@@ -49,14 +50,15 @@ def child_values(record: ChildRecord) -> dict[str, Any]:
 
 
 def store_register(
-    session: Session, valid: list[Valid], source: str, pseudonym_key: str, summary: IngestSummary
+    session: Session, valid: list[Valid], source: str, pseudonym_key: str, summary: IngestSummary, authority: str = ""
 ) -> None:
     """Create or update the child of each register row; count changed rows as new, the rest as duplicates.
 
     A row whose person id is new makes a child keyed by that id, never by adopting a provisional record: the
     name key it takes is then settled (``matching.settle_keys``), which merges the provisional child first met
     in a police notification under the same exact name and birth date. So the register arriving before or after
-    the notifications ends in the same children, refs included.
+    the notifications ends in the same children, refs included. ``authority`` is ours (the policy's): the
+    episodes of a child whose responsible authority changed, or that moved to a child, derive theirs again.
     """
     records: dict[str, ChildRecord] = {v.record.child_id: v.record for v in valid}  # type: ignore[union-attr,misc]
     keys = {person_id: match_key(r.first_name, r.last_name, r.date_of_birth) for person_id, r in records.items()}
@@ -67,6 +69,7 @@ def store_register(
     for batch in key_batches(records):
         children.update((c.person_id, c) for c in session.scalars(select(Child).where(Child.person_id.in_(batch))))
     taken: dict[str, dict[str, Any]] = {}
+    authority_changed: list[int] = []
     for person_id, record in sorted(records.items()):
         values = child_values(record)
         key = keys[person_id]
@@ -95,9 +98,16 @@ def store_register(
             continue
         for name, value in changed.items():
             setattr(child, name, value)
+        if "responsible_authority" in changed:
+            authority_changed.append(child.id)
         if any(name in RULE_FIELDS for name in changed):
             child.needs_review = True
         summary.new += 1
         audit(session, "ingest", "child_updated", "child", child.ref, fields=sorted(changed))
     session.flush()
-    flag_for_review(session, settle_keys(session, pseudonym_key, taken))
+    settled = settle_keys(session, pseudonym_key, taken)
+    moved = set(settled.moved)
+    for batch in key_batches(authority_changed):
+        moved.update(session.scalars(select(Episode.id).where(Episode.child_id.in_(batch))))
+    rederive_authority(session, moved, normalise_authority(authority))
+    flag_for_review(session, settled.review)

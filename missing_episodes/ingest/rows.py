@@ -92,7 +92,7 @@ def store_chunk(
 
     # The register is a snapshot, not a message stream: a row is "new" when it changes the child.
     if feed == "children":
-        store_register(session, chunk.valid, source, settings.pseudonym_key, summary)
+        store_register(session, chunk.valid, source, settings.pseudonym_key, summary, policy.authority)
         return summary
 
     messages = store_messages(session, chunk.valid, feed=feed, source=source)
