@@ -28,6 +28,7 @@ touches (``identity`` namespace, taken in one sorted statement before any child 
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -65,9 +66,17 @@ def episode_key(state: EpisodeState) -> str | None:
     return None if state.person_id else state_key(state)
 
 
+#: Identity locks are taken on this many buckets of person ids and name keys, not one lock per id: a chunk of
+#: thousands of rows would otherwise hold thousands of advisory locks on top of its incidents', and PostgreSQL's
+#: shared lock table (``max_locks_per_transaction`` x connections) is a few thousand by default. Two ingests that
+#: share a bucket by chance only wait for each other.
+IDENTITY_BUCKETS = 1024
+
+
 def lock_identities(session: Session, person_ids: Iterable[str | None], keys: Iterable[str | None]) -> None:
     """Serialise concurrent ingests naming the same children: one sorted statement, before any child is read."""
-    lock_keys(session, "identity", [f"p:{p}" for p in person_ids if p] + [f"k:{k}" for k in keys if k])
+    names = [f"p:{p}" for p in person_ids if p] + [f"k:{k}" for k in keys if k]
+    lock_keys(session, "identity", {zlib.crc32(name.encode()) % IDENTITY_BUCKETS for name in names})
 
 
 class ChunkChildren:
@@ -227,6 +236,7 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
             merged += [(child, target) for child in provisional]
         elif provisional:
             target = provisional[0]
+            merged += [(child, target) for child in provisional[1:]]  # one provisional child per key
         elif episodes[key]:
             made.append((key, {**_NO_NAMES, **names_by_key[key]}))
             continue
