@@ -27,6 +27,7 @@ from flows.documents import weekly_list
 from flows.ingest import FEED_CONCURRENCY_LIMIT, ingest_files, ingest_sources
 from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
 from flows.recompute import recompute_actions
+from flows.reports import bimonthly_oversight_report
 from missing_episodes.config import PROJECT_ROOT, get_settings
 from missing_episodes.policy import Policy, load_policy
 
@@ -114,6 +115,13 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "calendar month. Run it by hand for other months (fill in how many months and the last one). "
         + ON_LONDON_TIME,
         cron="0 7 1 * *", tags=("reports",),
+    ),
+    DeploymentSpec(
+        "every-second-month", bimonthly_oversight_report,
+        "On the 1st of January, March, May, July, September and November at 07:00 London time: the management "
+        "oversight list of children missing three or more times in the two calendar months just ended. "
+        + ON_LONDON_TIME,
+        cron="0 7 1 */2 *", tags=("reports",), form=(),
     ),
     DeploymentSpec(
         BRIEFING_FOR_A_DAY, brief_for_date,

@@ -10,6 +10,8 @@ from datetime import date
 
 from prefect.artifacts import create_markdown_artifact
 
+from missing_episodes.clock import as_london, now
+from missing_episodes.reports.periods import last_month_end
 from tasks import reports as report_tasks
 from tasks.privacy import private_flow
 
@@ -36,6 +38,14 @@ def board_report_flow(date_from: date, date_to: date, out_dir: str | None = None
 def oversight_report_flow(day: date, out_dir: str | None = None) -> dict[str, object]:
     result = report_tasks.oversight_report(day, out_dir)
     return _publish("oversight-report", f"Management oversight of repeat-missing children to {day}", result)
+
+
+@private_flow(name="bimonthly-oversight-report")
+def bimonthly_oversight_report() -> dict[str, object]:
+    """The oversight list for the two calendar months to the end of last month (Wolverhampton 4.3: "a bimonthly
+    report to evidence management oversight is on file for all repeated missing young people"). A schedule
+    cannot compute dates, so this flow does."""
+    return oversight_report_flow(last_month_end(as_london(now()).date()))
 
 
 @private_flow(name="ssda903-missing", flow_run_name="ssda903-missing-{year}")

@@ -41,6 +41,7 @@ class EpisodeState:
     risk_level: str | None = None
     clothing: str | None = None
     areas_searched: str | None = None
+    reported_to_police_at: datetime | None = None  # the earliest the messages give (Lilac: time police contacted)
     responsible_authority: str | None = None
     person_id: str | None = None
     first_name: str | None = None
@@ -57,6 +58,8 @@ class EpisodeState:
         """
         # Fields read one by one: dataclasses.asdict deep-copies, a third of a refold's time at region scale.
         data = {f.name: getattr(self, f.name) for f in fields(self)}
+        if data["reported_to_police_at"] is None:
+            del data["reported_to_police_at"]  # a fact added later: episodes without it keep their stored hash
         data["risk_history"] = [(at, level, nid) for at, level, _row, nid in self.risk_history]
         return content_hash(canonical_json(data))
 
@@ -92,6 +95,10 @@ def fold(messages: list[Message]) -> EpisodeState:
         if n.risk_level:
             state.risk_level = n.risk_level
             state.risk_history.append((n.sent_at, n.risk_level, message.id, n.notification_id))
+        if n.reported_to_police_at is not None and (
+            state.reported_to_police_at is None or n.reported_to_police_at < state.reported_to_police_at
+        ):
+            state.reported_to_police_at = n.reported_to_police_at
         areas = n.extra.get("areas_searched")
         if isinstance(areas, str) and areas.strip():
             state.areas_searched = areas.strip()

@@ -16,6 +16,7 @@ class ChildFacts:
     legal_status: str = "none"
     uasc: bool = False
     date_of_birth: date | None = None
+    has_immigration_solicitor: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,5 @@ class ActionSpec:
     done_by: str | None = None
     evidence: str | None = None
     detail: str | None = None
+    # Other rules asking for the same thing of the same episode, folded into this action (``same_duty_as``).
+    also_rule_ids: tuple[str, ...] = ()

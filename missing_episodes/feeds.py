@@ -37,6 +37,7 @@ OUTCOME_EVENTS = frozenset(
         "management_oversight_recorded",
         "risk_assessment_recorded",
         "safety_plan_recorded",
+        "police_contacted",
     }
 )
 
@@ -122,6 +123,9 @@ class PoliceNotification(_Row):
     responsible_authority: Text = None
     clothing: Text = None
     notes: Text = None
+    # When the carer or provider contacted the police (Lilac Alliance: "time police contacted"), if the force sends
+    # it: a fact of its own, not the time the police's message reached the council (``sent_at``).
+    reported_to_police_at: Time = None
 
     @property
     def message_id(self) -> str:
@@ -143,6 +147,8 @@ class PoliceNotification(_Row):
 
 #: The police notification contract's columns, in order: what a feed file's header names.
 NOTIFICATION_FIELDS: tuple[str, ...] = tuple(PoliceNotification.model_fields)
+#: Contract columns a force may leave out of its files altogether (the synthetic force does).
+OPTIONAL_NOTIFICATION_FIELDS: tuple[str, ...] = ("reported_to_police_at",)
 
 
 class CaseOutcome(_Row):
@@ -178,12 +184,17 @@ class ChildRecord(_Row):
         BeforeValidator(lambda v: v or "none"),
     ] = "none"
     uasc: bool = False
+    # The day the legal status took effect (optional): a change is then a period from that day, not from the day the
+    # register row arrived.
+    legal_status_from: Day = None
     responsible_authority: Text = None
     host_authority: Text = None
     allocated_worker: Text = None
     team: Text = None
     placement: Text = None
     placement_distance_miles: float | None = None
+    # The child's immigration and asylum solicitor, if any (Surrey: "they should be notified").
+    immigration_solicitor: Text = None
     photo_ref: Text = None
     contacts: Text = None
     likely_locations: Text = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -34,7 +34,20 @@ ActionKind = Literal[
     "written_confirmation",
     "intervention_meeting",
     "long_term_review",
+    "long_term_missing_panel",
     "nrm_referral",
+    "joint_strategy_discussion",
+    "social_worker_visit",
+    "wellbeing_check",
+    "prevention_plan",
+    "management_oversight",
+    "risk_assessment",
+    "duty_team_notified",
+    "escalation_considered",
+    "daily_update_call",
+    "child_protection_circulation",
+    "lac_review",
+    "solicitor_notified",
 ]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 LegalStatus = Literal["looked_after", "child_in_need", "child_protection", "care_leaver", "none"]
@@ -55,9 +68,24 @@ class AppliesTo(_Strict):
     episode_kinds: list[EpisodeKind] = ["missing"]
     legal_status: list[LegalStatus] = []
     uasc: bool | None = None
-    # "uasc_or_care_leaver": the Surrey long-term schedule's population.
-    uasc_or_care_leaver: bool = False
+    # For a care leaver the rule's clock starts at this case event, not at the police's "last seen": an adult who
+    # has left care is missing only once the authority has assessed them so (Wokingham: "discern whether a care
+    # leaver is missing as opposed to not maintaining contact"). No such event for the episode, no action.
+    care_leaver_clock_from: str | None = None
+    # Only children whose register row names an immigration and asylum solicitor (Surrey: "they should be notified").
+    has_immigration_solicitor: bool | None = None
     under_18: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        """Say what replaces a key an older policy file may still carry, rather than only "extra field"."""
+        if isinstance(data, dict) and "uasc_or_care_leaver" in data:
+            raise ValueError(
+                "uasc_or_care_leaver was retired in policy 2026.12 (it put care leavers who were never UASC on "
+                "Surrey's schedule): use `uasc: true` and `care_leaver_clock_from: assessed_missing`"
+            )
+        return data
 
 
 class Rule(_Strict):
@@ -78,6 +106,10 @@ class Rule(_Strict):
     on_declined: str | None = None
     # Stop the schedule at the child's 18th birthday (Surrey: closed to the looked-after service at 18).
     until_age: int | None = None
+    # The id of another rule that asks for the same thing (Wokingham's and Surrey's Home Office notice for a
+    # former-UASC care leaver). When both fire for the same child and episode, one action is kept under the other
+    # rule's key, with the earlier due time, naming both rules; an event that closes either closes it.
+    same_duty_as: str | None = None
     enabled: bool = True
 
 
@@ -152,6 +184,23 @@ class Policy(_Strict):
             if rule.id in seen:
                 raise ValueError(f"rule id {rule.id!r} is used twice; rule ids must be unique and stable")
             seen.add(rule.id)
+        return self
+
+    @model_validator(mode="after")
+    def _same_duties_pair_up(self) -> Policy:
+        """``same_duty_as`` names an existing rule of the same action kind that does not itself defer to another."""
+        by_id = {rule.id: rule for rule in self.rules}
+        for rule in self.rules:
+            if rule.same_duty_as is None:
+                continue
+            other = by_id.get(rule.same_duty_as)
+            if other is None:
+                raise ValueError(f"rule {rule.id!r}: same_duty_as names no rule of this policy: {rule.same_duty_as!r}")
+            if other.action != rule.action:
+                raise ValueError(
+                    f"rule {rule.id!r}: same_duty_as {other.id!r} is a {other.action}, not a {rule.action}")
+            if other.same_duty_as is not None or other.id == rule.id:
+                raise ValueError(f"rule {rule.id!r}: same_duty_as {other.id!r} must name a rule that names none")
         return self
 
     def rule(self, rule_id: str) -> Rule:

@@ -20,7 +20,7 @@ from datetime import datetime
 from missing_episodes.facts import ActionSpec, ChildFacts, EpisodeFacts, OutcomeFacts
 from missing_episodes.offsets import apply_offset
 from missing_episodes.policy import Policy
-from missing_episodes.triggers.base import ChildRun
+from missing_episodes.triggers.base import ChildRun, episode_for
 
 __all__ = [
     "ActionSpec", "ChildFacts", "EpisodeFacts", "OutcomeFacts", "apply_offset", "close_with_outcomes",
@@ -49,7 +49,49 @@ def evaluate_child(
     run = ChildRun(policy, child, ordered, outcomes, horizon)
     for rule in policy.active_rules:
         rule.trigger.evaluate(rule, run)
-    return close_with_outcomes(policy, run.specs, episodes, outcomes)
+    return close_with_outcomes(policy, fold_same_duties(policy, run), episodes, outcomes)
+
+
+def fold_same_duties(policy: Policy, run: ChildRun) -> list[ActionSpec]:
+    """One duty, one action: a rule's action is folded into the action of the rule it names in ``same_duty_as``
+    when both are about the same episode (issue 15: a former-UASC care leaver assessed missing was asked twice
+    to tell the Home Office, by Wokingham's rule and Surrey's).
+
+    The folded action keeps the named rule's key and actor, takes the earlier trigger and due time, adds the
+    other's recipients and names the other rule in ``also_rule_ids``. Repeating occurrences are never folded.
+    An action about the child (a case-event rule that takes no episode) is about the episode its event is about.
+    """
+    deferring = {rule.id: rule.same_duty_as for rule in policy.active_rules if rule.same_duty_as}
+    if not deferring:
+        return run.specs
+    named = set(deferring.values())
+    primaries = {(s.rule_id, _episode_of(s, run)): s for s in run.specs if s.rule_id in named and "#" not in s.key}
+    folded: set[str] = set()
+    for spec in run.specs:
+        subject = (deferring.get(spec.rule_id), _episode_of(spec, run))
+        primary = primaries.get(subject)  # type: ignore[arg-type]
+        if primary is None or "#" in spec.key or subject[1] is None:
+            continue
+        primaries[subject] = replace(  # type: ignore[index]
+            primary,
+            trigger_at=min(primary.trigger_at, spec.trigger_at),
+            due_at=min(primary.due_at, spec.due_at),
+            recipients=tuple(dict.fromkeys((*primary.recipients, *spec.recipients))),
+            also_rule_ids=(*primary.also_rule_ids, spec.rule_id),
+        )
+        folded.add(spec.key)
+    merged = {s.key: s for s in primaries.values()}
+    return [merged.get(s.key, s) for s in run.specs if s.key not in folded]
+
+
+def _episode_of(spec: ActionSpec, run: ChildRun) -> str | None:
+    """The episode an action is about: its own, or for an action about the child, its case event's episode."""
+    if spec.episode_ref is not None or not spec.key.startswith("CH-"):
+        return spec.episode_ref
+    event_id = spec.key.split("#")[0].rsplit(":", 1)[-1]
+    outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
+    episode = episode_for(outcome, run.episodes) if outcome is not None else None
+    return episode.ref if episode is not None else None
 
 
 def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[EpisodeFacts],
@@ -71,7 +113,7 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
         for spec in by_key.values():
             if spec.status != "open" or spec.trigger_at > outcome.recorded_at:
                 continue
-            if outcome.event not in closing[spec.rule_id]:
+            if not any(outcome.event in closing[rule_id] for rule_id in (spec.rule_id, *spec.also_rule_ids)):
                 continue
             # An incident named picks among episode actions; actions about the child (a care leaver's
             # assessment) are not tied to an incident, so a reference on the event does not rule them out.
@@ -86,7 +128,8 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
         one_offs = [s for s in chosen if "#" not in s.key]
         repeating = sorted((s for s in chosen if "#" in s.key), key=lambda s: s.trigger_at)
         for spec in one_offs + repeating[:1]:
-            rule = rules[spec.rule_id]
+            # A folded action: the first of its rules that the event closes says how.
+            rule = next(rules[r] for r in (spec.rule_id, *spec.also_rule_ids) if outcome.event in closing[r])
             if outcome.event in rule.done_by:
                 status, detail = "done", spec.detail
             elif outcome.event in rule.declined_by:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import DateTime, select, type_coerce
+from sqlalchemy import DateTime, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import batched
@@ -86,7 +86,7 @@ def worklist_items(
         select(
             # In WorklistItem's order (the stored status in its place), so a row is an item as it stands.
             Child.ref.label("child_ref"), Child.person_id, Episode.incident_ref, Episode.ref.label("episode_ref"),
-            Action.kind, Action.rule_id, Action.policy_version, _raw(Action.trigger_at), _raw(Action.due_at),
+            Action.kind, _rules(), Action.policy_version, _raw(Action.trigger_at), _raw(Action.due_at),
             Action.status, _raw(Action.done_at), Action.done_by, Action.actor, Action.assigned_to,
             Action.assignment_note, Action.recipients, Action.evidence,
         )
@@ -107,6 +107,12 @@ def worklist_items(
                 yield WorklistItem(*row[:7], trigger_at, due_at, status, done_at, *row[11:])
         else:  # open or overdue: who closed it later, when and how is not known yet at as_of
             yield WorklistItem(*row[:7], trigger_at, due_at, status, None, None, *row[12:16], None)
+
+
+def _rules():
+    """The rule id, and the rules folded into the action after it ("ltm.day1_home_office + care_leaver.home_office")."""
+    return case((Action.also_rule_ids.is_(None), Action.rule_id),
+                else_=Action.rule_id + " + " + func.replace(Action.also_rule_ids, ", ", " + ")).label("rule_id")
 
 
 def _raw(column):

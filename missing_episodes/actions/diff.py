@@ -19,7 +19,7 @@ from missing_episodes.store import audit
 
 COMPARED = (
     "kind", "rule_id", "policy_version", "trigger_at", "due_at", "status", "done_at", "done_by", "evidence",
-    "detail", "actor", "recipients",
+    "detail", "actor", "recipients", "also_rule_ids",
 )
 
 
@@ -38,6 +38,7 @@ def spec_values(spec: ActionSpec) -> dict[str, object]:
         "detail": spec.detail,
         "actor": spec.actor,
         "recipients": ", ".join(spec.recipients) or None,
+        "also_rule_ids": ", ".join(spec.also_rule_ids) or None,
     }
 
 

@@ -28,7 +28,7 @@ from missing_episodes.facts import ChildFacts, EpisodeFacts, OutcomeFacts
 class Facts:
     """Everything the rules read, as columns: one row per child, episode, risk grading and case event."""
 
-    children: pd.DataFrame  # id, ref, legal_status, uasc, date_of_birth
+    children: pd.DataFrame  # id, ref, legal_status, uasc, date_of_birth, has_immigration_solicitor
     episodes: pd.DataFrame  # id, ref, incident_ref, child_id, kind, started_at, reported_at, found_at,
     #                         return_notified_at, other_authority
     risks: pd.DataFrame  # episode_id, assessed_at, risk_level, notification_id
@@ -52,13 +52,13 @@ def _frame(rows: list[Any], columns: list[str], times: tuple[str, ...] = ()) -> 
 class FactRows:
     """The four queries' rows as read (Core rows, Python values): what both shapes of the facts are made from."""
 
-    children: list[Any]  # id, ref, legal_status, uasc, date_of_birth
+    children: list[Any]  # id, ref, legal_status, uasc, date_of_birth, has_immigration_solicitor
     episodes: list[Any]  # as ``EPISODE_COLUMNS``
     risks: list[Any]  # episode_id, assessed_at, risk_level, notification_id
     outcomes: list[Any]  # as ``OUTCOME_COLUMNS``
 
 
-CHILD_COLUMNS = ["id", "ref", "legal_status", "uasc", "date_of_birth"]
+CHILD_COLUMNS = ["id", "ref", "legal_status", "uasc", "date_of_birth", "has_immigration_solicitor"]
 EPISODE_COLUMNS = ["id", "ref", "incident_ref", "child_id", "kind", "started_at", "reported_at", "found_at",
                    "return_notified_at", "other_authority"]
 RISK_COLUMNS = ["episode_id", "assessed_at", "risk_level", "notification_id"]
@@ -68,7 +68,8 @@ OUTCOME_COLUMNS = ["child_id", "event_id", "event", "recorded_at", "incident_ref
 
 def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows:
     """Read the facts of these children (all children when ``None``) in four set-based queries."""
-    child_q = select(Child.id, Child.ref, Child.legal_status, Child.uasc, Child.date_of_birth)
+    child_q = select(Child.id, Child.ref, Child.legal_status, Child.uasc, Child.date_of_birth,
+                     Child.immigration_solicitor.is_not(None).label("has_immigration_solicitor"))
     episode_q = select(
         Episode.id, Episode.ref, Episode.incident_ref, Episode.child_id, Episode.kind, Episode.started_at,
         Episode.reported_at, Episode.found_at, Episode.return_notified_at, Episode.other_authority,
@@ -150,8 +151,8 @@ def _outcomes(outcomes: Iterable[Any]) -> dict[int, list[OutcomeFacts]]:
 
 
 def _children(children: Iterable[Any]) -> dict[int, ChildFacts]:
-    return {int(child_id): ChildFacts(ref, legal_status, bool(uasc), dob)
-            for child_id, ref, legal_status, uasc, dob in children}
+    return {int(child_id): ChildFacts(ref, legal_status, bool(uasc), dob, bool(solicitor))
+            for child_id, ref, legal_status, uasc, dob, solicitor in children}
 
 
 def episode_facts(facts: Facts) -> dict[int, list[EpisodeFacts]]:

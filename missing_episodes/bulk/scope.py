@@ -16,7 +16,8 @@ from missing_episodes.policy import Policy, Rule
 def on_columns(rule: Rule) -> bool:
     """Rules the column evaluator takes: a vectorising trigger, scoped by episode kind and age only."""
     scope = rule.applies_to
-    if scope.legal_status or scope.uasc is not None or scope.uasc_or_care_leaver or rule.until_age is not None:
+    if (scope.legal_status or scope.uasc is not None or scope.care_leaver_clock_from or rule.until_age is not None
+            or scope.has_immigration_solicitor is not None):
         return False
     if not scope.episode_kinds:
         return False
@@ -37,8 +38,8 @@ def fallback_children(policy: Policy, facts: Facts) -> set[int]:
             matches &= children["legal_status"].isin(scope.legal_status)
         if scope.uasc is not None:
             matches &= children["uasc"].astype(bool) == scope.uasc
-        if scope.uasc_or_care_leaver:
-            matches &= children["uasc"].astype(bool) | (children["legal_status"] == "care_leaver")
+        if scope.has_immigration_solicitor is not None:
+            matches &= children["has_immigration_solicitor"].astype(bool) == scope.has_immigration_solicitor
         matches &= rule.trigger.could_concern(children, events)
         concerned |= matches
     return set(children.loc[concerned, "id"].tolist())

@@ -59,6 +59,8 @@ class Child(Base):
     likely_locations: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(64))
     return_address: Mapped[str | None] = mapped_column(Text)
+    # The immigration and asylum solicitor, if the child has one (Surrey: "they should be notified").
+    immigration_solicitor: Mapped[str | None] = mapped_column(Text)
     # Not known to the register: MASH screens the child (Wakefield section 3).
     needs_mash_screening: Mapped[bool] = mapped_column(Boolean, default=False)
     # Facts changed since the rules last ran for this child. Cleared only when the actions are stored, so an
@@ -125,6 +127,9 @@ class Episode(Base):
     clothing: Mapped[str | None] = mapped_column(Text)
     areas_searched: Mapped[str | None] = mapped_column(Text)
     responsible_authority: Mapped[str | None] = mapped_column(String(200))
+    # When the carer or provider contacted the police, if the force sent it (the form also reads a
+    # ``police_contacted`` case event); not ``reported_at``, which is when the police's message reached us.
+    reported_to_police_at: Mapped[datetime | None]
     # Placed here by another authority: recorded, forwarded, kept out of our figures (Wakefield section 3).
     other_authority: Mapped[bool] = mapped_column(Boolean, default=False)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -231,6 +236,8 @@ class Action(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    # Other rules asking for the same thing, folded into this action (a policy's ``same_duty_as``), comma-separated.
+    also_rule_ids: Mapped[str | None] = mapped_column(Text)
 
     child: Mapped[Child] = relationship()
     episode: Mapped[Episode | None] = relationship()
@@ -292,3 +299,24 @@ class Delivery(Base):
     location: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     sent_at: Mapped[datetime | None]
+
+
+class LegalStatusPeriod(Base):
+    """A period of a child's legal status, from the register: a change is a new period, never an overwrite.
+
+    The statutory returns and the board figures decide each episode by the status on the day it began (issue 15:
+    a child who has since left care stays in the year's SSDA903 Missing return for the months in care).
+    ``effective_from`` is the register's ``legal_status_from`` when it gives one, else the day the change was
+    received; ``None`` on a child's first period means "since before anything we hold".
+    """
+
+    __tablename__ = "legal_status_period"
+    __table_args__ = (Index("ix_legal_status_period_child", "child_id", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    legal_status: Mapped[str] = mapped_column(String(32))
+    effective_from: Mapped[date | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=now)
+
+    child: Mapped[Child] = relationship()

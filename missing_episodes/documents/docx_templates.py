@@ -117,7 +117,9 @@ def _serious_notification() -> DocumentType:
         [
             ("Episode / police reference", "{{ form.episode.ref }} / {{ form.episode.incident_ref }}"),
             ("Last seen", "{{ form.episode.last_seen_at | london }}, {{ form.episode.last_seen_location | dash }}"),
-            ("Reported to police", "{{ form.episode.reported_at | london }}"),
+            ("Police contacted", "{% if form.episode.police_contacted_at %}"
+                                 "{{ form.episode.police_contacted_at | london }}{% else %}not recorded{% endif %}"),
+            ("Police notification received", "{{ form.episode.reported_at | london }}"),
             ("Police risk grading", "{{ form.episode.risk_level | humanise }}"),
             ("Wearing", "{{ form.episode.clothing | dash }}"),
             ("Areas searched", "{{ form.episode.areas_searched | one_line }}"),

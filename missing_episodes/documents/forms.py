@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import as_london, birthday, hours_between, now
-from missing_episodes.db.models import Action, Child, ContactLog, Episode, RiskAssessment
+from missing_episodes.db.models import Action, Child, ContactLog, Episode, Outcome, RiskAssessment
 from missing_episodes.documents import DocumentError
 from missing_episodes.documents.common import ChildView, FindMePlan, child_view, find_me_plan
 from missing_episodes.policy import Policy
@@ -43,6 +43,9 @@ class EpisodeView:
     areas_searched: str | None
     responsible_authority: str | None
     other_authority: bool
+    # When the police were contacted (Lilac Alliance), as recorded; None is shown as "not recorded". Not
+    # ``reported_at``, which is when the police's message reached the council.
+    police_contacted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ class WrittenConfirmation:
         return f"written_confirmation:{self.child.ref}:{self.letter_date.isoformat()}"
 
 
-def episode_view(episode: Episode) -> EpisodeView:
+def episode_view(episode: Episode, police_contacted_at: datetime | None = None) -> EpisodeView:
     return EpisodeView(
         ref=episode.ref,
         incident_ref=episode.incident_ref,
@@ -144,6 +147,20 @@ def episode_view(episode: Episode) -> EpisodeView:
         areas_searched=episode.areas_searched,
         responsible_authority=episode.responsible_authority,
         other_authority=episode.other_authority,
+        police_contacted_at=police_contacted_at or episode.reported_to_police_at,
+    )
+
+
+def police_contacted_at(session: Session, episode: Episode, as_of: datetime) -> datetime | None:
+    """When the police were contacted: the force's own record, else the earliest ``police_contacted`` case event
+    recorded for this incident by ``as_of`` (a carer's call logged by the social worker)."""
+    if episode.reported_to_police_at is not None:
+        return episode.reported_to_police_at
+    return session.scalar(
+        select(func.min(Outcome.recorded_at)).where(
+            Outcome.event == "police_contacted", Outcome.incident_ref == episode.incident_ref,
+            Outcome.child_id == episode.child_id, Outcome.recorded_at <= as_of,
+        )
     )
 
 
@@ -218,7 +235,7 @@ def build_serious_notification(
         still_missing=still_missing,
         child=child_view(child, as_of),
         find_me=find_me_plan(child),
-        episode=episode_view(episode),
+        episode=episode_view(episode, police_contacted_at(session, episode, as_of)),
         risk_history=[RiskEntry(r.assessed_at, r.risk_level) for r in risks if r.assessed_at <= as_of],
         contacts=[ContactEntry(c.at, c.direction, c.who, c.shared, c.recorded_by) for c in contacts],
         actions=[

@@ -157,6 +157,7 @@ def _episode_values(state: EpisodeState, fingerprint: str, child: ChildRow | Non
         "risk_level": state.risk_level,
         "clothing": state.clothing,
         "areas_searched": state.areas_searched,
+        "reported_to_police_at": state.reported_to_police_at,
         "responsible_authority": authority,
         "other_authority": bool(authority) and normalise_authority(authority) != ours,
         "message_count": state.message_count,

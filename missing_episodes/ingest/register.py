@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import key_batches
-from missing_episodes.db.models import Child, Episode
+from missing_episodes.clock import london_date, now
+from missing_episodes.db.models import Child, Episode, LegalStatusPeriod
 from missing_episodes.feeds import ChildRecord
 from missing_episodes.identity import child_ref, match_key
 from missing_episodes.ingest.chunks import Valid
@@ -24,7 +25,8 @@ from missing_episodes.ingest.summary import IngestSummary
 from missing_episodes.store import audit
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
-RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles")
+RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles",
+               "immigration_solicitor")
 
 
 def child_values(record: ChildRecord) -> dict[str, Any]:
@@ -46,6 +48,7 @@ def child_values(record: ChildRecord) -> dict[str, Any]:
         "likely_locations": record.likely_locations,
         "phone": record.phone,
         "return_address": record.return_address,
+        "immigration_solicitor": record.immigration_solicitor,
     }
 
 
@@ -70,6 +73,10 @@ def store_register(
         children.update((c.person_id, c) for c in session.scalars(select(Child).where(Child.person_id.in_(batch))))
     taken: dict[str, dict[str, Any]] = {}
     authority_changed: list[int] = []
+    with_period: set[int] = set()
+    for batch in key_batches(c.id for c in children.values()):
+        query = select(LegalStatusPeriod.child_id).where(LegalStatusPeriod.child_id.in_(batch))
+        with_period.update(session.scalars(query))
     for person_id, record in sorted(records.items()):
         values = child_values(record)
         key = keys[person_id]
@@ -79,6 +86,8 @@ def store_register(
             child = Child(ref=child_ref(pseudonym_key, person_id, None), person_id=person_id, match_key=key,
                           needs_review=True, **values)  # fmt: skip
             session.add(child)
+            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
+                                          effective_from=record.legal_status_from))
             if key:
                 taken[key] = names
             summary.new += 1
@@ -93,6 +102,15 @@ def store_register(
                 taken[key] = names
             child.match_key = key
         changed = {name: value for name, value in values.items() if getattr(child, name) != value}
+        if child.id not in with_period:
+            # First met in a feed (no register row yet): its first period, as if the register had come first.
+            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
+                                          effective_from=record.legal_status_from))
+            with_period.add(child.id)
+        elif "legal_status" in changed:
+            # A new period, not an overwrite: the returns judge each episode by the status on its start date.
+            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
+                                          effective_from=record.legal_status_from or london_date(now())))
         if not changed:
             summary.duplicate += 1
             continue

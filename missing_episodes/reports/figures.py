@@ -48,6 +48,8 @@ MEASURES: list[tuple[str, str]] = [
     ("rhi_declined_3plus_pct", "Declined, children with 3 or more (%)"),
     ("rhi_not_done_3plus", "Not done, children with 3 or more"),
     ("rhi_not_done_3plus_pct", "Not done, children with 3 or more (%)"),
+    ("children_declined", "Children who declined a return interview"),
+    ("children_declined_3plus", "Of them, children with 3 or more missing episodes"),
     ("rhi_in_time", "Return interviews completed within 72 hours of the return being notified"),
     ("rhi_in_time_pct", "Completed within 72 hours (% of completed)"),
     ("strategy_required", "Strategy meetings required"),
@@ -108,9 +110,9 @@ def _rhi_counts(rhi: pd.DataFrame, suffix: str = "") -> dict[str, float | int | 
     }
 
 
-def _population_figures(records: Records, period: Period, child_ids: set[int]) -> dict[str, float | int | None]:
+def _population_figures(records: Records, period: Period, in_population: pd.Series) -> dict[str, float | int | None]:
     episodes = records.episodes
-    episodes = episodes[episodes["child_id"].isin(child_ids) & _in_period(episodes["start_date"], period)]
+    episodes = episodes[in_population & _in_period(episodes["start_date"], period)]
     missing = episodes[episodes["kind"] == "missing"]
     absent = episodes[episodes["kind"] == "absent"]
     per_child = missing.groupby("child_id").size()
@@ -121,7 +123,7 @@ def _population_figures(records: Records, period: Period, child_ids: set[int]) -
     done = rhi[rhi["status"] == "done"]
     strategy = actions[
         (actions["kind"] == STRATEGY)
-        & actions["child_id"].isin(child_ids)
+        & actions["episode_id"].isin(set(records.episodes.loc[in_population, "episode_id"]))
         & _in_period(actions["trigger_date"], period)
     ]
     not_required = int((strategy["status"] == "not_required").sum())
@@ -135,6 +137,10 @@ def _population_figures(records: Records, period: Period, child_ids: set[int]) -
         "children_absent": absent["child_id"].nunique(),
         **_rhi_counts(rhi),
         **_rhi_counts(rhi_3plus, "_3plus"),
+        # Wolverhampton 3.2: "Of the 19 young people who declined Missing Return interviews, 11 of these had three
+        # or more missing episodes."
+        "children_declined": rhi.loc[rhi["status"] == "declined", "child_id"].nunique(),
+        "children_declined_3plus": rhi_3plus.loc[rhi_3plus["status"] == "declined", "child_id"].nunique(),
         "rhi_in_time": int((done["done_at"] <= done["due_at"]).sum()) if len(done) else 0,
         "strategy_required": len(strategy) - not_required,
         "strategy_held": int((strategy["status"] == "done").sum()),
@@ -145,12 +151,14 @@ def _population_figures(records: Records, period: Period, child_ids: set[int]) -
     return out
 
 
-def _populations(records: Records) -> dict[str, set[int]]:
-    return {"children_in_care": records.looked_after_ids(), "all_children": set(records.children["child_id"])}
+def _populations(records: Records) -> dict[str, pd.Series]:
+    """Each population's episodes (a mask over ``records.episodes``): in care by the status on the start date."""
+    return {"children_in_care": records.in_care_episodes(),
+            "all_children": pd.Series(True, index=records.episodes.index)}
 
 
 def _summary(records: Records, period: Period) -> pd.DataFrame:
-    columns = {name: _population_figures(records, period, ids) for name, ids in _populations(records).items()}
+    columns = {name: _population_figures(records, period, mask) for name, mask in _populations(records).items()}
     rows = [
         {"measure": key, "label": label, **{pop: columns[pop][key] for pop in POPULATIONS}} for key, label in MEASURES
     ]
@@ -158,11 +166,9 @@ def _summary(records: Records, period: Period) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
-def _missing_by_month(records: Records, period: Period, child_ids: set[int], kind: str) -> pd.Series:
+def _missing_by_month(records: Records, period: Period, in_population: pd.Series, kind: str) -> pd.Series:
     episodes = records.episodes
-    chosen = episodes[
-        episodes["child_id"].isin(child_ids) & (episodes["kind"] == kind) & _in_period(episodes["start_date"], period)
-    ]
+    chosen = episodes[in_population & (episodes["kind"] == kind) & _in_period(episodes["start_date"], period)]
     months = chosen["start_date"].map(lambda day: day.replace(day=1))
     return months.value_counts().reindex(period.months(), fill_value=0)
 

@@ -7,7 +7,10 @@ the report date, and whether each record is there, from the outcome feed's event
 
 * ``management_oversight_recorded``: counts only when recorded inside the two months (oversight of *this*
   pattern of episodes, not of an old one);
-* ``risk_assessment_recorded`` and ``safety_plan_recorded``: count when on file by the report date.
+* ``risk_assessment_recorded`` and ``safety_plan_recorded``: count when on file by the report date;
+* the National Referral Mechanism (Wolverhampton 4.8: "an NRM audit ... to ensure all young people who need an
+  NRM have one"): where a rule asked for a referral, whether it was made, decided against with the rationale
+  recorded, or is still outstanding at the report date; an outstanding referral means not all is on record.
 
 The list names children, so it is written to the output store only; Prefect sees counts and paths.
 """
@@ -44,8 +47,11 @@ COLUMNS = [
     "risk_assessment_last",
     "safety_plan",
     "safety_plan_last",
+    "nrm_referral",
     "all_on_record",
 ]
+NRM = "nrm_referral"
+NRM_STATES = {"done": "Referred", "not_required": "Not referred, rationale recorded"}
 
 
 def _latest(records: Records, event: str, until: date) -> pd.Series:
@@ -53,6 +59,17 @@ def _latest(records: Records, event: str, until: date) -> pd.Series:
     outcomes = records.outcomes
     chosen = outcomes[(outcomes["event"] == event) & (outcomes["recorded_date"] <= until)]
     return chosen.groupby("child_id")["recorded_date"].max()
+
+
+def nrm_by_child(records: Records) -> dict[int, str]:
+    """Each child's NRM position at the report date, for the children a rule asked a referral for: referred, not
+    referred with the rationale recorded, or outstanding (any referral still open or overdue)."""
+    actions = records.actions[records.actions["kind"] == NRM]
+    positions: dict[int, str] = {}
+    for child_id, group in actions.groupby("child_id"):
+        open_ = group["status"].isin(["open", "overdue"]).any()
+        positions[int(child_id)] = "Outstanding" if open_ else NRM_STATES.get(group["status"].iloc[-1], "Outstanding")
+    return positions
 
 
 def _yes(flag: bool) -> str:
@@ -69,6 +86,7 @@ def oversight_table(records: Records, period: Period) -> pd.DataFrame:
     oversight = _latest(records, OVERSIGHT, period.end)
     risk = _latest(records, RISK_ASSESSMENT, period.end)
     plan = _latest(records, SAFETY_PLAN, period.end)
+    nrm = nrm_by_child(records)
     children = records.children.set_index("child_id")
     rows = []
     for child_id, row in counts.iterrows():
@@ -92,15 +110,17 @@ def oversight_table(records: Records, period: Period) -> pd.DataFrame:
                 "risk_assessment_last": risk.get(child_id),
                 "safety_plan": _yes(has_plan),
                 "safety_plan_last": plan.get(child_id),
-                "all_on_record": _yes(has_oversight and has_risk and has_plan),
+                "nrm_referral": nrm.get(child_id, "Not asked"),
+                "all_on_record": _yes(has_oversight and has_risk and has_plan and nrm.get(child_id) != "Outstanding"),
             }
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.sort_values(["missing_episodes", "child_ref"], ascending=[False, True], ignore_index=True)
 
 
-def oversight_counts(table: pd.DataFrame) -> dict[str, int]:
+def oversight_counts(table: pd.DataFrame, nrm_outstanding: int = 0) -> dict[str, int]:
     return {
+        "nrm_outstanding": nrm_outstanding,
         "repeat_missing_children": len(table),
         "with_management_oversight": int((table["management_oversight"] == "Yes").sum()),
         "with_risk_assessment": int((table["risk_assessment"] == "Yes").sum()),
@@ -119,7 +139,8 @@ def produce_oversight_report(database_url: str, day: date, out_dir: Path) -> Rep
     csv = out_dir / f"oversight-{day:%Y%m%d}.csv"
     table.to_csv(csv, index=False)
     xlsx = out_dir / f"oversight-{day:%Y%m%d}.xlsx"
-    counts = oversight_counts(table)
+    outstanding = sum(position == "Outstanding" for position in nrm_by_child(records).values())
+    counts = oversight_counts(table, outstanding)
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="Repeat missing", index=False)
         pd.DataFrame({"period": [period.label()], **{key: [value] for key, value in counts.items()}}).to_excel(

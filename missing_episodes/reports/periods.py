@@ -51,8 +51,19 @@ def collection_year(year: int) -> Period:
     return Period(date(year - 1, 4, 1), date(year, 3, 31))
 
 
+def last_month_end(today: date) -> date:
+    """The last day of the month before ``today``'s (a scheduled report's period ends there)."""
+    return today.replace(day=1) - timedelta(days=1)
+
+
 def two_months_to(day: date) -> Period:
-    """The bi-monthly oversight window: the two calendar months up to and including ``day``."""
+    """The bi-monthly oversight window: the two calendar months up to and including ``day``.
+
+    Ending on a month's last day it is two whole months (to 28 February: from 1 January, not 29 December).
+    """
+    following = day + timedelta(days=1)
+    if following.day == 1:
+        return Period(following - relativedelta(months=2), day)
     return Period(day - relativedelta(months=2) + timedelta(days=1), day)
 
 

@@ -10,15 +10,17 @@ practitioner (and the DfE return) would write down.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import as_utc, london_date
-from missing_episodes.db.models import Action, Child, Episode, Outcome
+from missing_episodes.db.models import Action, Child, Episode, LegalStatusPeriod, Outcome
 from missing_episodes.worklist import status_as_of
 
 EPISODE_KINDS = ("missing", "absent")
@@ -48,6 +50,7 @@ EPISODE_COLUMNS = [
     "return_notified_at",
     "start_date",
     "end_date",
+    "legal_status",  # the child's legal status on the day the episode began (``legal_status_period``)
 ]
 ACTION_COLUMNS = [
     "action_id",
@@ -75,9 +78,38 @@ class Records:
     outcomes: pd.DataFrame
 
     def looked_after_ids(self) -> set[int]:
-        """Children in care: legal status ``looked_after`` (the status on record now, not at each episode)."""
+        """Children in care: legal status ``looked_after`` on record now (the annual list of children in care)."""
         frame = self.children
         return set(frame.loc[frame["legal_status"] == LOOKED_AFTER, "child_id"])
+
+    def in_care_episodes(self) -> pd.Series:
+        """Episodes that began while the child was looked after (a boolean mask over ``episodes``): the returns and
+        the board's "children in care" figures count an episode by the status on its start date, so a child who
+        has since left care keeps the months in care in that year's figures."""
+        return self.episodes["legal_status"] == LOOKED_AFTER
+
+
+def _status_history(session: Session, current: dict[int, str]) -> Callable[[int, date | None], str]:
+    """``status_on(child_id, day)``: the legal status in force that day, from the child's periods.
+
+    The last period that had begun by then; before a child's first period, the first one (nothing earlier is
+    known); a child with no period at all (met only in a notification) has its status on record.
+    """
+    periods: dict[int, list[tuple[date | None, str]]] = defaultdict(list)
+    query = select(LegalStatusPeriod.child_id, LegalStatusPeriod.effective_from, LegalStatusPeriod.legal_status)
+    for child_id, effective_from, status in session.execute(query.order_by(LegalStatusPeriod.id)):
+        periods[child_id].append((effective_from, status))
+    for history in periods.values():
+        history.sort(key=lambda period: (period[0] is not None, period[0] or date.min))
+
+    def status_on(child_id: int, day: date | None) -> str:
+        history = periods.get(child_id)
+        if not history:
+            return current.get(child_id, "none")
+        began = [status for start, status in history if start is None or day is None or start <= day]
+        return began[-1] if began else history[0][1]
+
+    return status_on
 
 
 def load_records(session: Session, as_of: datetime) -> Records:
@@ -113,6 +145,7 @@ def load_records(session: Session, as_of: datetime) -> Records:
         )
         .order_by(Episode.started_at, Episode.id)
     )
+    status_on = _status_history(session, {c["child_id"]: c["legal_status"] for c in children})
     episodes = []
     for e in session.scalars(episode_query):
         ended = e.found_at or e.return_notified_at
@@ -130,6 +163,7 @@ def load_records(session: Session, as_of: datetime) -> Records:
                 "return_notified_at": e.return_notified_at,
                 "start_date": london_date(e.started_at),
                 "end_date": london_date(ended),
+                "legal_status": status_on(e.child_id, london_date(e.started_at)),
             }
         )
     foreign = select(Episode.id).where(Episode.other_authority.is_(True))

@@ -51,15 +51,14 @@ class Return903:
 
 
 def missing_table(records: Records, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows for the looked-after children's periods that overlap ``period``, as at its last day.
+    """Rows for the episodes that began while the child was looked after and overlap ``period``, as at its last day.
 
     Returns the table and the children left out for want of a person id (rule ``LOCAL01`` rows).
     """
     children = records.children.set_index("child_id")
-    looked_after = records.looked_after_ids()
     episodes = records.episodes
     chosen = episodes[
-        episodes["child_id"].isin(looked_after)
+        records.in_care_episodes()
         & (episodes["start_date"] <= period.end)
         & (episodes["end_date"].isna() | (episodes["end_date"] >= period.start))
     ]

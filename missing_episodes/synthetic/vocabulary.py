@@ -7,7 +7,10 @@ report and letter that prints them.
 from __future__ import annotations
 
 # The police feed's columns, in order, are the contract's (re-exported: every writer takes its columns from here).
-from missing_episodes.feeds import NOTIFICATION_FIELDS as NOTIFICATION_FIELDS
+from missing_episodes import feeds
+
+#: The columns the synthetic police force sends: the contract without the columns a force may leave out.
+NOTIFICATION_FIELDS = tuple(f for f in feeds.NOTIFICATION_FIELDS if f not in feeds.OPTIONAL_NOTIFICATION_FIELDS)
 
 CHILD_FIELDS = (
     "child_id",

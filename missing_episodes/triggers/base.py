@@ -86,11 +86,30 @@ def applies(rule: Rule, child: ChildFacts, episode: EpisodeFacts | None, at: dat
         return False
     if scope.uasc is not None and child.uasc != scope.uasc:
         return False
-    if scope.uasc_or_care_leaver and not (child.uasc or child.legal_status == "care_leaver"):
+    solicitor = scope.has_immigration_solicitor
+    if solicitor is not None and child.has_immigration_solicitor != solicitor:
         return False
     # An unknown date of birth counts as a child: the duty is not dropped for want of a date.
     known_age = scope.under_18 is not None and child.date_of_birth is not None and at is not None
     return not (known_age and (age_on(child.date_of_birth, at) < 18) != scope.under_18)  # type: ignore[arg-type]
+
+
+def episode_for(outcome: OutcomeFacts, ordered: list[EpisodeFacts]) -> EpisodeFacts | None:
+    """The episode a case event is about: the one it names, else the latest started before it was recorded."""
+    if outcome.incident_ref:
+        return next((e for e in ordered if e.incident_ref == outcome.incident_ref), None)
+    started = [e for e in ordered if e.started_at is not None and e.started_at <= outcome.recorded_at]
+    return started[-1] if started else None
+
+
+def clock_start(rule: Rule, run: ChildRun, episode: EpisodeFacts) -> datetime | None:
+    """When ``rule``'s clock starts for this episode: last seen, or for a care leaver under a rule with
+    ``care_leaver_clock_from`` the first such case event about the episode (None: not assessed, no clock)."""
+    event = rule.applies_to.care_leaver_clock_from
+    if event is None or run.child.legal_status != "care_leaver":
+        return episode.started_at
+    times = [o.recorded_at for o in run.outcomes if o.event == event and episode_for(o, run.episodes) is episode]
+    return min(times) if times else None
 
 
 def high_risk(episode: EpisodeFacts | None) -> bool:

@@ -1,11 +1,20 @@
-"""``missing_for``: still missing ``after`` the start (last seen), optionally repeating while still missing."""
+"""``missing_for``: still missing ``after`` the start (last seen; for a care leaver, when assessed missing where
+the rule says so), optionally repeating while still missing."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
 from missing_episodes.offsets import Offset, apply_offset, offset_series
-from missing_episodes.triggers.base import ChildRun, EpisodeColumns, EpisodeTrigger, Fired, InScope, high_risk
+from missing_episodes.triggers.base import (
+    ChildRun,
+    EpisodeColumns,
+    EpisodeTrigger,
+    Fired,
+    InScope,
+    clock_start,
+    high_risk,
+)
 
 if TYPE_CHECKING:
     from missing_episodes.facts import EpisodeFacts
@@ -23,8 +32,9 @@ class MissingForTrigger(EpisodeTrigger):
     until: Offset | None = None
 
     def evaluate_episode(self, rule: Rule, run: ChildRun, episode: EpisodeFacts) -> None:
-        start = episode.started_at
-        assert start is not None
+        start = clock_start(rule, run, episode)
+        if start is None:
+            return
         ended = episode.ended_at
         closes = run.stop_at_age(rule, start)
         limit = apply_offset(start, self.until) if self.until else None

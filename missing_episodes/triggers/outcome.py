@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from missing_episodes.offsets import Offset, apply_offset
-from missing_episodes.triggers.base import ChildRun, TriggerType, applies, high_risk
+from missing_episodes.triggers.base import ChildRun, TriggerType, applies, episode_for, high_risk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,7 @@ class OutcomeTrigger(TriggerType):
         for outcome in sorted(run.outcomes, key=lambda o: (o.recorded_at, o.event_id)):
             if outcome.event != self.event:
                 continue
-            episode = _episode_for(outcome, run.episodes) if rule.applies_to.episode_kinds else None
+            episode = episode_for(outcome, run.episodes) if rule.applies_to.episode_kinds else None
             if rule.applies_to.episode_kinds and episode is None:
                 continue
             if not applies(rule, run.child, episode, outcome.recorded_at):
@@ -72,11 +72,3 @@ def _return_after(moment: datetime, episodes: list[EpisodeFacts], outcomes: list
     times = [o.recorded_at for o in outcomes if o.event == "returned" and o.recorded_at > moment]
     times += [e.ended_at for e in episodes if e.ended_at is not None and e.ended_at > moment]
     return min(times) if times else None
-
-
-def _episode_for(outcome: OutcomeFacts, ordered: list[EpisodeFacts]) -> EpisodeFacts | None:
-    """The episode a case event is about: the one it names, else the latest started before it was recorded."""
-    if outcome.incident_ref:
-        return next((e for e in ordered if e.incident_ref == outcome.incident_ref), None)
-    started = [e for e in ordered if e.started_at is not None and e.started_at <= outcome.recorded_at]
-    return started[-1] if started else None

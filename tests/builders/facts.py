@@ -14,9 +14,10 @@ def london(text: str) -> datetime:
 
 
 def child(
-    ref: str = "CH-1", legal_status: str = "looked_after", uasc: bool = False, dob: date | None = date(2011, 6, 1)
+    ref: str = "CH-1", legal_status: str = "looked_after", uasc: bool = False, dob: date | None = date(2011, 6, 1),
+    solicitor: bool = False,
 ) -> ChildFacts:
-    return ChildFacts(ref, legal_status, uasc, dob)
+    return ChildFacts(ref, legal_status, uasc, dob, solicitor)
 
 
 def episode(

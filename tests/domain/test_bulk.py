@@ -139,7 +139,8 @@ def _history(draw):
 
 def _facts(history) -> bulk.Facts:
     episodes, dob, status, uasc, events = history
-    children = pd.DataFrame([{"id": 1, "ref": "CH-1", "legal_status": status, "uasc": uasc, "date_of_birth": dob}])
+    children = pd.DataFrame([{"id": 1, "ref": "CH-1", "legal_status": status, "uasc": uasc, "date_of_birth": dob,
+                              "has_immigration_solicitor": uasc}])
     times = ("started_at", "reported_at", "found_at", "return_notified_at")
     frame = pd.DataFrame([{k: v for k, v in e.items() if k != "risks"} | {"child_id": 1} for e in episodes])
     for name in times:
@@ -170,7 +171,7 @@ def test_bulk_equals_evaluate_child_on_random_histories(history):
     episodes = bulk.episode_facts(facts)[1]
     outcomes = bulk.outcome_facts(facts).get(1, [])
     _episodes, dob, status, uasc, _events = history
-    want = evaluate_child(POLICY, ChildFacts("CH-1", status, uasc, dob), episodes, outcomes, HORIZON)
+    want = evaluate_child(POLICY, ChildFacts("CH-1", status, uasc, dob, uasc), episodes, outcomes, HORIZON)
     assert got == want
 
 

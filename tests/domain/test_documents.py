@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from missing_episodes.clock import UTC
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
-from missing_episodes.db.models import Child
+from missing_episodes.db.models import Child, Episode, Outcome
 from missing_episodes.documents import DocumentError
 from missing_episodes.documents.briefing import BriefingPack, OverdueBacklog, build_briefing
 from missing_episodes.documents.environment import docx_environment, html_environment
@@ -339,6 +339,29 @@ def test_serious_notification_is_addressed_as_the_rule_says(sqlite_url: str, pol
     assert "Relevant Heads of Service; Service Director; Director of Children's Services" in words
     assert any("4 d 23 h since last seen" in text for text in words)
     assert any(text.startswith("OFFICIAL-SENSITIVE") for text in words)  # the Word footer
+
+
+def test_serious_notification_says_when_police_were_contacted_apart_from_when_police_told_us(
+        sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
+    # Lilac Alliance's incident record asks for the "time police contacted": not the time the police's message
+    # reached the council (``reported_at``, 12:00 for Tom). Not recorded is said so, never filled in.
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+    with session_scope(sqlite_url) as session:
+        before = build_serious_notification(session, "EP-TOM", policy, as_of=AS_OF)
+        episode = session.scalar(select(Episode).where(Episode.ref == "EP-TOM"))
+        session.add(Outcome(source="coordinator", event_id="PC-1", child_id=episode.child_id,
+                            incident_ref=episode.incident_ref, event="police_contacted",
+                            recorded_at=local(2026, 10, 21, 11, 5)))
+    with session_scope(sqlite_url) as session:
+        after = build_serious_notification(session, "EP-TOM", policy, as_of=AS_OF)
+    assert before.episode.police_contacted_at is None
+    assert after.episode.police_contacted_at == local(2026, 10, 21, 11, 5)
+    assert after.episode.reported_at == local(2026, 10, 21, 12)
+    html = render_serious_notification(before, tmp_path / "before")[0].read_text(encoding="utf-8")
+    assert "<th>Police contacted</th><td>not recorded</td>" in html
+    words = docx_text(render_serious_notification(after, tmp_path / "after")[2])
+    assert any("21 Oct 2026 11:05" in text for text in words) or any("11:05" in text for text in words)
 
 
 def test_weekly_list_has_everyone_missing_in_the_week(db_url: str, policy: Policy) -> None:

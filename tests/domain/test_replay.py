@@ -227,6 +227,28 @@ def test_an_episode_fingerprint_depends_on_the_messages_not_on_the_order_they_we
     assert changed.fingerprint() != first.fingerprint()
 
 
+def test_the_time_police_were_contacted_is_the_earliest_a_message_gives_and_absent_it_leaves_the_hash_alone():
+    from missing_episodes.episodes import Message, fold
+    from missing_episodes.feeds import PoliceNotification
+
+    records = [PoliceNotification.model_validate(row) for row in HISTORY if row["incident_ref"] == "INC-A1"]
+    plain = fold([Message(i, r) for i, r in enumerate(records)])
+    assert plain.reported_to_police_at is None
+    told = [records[0].model_copy(update={"reported_to_police_at": records[0].sent_at.replace(minute=0)}),
+            *records[1:]]
+    told[-1] = told[-1].model_copy(update={"reported_to_police_at": records[-1].sent_at})
+    state = fold([Message(i, r) for i, r in enumerate(told)])
+    assert state.reported_to_police_at == records[0].sent_at.replace(minute=0)
+    assert state.fingerprint() != plain.fingerprint()
+    # Episodes stored before the field existed keep their fingerprint (the hash of every other fact, as before):
+    # a replay after the upgrade does not rewrite them all.
+    from missing_episodes.episodes import canonical_json, content_hash
+
+    before = {name: getattr(plain, name) for name in plain.__dataclass_fields__ if name != "reported_to_police_at"}
+    before["risk_history"] = [(at, level, nid) for at, level, _row, nid in plain.risk_history]
+    assert plain.fingerprint() == content_hash(canonical_json(before))
+
+
 def test_the_history_fires_the_repeat_trigger(reference):
     rules = [(dict(row)["child"], dict(row)["rule_id"]) for row in reference["action"]]
     amy = next(dict(row)["ref"] for row in reference["child"] if dict(row)["person_id"] == "P1")

@@ -15,17 +15,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from missing_episodes.db.engine import session_scope
+from missing_episodes.db.models import Child
 from missing_episodes.reports.annex_a import COLUMNS as ANNEX_COLUMNS
 from missing_episodes.reports.annex_a import annex_a_list8, produce_annex_a
 from missing_episodes.reports.board import board_report, render_board_html, write_board_report
 from missing_episodes.reports.comparators import load_comparators
 from missing_episodes.reports.figures import board_figures
-from missing_episodes.reports.oversight import oversight_counts, oversight_table, produce_oversight_report
+from missing_episodes.reports.oversight import (
+    nrm_by_child,
+    oversight_counts,
+    oversight_table,
+    produce_oversight_report,
+)
 from missing_episodes.reports.periods import Period, collection_year, two_months_to
 from missing_episodes.reports.ssd import COLUMNS as SSD_COLUMNS
 from missing_episodes.reports.ssd import produce_ssd, ssd_missing
-from tests.builders.reports import AS_OF, build_dataset, records_at
+from tests.builders.reports import AS_OF, add_action, build_dataset, records_at, t
 
 JAN_TO_MAR = Period(date(2025, 1, 1), date(2025, 3, 31))
 
@@ -61,6 +69,8 @@ def test_board_figures_children_in_care(db_url: str) -> None:
         "rhi_declined_3plus_pct": 33.3,  # 1 / 3
         "rhi_not_done_3plus": 0,
         "rhi_not_done_3plus_pct": 0.0,
+        "children_declined": 1,  # C1 (E2)
+        "children_declined_3plus": 1,  # C1 had three
         "rhi_in_time": 1,  # E1 (done 08 Jan, due 09 Jan); E3 done 10 Mar, due 04 Mar
         "rhi_in_time_pct": 50.0,  # 1 of the 2 completed
         "strategy_required": 2,  # S1, S3 (S2 not required, S5 withdrawn, S6 December)
@@ -97,6 +107,8 @@ def test_board_figures_all_children(db_url: str) -> None:
         "rhi_declined_3plus_pct": 40.0,  # 2 / 5
         "rhi_not_done_3plus": 0,
         "rhi_not_done_3plus_pct": 0.0,
+        "children_declined": 2,  # C1 (E2) and C3 (E8): two children, two declines
+        "children_declined_3plus": 2,
         "rhi_in_time": 2,  # E1, E7
         "rhi_in_time_pct": 66.7,  # 2 / 3
         "strategy_required": 3,  # S1, S3, S4
@@ -223,16 +235,37 @@ def test_oversight_report(db_url: str, tmp_path: Path) -> None:
     ]  # C2 had one missing episode in the window: not listed
     assert table.loc[1, "management_oversight_last"] == date(2024, 12, 1)
     assert oversight_counts(table) == {
+        "nrm_outstanding": 0,
         "repeat_missing_children": 2,
         "with_management_oversight": 1,
         "with_risk_assessment": 1,
         "with_safety_plan": 2,
         "with_all_three": 1,
     }
+    assert table["nrm_referral"].tolist() == ["Not asked", "Not asked"]
     outputs = produce_oversight_report(db_url, day, tmp_path)
     written = pd.read_csv(outputs.paths["csv"])
     assert written["name"].tolist() == ["First1 Last1", "First3 Last3"]
-    assert outputs.counts["repeat_missing_children"] == 2
+    assert outputs.counts["repeat_missing_children"] == 2 and outputs.counts["nrm_outstanding"] == 0
+
+
+def test_oversight_report_checks_nrm_referrals(db_url: str) -> None:
+    # Wolverhampton 4.8: "an NRM audit ... to ensure all young people who need an NRM have one". C1's referral,
+    # asked on 6 January, is still open at 1 March: outstanding, so not all is on record though the three are.
+    build_dataset(db_url)
+    with session_scope(db_url) as session:
+        c1, c2, c3 = (session.scalar(select(Child).where(Child.ref == ref)) for ref in ("CH-1", "CH-2", "CH-3"))
+        add_action(session, "NRM-1", c1, None, "nrm_referral", t("2025-01-06 10:00"), "open")
+        add_action(session, "NRM-2", c2, None, "nrm_referral", t("2025-01-21 10:00"), "open")
+        add_action(session, "NRM-3", c3, None, "nrm_referral", t("2025-01-03 10:00"), "not_required",
+                   done_at=t("2025-01-04 10:00"))
+    period = two_months_to(date(2025, 3, 1))
+    records = records_at(db_url, period.end_instant)
+    table = oversight_table(records, period)
+    assert table[["child_ref", "nrm_referral", "all_on_record"]].values.tolist() == [
+        ["CH-1", "Outstanding", "No"], ["CH-3", "Not referred, rationale recorded", "No"]]
+    assert nrm_by_child(records) == {c1.id: "Outstanding", c2.id: "Outstanding",
+                                     c3.id: "Not referred, rationale recorded"}
 
 
 # -- Annex A and SSD ------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from missing_episodes.triggers import ChildRun, EpisodeColumns, EpisodeTrigger, 
 from tests.builders.facts import child, episode, london
 
 HORIZON = london("2026-12-01 00:00")
-BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded"}
+BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded", "still_missing_at_age"}
 
 RULE_YAML = """
 authority: Example
@@ -79,7 +79,8 @@ def reported_late() -> Iterator[type[TriggerType]]:
 def _facts(person: ChildFacts, episodes: list[EpisodeFacts]) -> bulk.Facts:
     """The columns ``bulk.load_facts`` would read for one child (id 1) with these episodes and no case events."""
     children = pd.DataFrame([{"id": 1, "ref": person.ref, "legal_status": person.legal_status, "uasc": person.uasc,
-                              "date_of_birth": person.date_of_birth}])
+                              "date_of_birth": person.date_of_birth,
+                              "has_immigration_solicitor": person.has_immigration_solicitor}])
     frame = pd.DataFrame([
         {"id": n, "ref": e.ref, "incident_ref": e.incident_ref, "child_id": 1, "kind": e.kind,
          "started_at": e.started_at, "reported_at": e.reported_at, "found_at": e.found_at,
@@ -138,7 +139,7 @@ def test_a_type_without_a_column_evaluation_says_so_and_is_never_asked_for_one()
             with pytest.raises(NotImplementedError, match=trigger.name):
                 trigger.fire_columns(None, None)  # type: ignore[arg-type]
     on_columns = {rule.trigger.name for rule in default.rules if rule.trigger.vectorises()}
-    assert on_columns == BUILT_IN - {"outcome"}
+    assert on_columns == BUILT_IN - {"outcome", "still_missing_at_age"}
     # A repeating schedule is judged per child even though its type has a column evaluation for one-offs.
     assert any(rule.trigger.name == "missing_for" and not rule.trigger.vectorises() for rule in default.rules)
 

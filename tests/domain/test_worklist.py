@@ -63,7 +63,9 @@ def test_a_return_before_24_hours_removes_the_meeting_that_never_fired(loaded, t
     ingest_path("notifications", write_csv(tmp_path / "f.csv", [found]), "police")
     review_children([i.child_ref for i in pending_reviews()])
     later = kinds_at(loaded, london("2026-11-01 09:00"))
-    assert later == {("rhi.within_72h_of_return", "overdue")}
+    # No strategy meeting (it never fired); what a return asks for is overdue a week later.
+    assert later == {("rhi.within_72h_of_return", "overdue"), ("return.wellbeing_check", "overdue"),
+                     ("return.prevention_plan", "overdue")}
 
 
 def test_status_is_read_as_of_the_moment_asked(loaded, tmp_path):
@@ -215,19 +217,19 @@ def test_interviews_are_allocated_once_from_the_roster_and_kept(db_url, monkeypa
 
 def test_a_policy_change_is_recomputed_explicitly_and_audited(loaded, monkeypatch, tmp_path):
     text = (DATA_DIR / "policies" / "default.yaml").read_text()
-    changed = text.replace('version: "2026.11"', 'version: "2026.12"').replace(
+    changed = text.replace('version: "2026.12"', 'version: "2026.12-b"').replace(
         "  - id: serious.missing_72h\n", "  - id: serious.missing_72h\n    enabled: false\n", 1
     )
     (tmp_path / "policy.yaml").write_text(changed)
     monkeypatch.setenv("MISSING_EPISODES_POLICY", str(tmp_path / "policy.yaml"))
     # Nothing changes by itself: the stored actions keep the version that made them until a recompute is asked.
     with session_scope(loaded) as session:
-        assert {a.policy_version for a in session.scalars(select(Action))} == {"2026.11"}
+        assert {a.policy_version for a in session.scalars(select(Action))} == {"2026.12"}
     assert flag_for_review(everyone=True, reason="serious notifications now by phone") == 1
     review_next_batch(100)
     with session_scope(loaded) as session:
         actions = {a.rule_id: a for a in session.scalars(select(Action))}
-        assert actions["strategy.missing_24h"].policy_version == "2026.12"
+        assert actions["strategy.missing_24h"].policy_version == "2026.12-b"
         # The serious notification had fired (it is long past 72 hours): kept, marked withdrawn, not deleted.
         assert actions["serious.missing_72h"].status == "withdrawn"
         events = [(e.event, e.actor) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]

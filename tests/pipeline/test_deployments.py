@@ -20,6 +20,7 @@ from deployments import DEPLOYMENTS, LONDON, TAG, WORK_POOL, build
 from flows.operations import board_period
 from missing_episodes.config import get_settings
 from missing_episodes.policy import load_policy
+from missing_episodes.reports.periods import last_month_end, two_months_to
 
 SPEC_IDS = [spec.full_name for spec in DEPLOYMENTS]
 
@@ -79,6 +80,8 @@ def test_the_main_schedules_are_the_ones_asked_for() -> None:
             "episode", "record-outcome/Record an outcome"} <= set(crons)
     reviews = next(s for s in DEPLOYMENTS if s.flow.name == "recompute-actions")
     assert reviews.parameters["everyone"] is False
+    # Wolverhampton 4.3: "a bimonthly report to evidence management oversight is on file".
+    assert crons["bimonthly-oversight-report/every-second-month"] == ("0 7 1 */2 *", LONDON)
 
 
 def _form(spec) -> dict:
@@ -172,3 +175,17 @@ def test_outcome_form_uses_the_policys_formats_and_reasons() -> None:
 )
 def test_board_report_covers_whole_months(months, last_month, today, expected) -> None:
     assert board_period(months, last_month, today) == expected
+
+
+@pytest.mark.parametrize(
+    ("today", "period"),
+    [
+        (date(2027, 1, 1), (date(2026, 11, 1), date(2026, 12, 31))),
+        (date(2027, 3, 1), (date(2027, 1, 1), date(2027, 2, 28))),  # to the end of February: from 1 January
+        (date(2028, 3, 1), (date(2028, 1, 1), date(2028, 2, 29))),
+        (date(2026, 5, 1), (date(2026, 3, 1), date(2026, 4, 30))),
+    ],
+)
+def test_the_bimonthly_oversight_list_covers_the_two_whole_months_just_ended(today, period) -> None:
+    window = two_months_to(last_month_end(today))
+    assert (window.start, window.end) == period

@@ -27,6 +27,15 @@ def test_report_flows_publish_counts_and_paths_only(
     csv = Path(oversight["paths"]["csv"])
     assert "First1 Last1" in csv.read_text()  # names go to the output store ...
 
+    # The scheduled bi-monthly run on 1 May 2025 covers March and April: the two months just ended.
+    from flows.reports import bimonthly_oversight_report
+
+    monkeypatch.setenv("MISSING_EPISODES_NOW", "2025-05-01T07:00:00+01:00")
+    scheduled = bimonthly_oversight_report()
+    written = Path(scheduled["paths"]["csv"])
+    assert written.is_relative_to(tmp_path / "out") and written.name == "oversight-20250430.csv"
+    monkeypatch.delenv("MISSING_EPISODES_NOW")
+
     ssd = ssd_flow(None)  # default: under the output store
     assert Path(ssd["paths"]["csv"]).is_relative_to(tmp_path / "out")
 

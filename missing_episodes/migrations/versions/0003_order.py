@@ -7,7 +7,7 @@ matched); an episode matched by name to a registered child before this revision 
 incident next changes.
 
 Revision ID: 0003_order
-Revises: 0002
+Revises: 0003_contra
 Create Date: 2026-11-30 03:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_order"
-down_revision = "0002"
+down_revision = "0003_contra"
 branch_labels = None
 depends_on = None
 
