@@ -4,6 +4,12 @@ Wakefield section 6 asks for "consistency of worker for young people who have be
 occasions"; Wolverhampton 3.9 sends placements over 20 miles away to a virtual interview. The roster is data
 (``data/roster.csv``: worker, team, capacity). An allocation is made once and kept: recomputing the rules
 never moves an interview that a worker already holds.
+
+Independent of arrival order: a recomputation allocates its interviews in one canonical order (trigger time,
+then the action key, which is made of the episode's pseudonymous ref and the rule; ``actions.allocating``), and
+``choose_worker`` breaks ties by load, then name. So the same stored facts allocated in one run give every
+interview the same worker whichever order the feeds came in. Runs at different moments still see different
+loads: an interview allocated on Monday is not moved by Tuesday's late message.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Prefect sees only ``CH-…`` and ``EP-…`` refs: keyed hashes (HMAC-SHA256 with the installation's key) of the
 authority's person id, the exact normalised name and date of birth, or the police incident reference. They are
 stable (a replay finds the same ref) and reveal nothing without the key.
+
+A child's ref comes from the strongest identifier known when the child is made: the person id, else the name
+key. A provisional child (name key only) is never given a person id afterwards: when the id turns up, the child
+keyed by it is made and the provisional one merged into it (``ingest.matching``), so the ref of a registered
+child is the same whether the register arrived before or after the police notifications.
 """
 
 from __future__ import annotations

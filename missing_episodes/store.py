@@ -8,7 +8,20 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Float, Integer, String, Table, any_, bindparam, func, select, text
+from sqlalchemy import (
+    Column,
+    Dialect,
+    Float,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -65,6 +78,8 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
     PostgreSQL gets one statement whose parameters are one array per column, unnested on the server.
     """
     dialect = session.get_bind().dialect
+    if ignore_duplicates:
+        rows = sorted(rows, key=_unique_order(table, rows[0]))
     names = list(rows[0])
     defaults = {c.name: _default(c) for c in table.columns if c.name not in rows[0] and c.default is not None}
     columns = [[row[name] for row in rows] for name in names] + [[value] * len(rows) for value in defaults.values()]
@@ -93,6 +108,19 @@ def _array_element(type_: TypeEngine, dialect: Dialect) -> str:
     if isinstance(type_, String):
         return "TEXT"
     return type_.compile(dialect=dialect)
+
+
+def _unique_order(table: Table, first: dict[str, Any]) -> Callable[[dict[str, Any]], tuple]:
+    """Rows sorted by the table's unique keys: the canonical order every conflicting insert takes.
+
+    On PostgreSQL an insert that meets a key another transaction has just inserted waits for it; two ingests of
+    overlapping files inserting the same keys in different orders waited on each other (DeadlockDetected). In one
+    order, the second simply waits for the first and then skips what it stored.
+    """
+    columns = sorted(
+        {c.name for k in table.constraints if isinstance(k, UniqueConstraint) for c in k.columns if c.name in first}
+    )
+    return lambda row: tuple((row[c] is None, "" if row[c] is None else row[c]) for c in columns)
 
 
 def _converter(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -1,20 +1,21 @@
 """Return Home Interview allocation during a recomputation: the glue between ``allocation`` and stored actions.
 
-``missing_episodes.allocation`` chooses a worker; here the choices are made for a child's open unassigned
-interviews in trigger order, counted against the loads, audited, and (for the bulk path) written by id.
+``missing_episodes.allocation`` chooses a worker; here the choices are made for the open unassigned interviews of
+a recomputation's children in one canonical order (trigger time, then action key), counted against the loads,
+audited and written by id, once every group's actions are stored.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.allocation import choose_worker, placement_note
+from missing_episodes.batching import key_batches
 from missing_episodes.db.models import Action, Child
 from missing_episodes.store import audit
 
@@ -29,52 +30,61 @@ def open_interview_loads(session: Session) -> dict[str, int]:
     return {worker: count for worker, count in rows}
 
 
-def allocate(run: RecomputeRun, distance: float | None, actions: Iterable[Any]) -> list[tuple[Any, str, str | None]]:
-    """Who takes each of a child's open unassigned interviews: (action, worker, note), audited, loads counted.
+def allocate_children(run: RecomputeRun, child_ids: list[int]) -> int:
+    """Give the open unassigned interviews of these children a worker, in one canonical order; returns how many.
 
-    ``actions`` are the child's stored actions (ORM objects or rows); the caller writes the assignments.
+    Every interview of the run is taken in (trigger time, action key) order, whichever child it belongs to and
+    whatever order the children were created or grouped in: the key is the episode's pseudonymous ref and the
+    rule, so the order, the loads each choice reads and therefore each choice are the same however the feeds
+    arrived (tests/domain/test_replay.py). Ties between workers are broken by load, then name
+    (``allocation.choose_worker``). Run after every group's actions are stored and flushed.
     """
-    interviews = sorted(
-        (a for a in actions if a.kind == "return_home_interview"), key=lambda a: (a.trigger_at, a.key)
-    )
+    session = run.session
+    distances: dict[int, float | None] = {}
+    interviews: list[Any] = []
+    for batch in key_batches(child_ids):
+        query = select(Child.id, Child.placement_distance_miles).where(Child.id.in_(batch))
+        distances.update((child_id, miles) for child_id, miles in session.execute(query))
+        interviews += session.execute(
+            select(Action.id, Action.child_id, Action.key, Action.trigger_at, Action.status, Action.assigned_to)
+            .where(Action.child_id.in_(batch), Action.kind == "return_home_interview")
+        ).all()
+    assigned = [
+        {"action_key": action.id, "assigned_to": worker, "assignment_note": note}
+        for action, worker, note in allocate(run, distances, interviews)
+    ]
+    if assigned:
+        table = Action.__table__
+        statement = update(table).where(table.c.id == bindparam("action_key"))
+        session.execute(statement.values(assigned_to=bindparam("assigned_to"),
+                                         assignment_note=bindparam("assignment_note")), assigned)  # fmt: skip
+        session.expire_all()  # ORM objects of the per-child path read the assignments again
+    return len(assigned)
+
+
+def allocate(run: RecomputeRun, distances: dict[int, float | None],
+             interviews: Iterable[Any]) -> list[tuple[Any, str, str | None]]:  # fmt: skip
+    """Who takes each open unassigned interview: (action, worker, note), audited, loads counted.
+
+    A child's previous interviewer is the one of its latest earlier interview (``prefer_previous_worker``).
+    """
     decisions = []
-    previous = None
+    previous: dict[int, str] = {}
     settings = run.policy.allocation
-    for action in interviews:
+    for action in sorted(interviews, key=lambda a: (a.trigger_at, a.key)):
         if action.assigned_to:
-            previous = action.assigned_to
+            previous[action.child_id] = action.assigned_to
             continue
         if action.status != "open":
             continue
-        worker = choose_worker(run.roster, run.loads, previous, settings.prefer_previous_worker)
+        last = previous.get(action.child_id)
+        worker = choose_worker(run.roster, run.loads, last, settings.prefer_previous_worker)
         if worker is None:
             continue
-        note = placement_note(distance, settings)
+        note = placement_note(distances.get(action.child_id), settings)
         decisions.append((action, worker, note))
         run.loads[worker] = run.loads.get(worker, 0) + 1
         audit(run.session, run.actor, "rhi_allocated", "action", action.key, worker=worker,
-              same_as_last=worker == previous, distant=bool(note))
-        previous = worker
+              same_as_last=worker == last, distant=bool(note))
+        previous[action.child_id] = worker
     return decisions
-
-
-def allocate_rows(run: RecomputeRun, group: list[int]) -> int:
-    """``allocate`` for the bulk path: the group's interviews read as rows, assignments written by id."""
-    session = run.session
-    distances = {child_id: miles for child_id, miles in
-                 session.execute(select(Child.id, Child.placement_distance_miles).where(Child.id.in_(group)))}
-    interviews: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(
-        select(Action.id, Action.child_id, Action.key, Action.kind, Action.trigger_at, Action.status,
-               Action.assigned_to)
-        .where(Action.child_id.in_(group), Action.kind == "return_home_interview")
-    ):
-        interviews[row.child_id].append(row)
-    assigned = [
-        {"id": action.id, "assigned_to": worker, "assignment_note": note}
-        for child_id in group  # in id order, as the per-child path: each choice moves the loads the next one reads
-        for action, worker, note in allocate(run, distances.get(child_id), interviews.get(child_id, ()))
-    ]
-    if assigned:
-        session.execute(update(Action), assigned)
-    return len(assigned)

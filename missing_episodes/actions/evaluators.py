@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
-from missing_episodes.actions.allocating import allocate, allocate_rows
 from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.actions.writers import STORED_COLUMNS, write_objects, write_rows
 from missing_episodes.bulk.evaluate import evaluate_bulk
@@ -30,7 +29,7 @@ class Evaluator(Protocol):
 
 
 class PerChild:
-    """``rules.evaluate_child`` child by child, stored through the ORM, each child's interviews allocated after."""
+    """``rules.evaluate_child`` child by child, stored through the ORM (interviews are allocated after all groups)."""
 
     def recompute_group(self, run: RecomputeRun, group: list[int]) -> None:
         session = run.session
@@ -46,10 +45,6 @@ class PerChild:
             specs = evaluate_child(run.policy, facts.children[child_id], facts.episodes.get(child_id, []),
                                    facts.outcomes.get(child_id, []), run.horizon)
             write_objects(run, child_id, specs, stored[child_id], facts.episode_ids)
-            if run.roster:
-                for action, worker, note in allocate(run, child.placement_distance_miles, stored[child_id].values()):
-                    action.assigned_to, action.assignment_note = worker, note
-                    run.summary.allocated += 1
             child.needs_review = False
             run.summary.children += 1
 
@@ -68,8 +63,6 @@ class Vectorised:
         child_ids = facts.children["id"].tolist()
         write_rows(run, evaluated, stored, episode_ids, child_ids)
         run.summary.children += len(child_ids)
-        if run.roster:
-            run.summary.allocated += allocate_rows(run, group)
         session.execute(update(Child).where(Child.id.in_(child_ids)).values(needs_review=False))
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from missing_episodes.actions.allocating import open_interview_loads
+from missing_episodes.actions.allocating import allocate_children, open_interview_loads
 from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.actions.evaluators import PER_CHILD, Evaluator
 from missing_episodes.actions.summary import RecomputeSummary
@@ -57,6 +57,10 @@ def recompute_children(
     for group in batched(ids, GROUP_SIZE):
         evaluator.recompute_group(run, group)
         session.flush()
+    if roster:
+        # After every group, in one canonical order: the same worker for the same interview whatever order the
+        # children were created in (the allocation module's docstring).
+        run.summary.allocated += allocate_children(run, ids)
     if not audit_each and run.summary.changed:
         audit(session, actor, "actions_recomputed", "policy", policy.version, **run.summary.as_dict())
     return run.summary

@@ -135,6 +135,10 @@ class Episode(Base):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     state_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    # The exact name-and-birth-date key when the messages give no person id (None when they do): the episode's
+    # child is then decided by that key alone, and decided again when a child with a person id takes the key
+    # (``ingest.matching.settle_keys``), so identity does not depend on arrival order.
+    match_key: Mapped[str | None] = mapped_column(String(500), index=True)
 
     child: Mapped[Child | None] = relationship(back_populates="episodes")
     risk_history: Mapped[list[RiskAssessment]] = relationship(

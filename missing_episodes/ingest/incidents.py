@@ -16,11 +16,18 @@ from sqlalchemy.orm import Session
 
 from missing_episodes.batching import key_batches
 from missing_episodes.config import Settings
-from missing_episodes.db.models import ContactLog, Episode, Notification, RiskAssessment
+from missing_episodes.db.models import Child, ContactLog, Episode, Notification, RiskAssessment
 from missing_episodes.episodes import EpisodeState, Message, fold
 from missing_episodes.feeds import PoliceNotification
 from missing_episodes.identity import episode_ref
-from missing_episodes.ingest.matching import ChildRow, ChunkChildren, flag_for_review
+from missing_episodes.ingest.matching import (
+    ChildRow,
+    ChunkChildren,
+    episode_key,
+    flag_for_review,
+    move_episodes,
+    settle_keys,
+)
 from missing_episodes.policy import Policy
 from missing_episodes.store import audit_entry, audit_many, insert_ignoring_duplicates, insert_with_ids, lock_keys
 
@@ -45,7 +52,10 @@ def refold_incidents(
     stored = {
         row.incident_ref: row
         for row in session.execute(
-            select(Episode.id, Episode.ref, Episode.incident_ref, Episode.state_hash, Episode.child_id).where(
+            select(
+                Episode.id, Episode.ref, Episode.incident_ref, Episode.state_hash, Episode.child_id,
+                Episode.match_key,
+            ).where(
                 Episode.source == source, Episode.incident_ref.in_(list(incidents))
             )
         )
@@ -59,12 +69,17 @@ def refold_incidents(
             changed[incident] = (state, fingerprint)
     if not changed:
         return 0
-    children = ChunkChildren.for_states(session, settings.pseudonym_key, (state for state, _ in changed.values()))
-    resolved = {incident: children.resolve(state) for incident, (state, _) in changed.items()}
+    old_keys = (stored[incident].match_key for incident in changed if incident in stored)
+    children = ChunkChildren.for_states(
+        session, settings.pseudonym_key, (state for state, _ in changed.values()), old_keys
+    )
+    # Episodes naming a person id first: a name key's child with a person id is then known to those without.
+    by_id_first = sorted(changed, key=lambda incident: (changed[incident][0].person_id is None, incident))
+    resolved = {incident: children.resolve(changed[incident][0]) for incident in by_id_first}
     children.store()
     ours = normalise_authority(policy.authority)
     audits: list[dict[str, Any]] = []
-    created, updates, review = [], [], set()
+    created, updates, review, moved = [], [], set(), {}
     for incident, (state, fingerprint) in changed.items():
         child = resolved[incident]
         values = _episode_values(state, fingerprint, child, ours)
@@ -77,6 +92,7 @@ def refold_incidents(
             updates.append({"episode_key": previous.id, **values})
             if previous.child_id is not None and previous.child_id != values["child_id"]:
                 review.add(previous.child_id)
+                moved[previous.id] = values["child_id"]  # its actions follow it
             audits.append(
                 audit_entry(
                     "ingest",
@@ -91,7 +107,10 @@ def refold_incidents(
             review.add(child.id)
     episode_ids = {incident: row.id for incident, row in stored.items()}
     episode_ids.update(_write_episodes(session, created, updates))
-    flag_for_review(session, review)
+    move_episodes(session, moved)
+    settled = settle_keys(session, settings.pseudonym_key, children.taken)
+    rederive_authority(session, settled.moved, ours)
+    flag_for_review(session, review | settled.review)
     _store_risk_history(session, [(episode_ids[incident], state) for incident, (state, _) in changed.items()])
     audit_many(session, audits)
     return len(changed)
@@ -143,6 +162,7 @@ def _episode_values(state: EpisodeState, fingerprint: str, child: ChildRow | Non
         "other_authority": bool(authority) and normalise_authority(authority) != ours,
         "message_count": state.message_count,
         "state_hash": fingerprint,
+        "match_key": episode_key(state),
     }
 
 
@@ -154,6 +174,43 @@ def _write_episodes(session: Session, created: list[dict[str, Any]], updates: li
         statement = update(table).where(table.c.id == bindparam("episode_key"))
         session.execute(statement.values({name: bindparam(name) for name in names}), updates)
     return insert_with_ids(session, Episode, created, "incident_ref")
+
+
+def rederive_authority(session: Session, episode_ids: set[int], ours: str) -> None:
+    """The responsible authority of episodes that changed child, derived again from their messages and new child.
+
+    An episode's authority is its messages' own, else its child's (``_episode_values``): an episode moved to a
+    registered child by ``matching.settle_keys``, or whose child's authority the register changed, must read it
+    as if the register had come first. Written only where it differs, and only if the episode's messages have
+    not changed meanwhile (a concurrent chunk derived it then).
+    """
+    table = Episode.__table__
+    updates = []
+    for batch in key_batches(episode_ids):
+        rows = session.execute(
+            select(table.c.id, table.c.source, table.c.incident_ref, table.c.state_hash, table.c.responsible_authority,
+                   table.c.other_authority, Child.responsible_authority.label("child_authority"))
+            .outerjoin(Child.__table__, Child.id == table.c.child_id).where(table.c.id.in_(batch))
+        ).all()  # fmt: skip
+        by_source: dict[str, set[str]] = {}
+        for row in rows:
+            by_source.setdefault(row.source, set()).add(row.incident_ref)
+        states = {
+            (source, incident): fold(messages)
+            for source, incidents in by_source.items()
+            for incident, messages in _incident_messages(session, source, incidents, {}).items()
+        }
+        for row in rows:
+            authority = states[(row.source, row.incident_ref)].responsible_authority or row.child_authority
+            other = bool(authority) and normalise_authority(authority) != ours
+            if (authority, other) != (row.responsible_authority, row.other_authority):
+                updates.append({"episode_key": row.id, "seen_hash": row.state_hash, "responsible_authority": authority,
+                                "other_authority": other})  # fmt: skip
+    if updates:
+        unchanged = table.c.state_hash == bindparam("seen_hash")
+        statement = update(table).where(table.c.id == bindparam("episode_key"), unchanged)
+        session.execute(statement.values(responsible_authority=bindparam("responsible_authority"),
+                                         other_authority=bindparam("other_authority")), updates)  # fmt: skip
 
 
 def normalise_authority(name: str) -> str:

@@ -2,13 +2,12 @@
 
 A register row is "new" when it changes the child it describes. A change to a field that decides which rules
 apply (legal status, UASC, date of birth, responsible authority, placement distance) marks the child's actions
-for recomputation. A child first met in a police notification (no person id) is adopted by the register row with
-the same exact name and birth date, when exactly one such record exists.
+for recomputation. A child first met in a police notification (no person id) is merged into the register's child
+with the same exact name and birth date (``matching.settle_keys``; the rules are in ``ingest.matching``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
@@ -16,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from missing_episodes.batching import key_batches
 from missing_episodes.clock import london_date, now
-from missing_episodes.db.models import Child, LegalStatusPeriod
+from missing_episodes.db.models import Child, Episode, LegalStatusPeriod
 from missing_episodes.feeds import ChildRecord
 from missing_episodes.identity import child_ref, match_key
 from missing_episodes.ingest.chunks import Valid
+from missing_episodes.ingest.incidents import normalise_authority, rederive_authority
+from missing_episodes.ingest.matching import flag_for_review, lock_identities, settle_keys
 from missing_episodes.ingest.summary import IngestSummary
-from missing_episodes.store import audit, lock_keys
+from missing_episodes.store import audit
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
 RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles",
@@ -52,66 +53,79 @@ def child_values(record: ChildRecord) -> dict[str, Any]:
 
 
 def store_register(
-    session: Session, valid: list[Valid], source: str, pseudonym_key: str, summary: IngestSummary
+    session: Session, valid: list[Valid], source: str, pseudonym_key: str, summary: IngestSummary, authority: str = ""
 ) -> None:
-    """Create, adopt or update the child of each register row; count changed rows as new, the rest as duplicates."""
+    """Create or update the child of each register row; count changed rows as new, the rest as duplicates.
+
+    A row whose person id is new makes a child keyed by that id, never by adopting a provisional record: the
+    name key it takes is then settled (``matching.settle_keys``), which merges the provisional child first met
+    in a police notification under the same exact name and birth date. So the register arriving before or after
+    the notifications ends in the same children, refs included. ``authority`` is ours (the policy's): the
+    episodes of a child whose responsible authority changed, or that moved to a child, derive theirs again.
+    """
     records: dict[str, ChildRecord] = {v.record.child_id: v.record for v in valid}  # type: ignore[union-attr,misc]
-    lock_keys(session, "child", records)
+    keys = {person_id: match_key(r.first_name, r.last_name, r.date_of_birth) for person_id, r in records.items()}
+    old_keys = [key for batch in key_batches(records)
+                for key in session.scalars(select(Child.match_key).where(Child.person_id.in_(batch)))]  # fmt: skip
+    lock_identities(session, records, [*keys.values(), *old_keys])
     children: dict[str, Child] = {}
     for batch in key_batches(records):
         children.update((c.person_id, c) for c in session.scalars(select(Child).where(Child.person_id.in_(batch))))
-    # Children first met in a notification (no person id), by match key: one query for the chunk, not one a row.
-    keys = {
-        match_key(r.first_name, r.last_name, r.date_of_birth) for person_id, r in records.items()
-        if person_id not in children
-    }  # fmt: skip
-    unregistered_by_key: dict[str, list[Child]] = defaultdict(list)
-    for batch in key_batches(keys):
-        for found in session.scalars(
-            select(Child).where(Child.match_key.in_(batch), Child.person_id.is_(None)).order_by(Child.id)
-        ):
-            unregistered_by_key[found.match_key].append(found)  # type: ignore[index]
-    for person_id, record in records.items():
+    taken: dict[str, dict[str, Any]] = {}
+    authority_changed: list[int] = []
+    with_period: set[int] = set()
+    for batch in key_batches(c.id for c in children.values()):
+        query = select(LegalStatusPeriod.child_id).where(LegalStatusPeriod.child_id.in_(batch))
+        with_period.update(session.scalars(query))
+    for person_id, record in sorted(records.items()):
         values = child_values(record)
-        key = match_key(record.first_name, record.last_name, record.date_of_birth)
+        key = keys[person_id]
+        names = {name: values[name] for name in ("first_name", "last_name", "date_of_birth")}
         child = children.get(person_id)
-        if child is None and key:
-            # Adopt the one record first met in a police notification under the same exact name and birth date.
-            unregistered = unregistered_by_key.get(key, [])
-            if len(unregistered) == 1:
-                child = unregistered.pop()
-                child.person_id = person_id
-                child.needs_mash_screening = False
-                child.needs_review = True
-                audit(session, "ingest", "child_registered", "child", child.ref, person_id=person_id)
         if child is None:
-            child = Child(
-                ref=child_ref(pseudonym_key, person_id, None),
-                person_id=person_id,
-                match_key=key,
-                needs_review=True,
-                **values,
-            )
+            child = Child(ref=child_ref(pseudonym_key, person_id, None), person_id=person_id, match_key=key,
+                          needs_review=True, **values)  # fmt: skip
             session.add(child)
             session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
                                           effective_from=record.legal_status_from))
+            if key:
+                taken[key] = names
             summary.new += 1
             audit(session, "ingest", "child_created", "child", child.ref, source=source)
             continue
-        changed = {name: value for name, value in values.items() if getattr(child, name) != value}
         if key != child.match_key:
+            if child.match_key:
+                # Episodes matched by the old name alone: to a provisional child of those names, if nobody else.
+                taken[child.match_key] = {"first_name": child.first_name, "last_name": child.last_name,
+                                          "date_of_birth": child.date_of_birth}  # fmt: skip
+            if key:
+                taken[key] = names
             child.match_key = key
-        if not changed:
-            summary.duplicate += 1
-            continue
-        if "legal_status" in changed:
+        changed = {name: value for name, value in values.items() if getattr(child, name) != value}
+        if child.id not in with_period:
+            # First met in a feed (no register row yet): its first period, as if the register had come first.
+            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
+                                          effective_from=record.legal_status_from))
+            with_period.add(child.id)
+        elif "legal_status" in changed:
             # A new period, not an overwrite: the returns judge each episode by the status on its start date.
             session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
                                           effective_from=record.legal_status_from or london_date(now())))
+        if not changed:
+            summary.duplicate += 1
+            continue
         for name, value in changed.items():
             setattr(child, name, value)
+        if "responsible_authority" in changed:
+            authority_changed.append(child.id)
         if any(name in RULE_FIELDS for name in changed):
             child.needs_review = True
         summary.new += 1
         audit(session, "ingest", "child_updated", "child", child.ref, fields=sorted(changed))
     session.flush()
+    settled = settle_keys(session, pseudonym_key, taken)
+    moved = set(settled.moved)
+    for batch in key_batches(authority_changed):
+        moved.update(session.scalars(select(Episode.id).where(Episode.child_id.in_(batch))))
+    rederive_authority(session, moved, normalise_authority(authority))
+    flag_for_review(session, settled.review)

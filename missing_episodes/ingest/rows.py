@@ -8,8 +8,11 @@ between the two steps either.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import batched
@@ -58,8 +61,8 @@ def ingest_rows(
     for batch in batched(rows, settings.ingest_chunk_size):
         chunk = classify(batch, feed, source, events)
         repeated = register.first_of_each(chunk) if register else 0
-        with session_factory() as session:
-            part = store_chunk(session, chunk, feed=feed, source=source, settings=settings, policy=policy)
+        part = _store_chunk_retrying(session_factory, chunk, feed=feed, source=source, settings=settings,
+                                     policy=policy)  # fmt: skip
         part.read += repeated
         part.duplicate += repeated
         summary.add(part)
@@ -108,6 +111,29 @@ class RegisterRows:
         return duplicates
 
 
+# PostgreSQL's "deadlock detected" and "could not serialize": the chunk's transaction was rolled back whole.
+_RETRYABLE = {"40P01", "40001"}
+_ATTEMPTS = 5
+
+
+def _store_chunk_retrying(session_factory, chunk: Chunk, **kwargs) -> IngestSummary:
+    """``store_chunk`` in its own transaction, run again if PostgreSQL chose it as a deadlock's victim.
+
+    Inserts and locks are taken in sorted order, so two ingests of overlapping files wait for each other rather
+    than deadlock; but a chunk also updates children and actions a concurrent chunk or recomputation may hold.
+    A chunk is stored whole or not at all and is keyed, so running it again is safe and stores it once.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with session_factory() as session:
+                return store_chunk(session, chunk, **kwargs)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) not in _RETRYABLE or attempt == _ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise AssertionError("unreachable")
+
+
 def store_chunk(
     session: Session, chunk: Chunk, *, feed: str, source: str, settings: Settings, policy: Policy
 ) -> IngestSummary:
@@ -123,7 +149,7 @@ def store_chunk(
 
     # The register is a snapshot, not a message stream: a row is "new" when it changes the child.
     if feed == "children":
-        store_register(session, chunk.valid, source, settings.pseudonym_key, summary)
+        store_register(session, chunk.valid, source, settings.pseudonym_key, summary, policy.authority)
         return summary
 
     messages = store_messages(session, chunk.valid, feed=feed, source=source)
