@@ -58,8 +58,9 @@ def run_process(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> Sampl
     """Run a whole command as a user would and time it from outside: interpreter start, imports, the work, exit.
 
     ``seconds`` is wall time from ``Popen`` to exit; ``result`` has the process's CPU seconds (user + system, from
-    ``os.wait4``), which a loaded machine inflates much less than the wall time, its exit code and the tail of its
-    output. A failed command raises with that tail.
+    ``os.wait4``), which a loaded machine inflates much less than the wall time, and the tail of its output. A
+    failed command raises with that tail. Peak memory is not reported (0): Linux counts a child's ``ru_maxrss``
+    from before its exec, which is this process's own size.
     """
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -72,8 +73,7 @@ def run_process(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> Sampl
         raise RuntimeError(f"{' '.join(argv[-6:])} failed ({code}): {output[-3000:]}")
     if _verbose():
         print(output, file=sys.stderr, flush=True)
-    return Sample(seconds, usage.ru_maxrss / 1024,
-                  {"cpu_s": usage.ru_utime + usage.ru_stime, "output": output[-2000:]})
+    return Sample(seconds, 0.0, {"cpu_s": usage.ru_utime + usage.ru_stime, "output": output[-2000:]})
 
 
 def _verbose() -> bool:

@@ -326,13 +326,12 @@ def bench_ondemand(report: Report) -> None:
             a, b = compare(report.scale.repeats, ours, reference)
             report.rows.append(Row(
                 f"6. on-demand `{name}`, whole process, running server", a.seconds, b.seconds,
-                "< 3 s wall on 2 cores (issue 18); ratio over one Prefect flow of one task", None, a.rss_mib,
-                b.rss_mib, f"CPU {a.result['cpu_s']:.2f} s / {b.result['cpu_s']:.2f} s", max_seconds=3.0))
+                "< 3 s wall on 2 cores (issue 18); ratio over one Prefect flow of one task", None, None, None,
+                f"CPU {a.result['cpu_s']:.2f} s / {b.result['cpu_s']:.2f} s", max_seconds=3.0))
         imported, floored = compare(report.scale.repeats,
                                     lambda: run_process([sys.executable, "-c", "import prefect"], env), reference)
         report.rows.append(Row("6. `python -c 'import prefect'` against the floor (one flow of one task)",
-                               imported.seconds, floored.seconds, "information", None, imported.rss_mib,
-                               floored.rss_mib,
+                               imported.seconds, floored.seconds, "information", None, None, None,
                                f"CPU {imported.result['cpu_s']:.2f} s / {floored.result['cpu_s']:.2f} s"))
 
 

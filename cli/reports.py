@@ -1,12 +1,16 @@
 """``report`` and ``export`` command groups (registered on the shared app).
 
-``report board`` and ``report oversight`` run their Prefect flows (imported inside the command, so the rest of
-the CLI never pays for Prefect) and print paths and counts. ``export …`` commands only read the store: they
-call the same jobs as the flows' tasks (``missing_episodes.jobs.reports``) and never import Prefect.
+``report board`` and ``report oversight`` run their Prefect flows when a Prefect server is configured
+(``PREFECT_API_URL``), so the run is recorded there as a scheduled one would be; without one they call the job
+directly, like ``export …``: a report only reads the store and writes files, and running its flow would start a
+temporary Prefect server (15-20 s) to record a run that disappears with it. Both ways print paths and counts.
+``export …`` commands only read the store: they call the same jobs as the flows' tasks
+(``missing_episodes.jobs.reports``) and never import Prefect.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +19,8 @@ import typer
 
 from cli._app import app
 
-report_app = typer.Typer(help="Reports for the board and for managers (run as Prefect flows).", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for the board and for managers (Prefect flows when PREFECT_API_URL is set).",
+                         no_args_is_help=True)
 export_app = typer.Typer(help="Statutory returns and data-set exports (read-only, no Prefect).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
@@ -28,6 +33,11 @@ def _day(value: str, option: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from exc
+
+
+def _prefect_server_configured() -> bool:
+    """``PREFECT_API_URL`` in the environment (read without importing Prefect, which costs a second or more)."""
+    return bool(os.environ.get("PREFECT_API_URL"))
 
 
 def _print(result: dict[str, object]) -> None:
@@ -47,9 +57,14 @@ def report_board(
     start, end = _day(date_from, "--from"), _day(date_to, "--to")
     if end < start:
         raise typer.BadParameter("--to is before --from", param_hint="--to")
-    from flows.reports import board_report_flow
+    if _prefect_server_configured():
+        from flows.reports import board_report_flow
 
-    _print(board_report_flow(start, end, str(out.resolve())))
+        _print(board_report_flow(start, end, str(out.resolve())))
+    else:
+        from missing_episodes.jobs.reports import board_report
+
+        _print(board_report(start, end, out.resolve()).to_json())
 
 
 @report_app.command("oversight")
@@ -58,9 +73,15 @@ def report_oversight(
     out: OutDir,
 ) -> None:
     """Bi-monthly management-oversight list of children missing 3 or more times in the two months to DATE."""
-    from flows.reports import oversight_report_flow
+    parsed = _day(day, "--date")
+    if _prefect_server_configured():
+        from flows.reports import oversight_report_flow
 
-    _print(oversight_report_flow(_day(day, "--date"), str(out.resolve())))
+        _print(oversight_report_flow(parsed, str(out.resolve())))
+    else:
+        from missing_episodes.jobs.reports import oversight_report
+
+        _print(oversight_report(parsed, out.resolve()).to_json())
 
 
 @export_app.command("ssda903")
