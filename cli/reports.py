@@ -3,7 +3,8 @@
 ``report board`` and ``report oversight`` run their Prefect flows when a Prefect server is configured
 (``PREFECT_API_URL``), so the run is recorded there as a scheduled one would be; without one they call the job
 directly, like ``export …``: a report only reads the store and writes files, and running its flow would start a
-temporary Prefect server (15-20 s) to record a run that disappears with it. Both ways print paths and counts.
+temporary Prefect server (15-20 s) only to record the run in this machine's local Prefect database, which no
+running server shows. Both ways print the same paths and counts.
 ``export …`` commands only read the store: they call the same jobs as the flows' tasks
 (``missing_episodes.jobs.reports``) and never import Prefect.
 """
