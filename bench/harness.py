@@ -54,6 +54,28 @@ def run_child(target: str, env: dict[str, str] | None = None, **kwargs: Any) -> 
     return Sample(data["seconds"], usage.ru_maxrss / 1024, data["result"])
 
 
+def run_process(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> Sample:
+    """Run a whole command as a user would and time it from outside: interpreter start, imports, the work, exit.
+
+    ``seconds`` is wall time from ``Popen`` to exit; ``result`` has the process's CPU seconds (user + system, from
+    ``os.wait4``), which a loaded machine inflates much less than the wall time, and the tail of its output. A
+    failed command raises with that tail. Peak memory is not reported (0): Linux counts a child's ``ru_maxrss``
+    from before its exec, which is this process's own size.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    output = process.stdout.read().decode(errors="replace")
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(argv[-6:])} failed ({code}): {output[-3000:]}")
+    if _verbose():
+        print(output, file=sys.stderr, flush=True)
+    return Sample(seconds, 0.0, {"cpu_s": usage.ru_utime + usage.ru_stime, "output": output[-2000:]})
+
+
 def _verbose() -> bool:
     return os.environ.get("BENCH_VERBOSE", "") not in ("", "0")
 
@@ -146,6 +168,7 @@ def copy_sqlite(url: str, name: str) -> str:
     """A private copy of a built SQLite database under bench/work/db (the daily run writes to it)."""
     from missing_episodes.db.engine import copy_sqlite as backup_copy
 
+    (WORK / "db").mkdir(parents=True, exist_ok=True)
     return backup_copy(Path(url.removeprefix("sqlite:///")), WORK / "db" / f"{name}.sqlite")
 
 

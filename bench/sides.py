@@ -73,8 +73,10 @@ def ingest_reference(url: str, path: str, chunk_rows: int = 50_000) -> tuple[flo
 # --- building a region's database (for 2, 3 and 4) -------------------------------------------------------------
 
 
-def build_database(url: str, region: str) -> tuple[float, dict[str, Any]]:
-    """Load a region through the product's own paths: ingest the three feeds, then the bulk rules path."""
+def build_database(url: str, region: str, kinds: tuple[str, ...] = ("children", "notifications", "outcomes")
+                   ) -> tuple[float, dict[str, Any]]:
+    """Load a region through the product's own paths: ingest the feeds (all three unless ``kinds`` names fewer),
+    then the bulk rules path."""
     from missing_episodes.feeds import DEFAULT_SOURCE
     from missing_episodes.jobs.ingest import ensure_schema, ingest_path
     from missing_episodes.jobs.rules import review_next_batch
@@ -83,7 +85,7 @@ def build_database(url: str, region: str) -> tuple[float, dict[str, Any]]:
     ensure_schema(context)
     phases: dict[str, float] = {}
     started = time.perf_counter()
-    for kind in ("children", "notifications", "outcomes"):
+    for kind in kinds:
         at = time.perf_counter()
         ingest_path(kind, Path(region) / f"{kind}.csv", DEFAULT_SOURCE[kind], context)
         phases[f"ingest_{kind}"] = time.perf_counter() - at
@@ -96,6 +98,21 @@ def build_database(url: str, region: str) -> tuple[float, dict[str, Any]]:
             break
     phases["rules_bulk_path"] = time.perf_counter() - at
     return time.perf_counter() - started, {"phases": phases, "actions": created}
+
+
+def serious_episode(url: str) -> str:
+    """The ref of an episode for which the rules raised a serious notification (the on-demand form's subject)."""
+    from sqlalchemy import select
+
+    from missing_episodes.db.engine import session_scope
+    from missing_episodes.db.models import Action, Episode
+
+    with session_scope(url) as session:
+        ref = session.scalar(select(Episode.ref).join(Action, Action.episode_id == Episode.id)
+                             .where(Action.kind == "serious_notification").order_by(Episode.ref).limit(1))
+    if ref is None:
+        raise AssertionError("the sample raised no serious notification: the form benchmark has no subject")
+    return ref
 
 
 # --- 2. bulk rules -------------------------------------------------------------------------------------------------
@@ -275,6 +292,11 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -
         MISSING_EPISODES_OUTPUT_DIR=str(work / "out"), MISSING_EPISODES_BULK_THRESHOLD="100000",
         PREFECT_HOME=str(work / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_LOGGING_LEVEL="WARNING",
+        # The test server keeps its own database in SQLite. Under load its services (the task-run recorder) and the
+        # API's writes collide ("database is locked"), and the API answers 503 for the client to retry. Prefect's
+        # default of 5 retries (about a minute of back-off) was not enough on a shared machine, and the whole run
+        # failed. Retrying longer changes nothing measured except when the server was busy, on either history.
+        PREFECT_CLIENT_MAX_RETRIES="9",
     )
     from prefect import flow
     from prefect.testing.utilities import prefect_test_harness
@@ -301,7 +323,8 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -
             reference += time.perf_counter() - at
         return {"child_subflow_s": ours / len(refs), "bare_subflow_s": reference / len(refs)}
 
-    with prefect_test_harness(server_startup_timeout=120):
+    # The test server's start alone took 90 s on a loaded machine; it is set-up, not measured.
+    with prefect_test_harness(server_startup_timeout=600):
         started = time.perf_counter()
         result = asyncio.run(daily(date.fromisoformat(day)))
         seconds = time.perf_counter() - started

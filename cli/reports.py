@@ -1,12 +1,17 @@
 """``report`` and ``export`` command groups (registered on the shared app).
 
-``report board`` and ``report oversight`` run their Prefect flows (imported inside the command, so the rest of
-the CLI never pays for Prefect) and print paths and counts. ``export …`` commands only read the store: they
-call the same jobs as the flows' tasks (``missing_episodes.jobs.reports``) and never import Prefect.
+``report board`` and ``report oversight`` run their Prefect flows when a Prefect server is configured
+(``PREFECT_API_URL``), so the run is recorded there as a scheduled one would be; without one they call the job
+directly, like ``export …``: a report only reads the store and writes files, and running its flow would start a
+temporary Prefect server (15-20 s) only to record the run in this machine's local Prefect database, which no
+running server shows. Both ways print the same paths and counts.
+``export …`` commands only read the store: they call the same jobs as the flows' tasks
+(``missing_episodes.jobs.reports``) and never import Prefect.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +23,8 @@ from cli._app import app
 from cli.flows import run_flow
 from cli.values import collection_year, date_value, plausible_day
 
-report_app = typer.Typer(help="Reports for the board and for managers (run as Prefect flows).", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for the board and for managers (Prefect flows when PREFECT_API_URL is set).",
+                         no_args_is_help=True)
 export_app = typer.Typer(help="Statutory returns and data-set exports (read-only, no Prefect).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
@@ -40,6 +46,11 @@ def _ready(out: Path, *, prefect: bool = False) -> Path:
     return out.resolve()
 
 
+def _prefect_server_configured() -> bool:
+    """``PREFECT_API_URL`` in the environment (read without importing Prefect, which costs a second or more)."""
+    return bool(os.environ.get("PREFECT_API_URL"))
+
+
 def _print(result: dict[str, object]) -> None:
     for name, value in dict(result.get("counts", {})).items():  # type: ignore[arg-type]
         typer.echo(f"{name}: {value}")
@@ -58,9 +69,14 @@ def report_board(
     if end < start:
         raise typer.BadParameter(f"{end.isoformat()} is before --from {start.isoformat()}", param_hint="--to")
     folder = _ready(out, prefect=True)
-    from flows.reports import board_report_flow
+    if _prefect_server_configured():
+        from flows.reports import board_report_flow
 
-    _print(run_flow("the board report", board_report_flow, start, end, str(folder)))
+        _print(run_flow("the board report", board_report_flow, start, end, str(folder)))
+    else:
+        from missing_episodes.jobs.reports import board_report
+
+        _print(board_report(start, end, folder).to_json())
 
 
 @report_app.command("oversight")
@@ -71,9 +87,14 @@ def report_oversight(
     """Bi-monthly management-oversight list of children missing 3 or more times in the two months to DATE."""
     last_day = _day(day, "--date")
     folder = _ready(out, prefect=True)
-    from flows.reports import oversight_report_flow
+    if _prefect_server_configured():
+        from flows.reports import oversight_report_flow
 
-    _print(run_flow("the oversight report", oversight_report_flow, last_day, str(folder)))
+        _print(run_flow("the oversight report", oversight_report_flow, last_day, str(folder)))
+    else:
+        from missing_episodes.jobs.reports import oversight_report
+
+        _print(oversight_report(last_day, folder).to_json())
 
 
 @export_app.command("ssda903")

@@ -1,5 +1,6 @@
 """The benchmarks at a tiny size, so the bench code cannot rot (timings are not judged here, only that each side
-runs and that both sides agree). The daily-run benchmark needs Prefect's server and is left to ``bench/run``.
+runs and that both sides agree). The daily-run benchmark needs Prefect's test server and is left to ``bench/run``;
+the on-demand benchmark starts a real server and is marked slow.
 """
 
 from __future__ import annotations
@@ -58,3 +59,20 @@ def test_daily_feed_has_the_size_asked_for(tiny_region: Path, tmp_path: Path) ->
     sides.write_daily_feed(str(path), str(tiny_region), runner.DAY, 20)
     rows = [r for r in read_file(path) if isinstance(r, RawRow)]
     assert len(rows) == 20 and not any(r.problem for r in rows)
+
+
+@pytest.mark.slow
+def test_ondemand_commands_run_against_a_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmark 6 end to end at one repeat: a real Prefect server, each command and the floor as whole processes."""
+    from bench import harness
+
+    monkeypatch.setattr(runner, "WORK", tmp_path)
+    monkeypatch.setattr(harness, "WORK", tmp_path)
+    report = runner.Report(runner.SCALES["tiny"])
+    runner.bench_ondemand(report)
+    names = [row.benchmark for row in report.rows]
+    assert [n for n in names if "form serious-notification" in n] and [n for n in names if "report board" in n]
+    assert [n for n in names if "ingest" in n] and len(names) == 5
+    assert all(row.ours and row.reference and row.note.startswith("CPU ") for row in report.rows)
+    assert list((tmp_path / "ondemand" / "form").glob("serious-notification-EP-*.pdf"))
+    assert list((tmp_path / "ondemand" / "board").glob("*.pdf"))

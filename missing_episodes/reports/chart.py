@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import io
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from missing_episodes.reports.figures import month_label
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def trend_png(monthly: pd.DataFrame) -> bytes:
-    """Missing and absent episodes of children in care by month; missing and absent are drawn apart."""
+    """Missing and absent episodes of children in care by month; missing and absent are drawn apart.
+
+    matplotlib is imported here, not with the module: it costs about half a second of CPU, and every report
+    command imports this module through the reports job although only the board report draws.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     labels = [month_label(day) for day in monthly["month"]]
     positions = range(len(labels))
     figure, axes = plt.subplots(figsize=(8, 3.2), dpi=120)

@@ -357,6 +357,29 @@ def test_cli_exports_do_not_import_prefect(sqlite_url: str, tmp_path: Path, monk
     assert done.stdout.strip() == "False"
 
 
+def test_cli_reports_without_a_prefect_server_never_import_prefect(sqlite_url: str, tmp_path: Path) -> None:
+    """With no ``PREFECT_API_URL`` the report commands call their jobs: no temporary Prefect server is started
+    (Prefect is not even imported), and they write the same files and print the same counts as their flows."""
+    build_dataset(sqlite_url)
+    board, oversight = tmp_path / "board", tmp_path / "oversight"
+    probe = (
+        "import sys; from typer.testing import CliRunner; from cli import app; "
+        f"b = CliRunner().invoke(app, ['report', 'board', '--from', '2025-01-01', '--to', '2025-03-31', "
+        f"'--out', {str(board)!r}]); assert b.exit_code == 0, b.output; "
+        f"o = CliRunner().invoke(app, ['report', 'oversight', '--date', '2025-03-31', '--out', {str(oversight)!r}]); "
+        "assert o.exit_code == 0, o.output; print(b.output + o.output); print('prefect' in sys.modules)"
+    )
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["MISSING_EPISODES_DATABASE_URL"] = sqlite_url
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert "pdf: " in done.stdout and "xlsx: " in done.stdout
+    assert list(board.glob("*.pdf")) and list(board.glob("*.xlsx")) and list(oversight.glob("*.csv"))
+
+
 def test_collection_year() -> None:
     assert collection_year(2025) == Period(date(2024, 4, 1), date(2025, 3, 31))
 
