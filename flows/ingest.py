@@ -9,6 +9,7 @@ from prefect import get_run_logger
 from prefect.artifacts import acreate_table_artifact
 from prefect.concurrency.asyncio import concurrency
 
+from flows.notify import notify
 from flows.review import review_changed
 from missing_episodes.config import get_settings
 from missing_episodes.feeds import DEFAULT_SOURCE
@@ -33,6 +34,8 @@ async def ingest_files(
     totals = _total(summaries)
     review = await review_changed() if run_rules else {}
     await _publish(kind, summaries, review)
+    if run_rules:  # the new actions' people are told now, not at the next scheduled notify run
+        await notify(check_schema=False)
     return {"ingest": totals, "rules": review}
 
 
@@ -56,6 +59,8 @@ async def ingest_sources(sources_file: Path | None = None, run_rules: bool = Tru
                 summaries.append(poll_http_feed(source))
     review = await review_changed() if run_rules else {}
     await _publish("all", summaries, review)
+    if run_rules:
+        await notify(check_schema=False)
     return {"ingest": _total(summaries), "rules": review}
 
 

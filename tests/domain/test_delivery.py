@@ -98,6 +98,7 @@ def test_serious_notification_is_sent_once(
     )
     monkeypatch.setenv("MISSING_EPISODES_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("MISSING_EPISODES_SMTP_PORT", str(smtp_server.server_address[1]))
+    monkeypatch.setenv("MISSING_EPISODES_SMTP_TLS", "off")  # this plain test server is on loopback
     monkeypatch.setenv("MISSING_EPISODES_SMTP_FROM", "missing@council.example")
     monkeypatch.setenv("MISSING_EPISODES_SMTP_RECIPIENTS", str(recipients))
 
