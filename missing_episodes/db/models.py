@@ -306,7 +306,8 @@ class Notice(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int | None] = mapped_column(ForeignKey("action.id"), index=True)
+    # No foreign key: the rules may delete an action whose trigger moved into the future; its notices stay, by key.
+    action_id: Mapped[int | None] = mapped_column(Integer, index=True)
     action_key: Mapped[str] = mapped_column(String(200))
     # An e-mail address, or "role:<role>" when nobody holding the role has one (status "unroutable").
     recipient: Mapped[str] = mapped_column(String(320))

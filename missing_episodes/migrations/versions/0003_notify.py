@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "notice",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("action_id", sa.Integer(), sa.ForeignKey("action.id"), nullable=True),
+        sa.Column("action_id", sa.Integer(), nullable=True),
         sa.Column("action_key", sa.String(200), nullable=False),
         sa.Column("recipient", sa.String(320), nullable=False),
         sa.Column("reason", sa.String(100), nullable=False),
