@@ -191,6 +191,8 @@ class Mail(_Strict):
     Otherwise the body carries refs and the action only, and documents stay in the output store."""
 
     secure: bool = False
+    # London time of the morning digest, on working days, for the people whose staff row asks for one.
+    digest_at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class Policy(_Strict):

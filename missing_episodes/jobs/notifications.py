@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from missing_episodes.clock import as_utc, now, parse_time
+from missing_episodes.clock import as_london, as_utc, is_working_day, london_instant, now, parse_time
 from missing_episodes.db.models import Action, Child, Delivery, Episode, FeedCursor, Notice
 from missing_episodes.documents.delivery import MailSettings, OutputStore, mail_settings_from_env, send_mail
 from missing_episodes.documents.forms import build_serious_notification
@@ -27,7 +27,7 @@ from missing_episodes.documents.render import render_serious_notification
 from missing_episodes.jobs.context import Context
 from missing_episodes.notifications import messages, outbox
 from missing_episodes.notifications.directory import Rota, Staff
-from missing_episodes.notifications.plan import Planner, open_actions, plan
+from missing_episodes.notifications.plan import Owed, Planner, open_actions, plan
 from missing_episodes.offsets import apply_offset
 from missing_episodes.store import audit
 
@@ -52,6 +52,7 @@ class NotifyResult:
     closed: int = 0
     forms: int = 0
     waiting: int = 0  # pending, failed or unroutable after this run: shown by ``missing-episodes notices``
+    digests: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -95,11 +96,15 @@ class _Sender:
     """Sends one claimed notice: composes it, renders and files the form for a ``form`` notice, records delivery."""
 
     def __init__(self, session: Session, context: Context, mail: MailSettings,
-                 texts: dict[int, tuple[str, messages.ActionText]]) -> None:
-        self.session, self.context, self.mail, self.texts = session, context, mail, texts
+                 texts: dict[int, tuple[str, messages.ActionText]], titles: dict[str, str]) -> None:
+        self.session, self.context, self.mail, self.texts, self.titles = session, context, mail, texts, titles
         self.forms = 0
+        self.digests = 0
 
     def __call__(self, notice: Notice) -> None:
+        if notice.reason == "digest":
+            self._digest(notice)
+            return
         _, text = self.texts[notice.action_id or 0]
         secure = self.context.policy.mail.secure
         attachments: list[Path] = []
@@ -112,6 +117,21 @@ class _Sender:
         send_mail(self.mail, [notice.recipient], messages.subject(text, notice.reason), body, attachments)
         if notice.reason == "form":
             self._record_form(notice, text, filed)
+
+    def _digest(self, notice: Notice) -> None:
+        """One message for everything held for this person; the held notices are stamped with it (same commit)."""
+        rows = outbox.held(self.session, notice.recipient)
+        texts = _texts(self.session, self.titles, {n.action_id for n in rows if n.action_id is not None})
+        items = [n for n in rows if texts.get(n.action_id or 0, ("gone",))[0] == "open"]
+        if items:
+            body = messages.digest_body([(n.reason, n.recipient_role or "", texts[n.action_id or 0][1]) for n in items],
+                                        now=now(), secure=self.context.policy.mail.secure)
+            send_mail(self.mail, [notice.recipient], messages.digest_subject(notice.action_key.split(":", 1)[1],
+                                                                             len(items)), body, [])
+        stamp = now()
+        for row in rows:
+            row.status, row.sent_at = ("sent", stamp) if row in items else ("closed", None)
+        self.digests += 1
 
     def _draft_form(self, text: messages.ActionText) -> list[Path]:
         form = build_serious_notification(self.session, text.episode_ref or "", self.context.policy,
@@ -131,6 +151,19 @@ class _Sender:
         self.forms += 1
 
 
+def _digests_due(session: Session, context: Context, at: datetime) -> list[Owed]:
+    """From ``mail.digest_at`` on a working day: a digest notice for each person with held notices, keyed by the day
+    (so each person has at most one a day, whatever the number of runs); later held ones wait for the next."""
+    local = as_london(at)
+    if not is_working_day(local.date()) or f"{local:%H:%M}" < context.policy.mail.digest_at:
+        return []
+    day = local.date().isoformat()
+    hour, minute = map(int, context.policy.mail.digest_at.split(":"))
+    due_at = london_instant(local.date(), time(hour, minute))
+    return [Owed(None, f"digest:{day}", recipient, "digest", "digest", due_at)
+            for recipient in sorted({n.recipient for n in outbox.held(session) if n.event_at <= due_at})]
+
+
 def send_notifications(context: Context | None = None) -> NotifyResult:
     """Tell whoever the open actions owe a message as of now, exactly once each; retry what failed before."""
     context = context or Context.load()
@@ -143,19 +176,21 @@ def send_notifications(context: Context | None = None) -> NotifyResult:
         floor = _floor(session, at, context)
         actions = open_actions(session, context.policy, at, floor)
         owed = plan(actions, planner, at, floor, outbox.told(session, [a.key for a in actions]))
-        recorded = outbox.record(session, owed)
+        recorded = outbox.record(session, owed, planner.staff.digest_addresses())
+        recorded += outbox.record(session, _digests_due(session, context, at))
         session.commit()
         token, claimed = outbox.claim(session, at)
         titles = {rule.id: rule.title for rule in context.policy.rules}
         texts = _texts(session, titles, {n.action_id for n in claimed if n.action_id is not None})
-        still_open = [n for n in claimed if texts.get(n.action_id or 0, ("gone",))[0] == "open"]
+        still_open = [n for n in claimed
+                      if n.reason == "digest" or texts.get(n.action_id or 0, ("gone",))[0] == "open"]
         for notice in claimed:
             if notice not in still_open:  # closed (or withdrawn) before it could be sent: nothing to tell now
                 outbox.finish(session, notice.id, token, status="closed")
-        sender = _Sender(session, context, mail, texts)
+        sender = _Sender(session, context, mail, texts, titles)
         counts = outbox.send(session, token, still_open, sender, now)
         waiting = session.scalar(select(func.count(Notice.id)).where(Notice.status.in_(
             ("pending", "failed", "unroutable")))) or 0
     return NotifyResult(at.isoformat(), True, len(actions), len(owed), recorded, counts.sent, counts.failed,
-                        len(claimed) - len(still_open), sender.forms, waiting)
+                        len(claimed) - len(still_open), sender.forms, waiting, sender.digests)
 

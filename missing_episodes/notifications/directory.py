@@ -1,8 +1,9 @@
 """Who is who, for notifications: the staff file and the on-call/EDT rota (both CSV files in ``data/``).
 
-The staff file (``MISSING_EPISODES_STAFF``, ``data/staff.csv``) has ``name,email,role,team``: allocated workers
-and return-interview workers are found by the name the register or the allocation stored, role-holders by role
-and team (a blank team: the holder for every team, such as the Service Manager). The rota
+The staff file (``MISSING_EPISODES_STAFF``, ``data/staff.csv``) has ``name,email,role,team`` and optionally
+``digest`` (``yes``: one morning digest instead of single messages, except on-call messages and forms).
+Allocated workers and return-interview workers are found by the name the register or the allocation stored,
+role-holders by role and team (a blank team: the holder for every team, such as the Service Manager). The rota
 (``MISSING_EPISODES_ROTA``, ``data/rota.csv``) has ``from,to,name,email`` in London local time; the first row whose
 period covers a moment is on call then, and a row with neither ``from`` nor ``to`` is the standing contact (the
 Emergency Duty Team's mailbox) when no period covers it.
@@ -28,6 +29,8 @@ class Person:
     email: str
     role: str
     team: str = ""
+    # One morning digest instead of single messages (the optional ``digest`` column: yes/no).
+    digest: bool = False
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
@@ -52,7 +55,8 @@ class Staff:
         for number, row in enumerate(_rows(path, ("name", "email", "role", "team")), start=2):
             if not row["name"] or "@" not in row["email"] or not row["role"]:
                 raise DirectoryError(f"{path}: row {number} needs a name, an e-mail address and a role")
-            people.append(Person(row["name"], row["email"].lower(), row["role"], row["team"]))
+            digest = row.get("digest", "").lower() in ("yes", "y", "true", "1")
+            people.append(Person(row["name"], row["email"].lower(), row["role"], row["team"], digest))
         return cls(tuple(people))
 
     def named(self, name: str | None) -> Person | None:
@@ -61,6 +65,10 @@ class Staff:
             return None
         wanted = " ".join(name.split()).casefold()
         return next((p for p in self.people if " ".join(p.name.split()).casefold() == wanted), None)
+
+    def digest_addresses(self) -> set[str]:
+        """The people who asked for one morning digest instead of single messages."""
+        return {p.email for p in self.people if p.digest}
 
     def holders(self, role: str, team: str | None) -> list[Person]:
         """Who holds ``role`` for ``team``: the team's own holders, else those with no team (every team's)."""

@@ -91,3 +91,22 @@ def body(text: ActionText, reason: str, recipient_role: str, *, now: datetime, s
                   f"the worklist: missing-episodes actions --open. Names are {'included' if secure else 'left out'} "
                   "because the policy says this mail channel is " + ("secure." if secure else "not secure.")]
     return "\n".join(lines) + "\n"
+
+
+def digest_subject(day: str, count: int) -> str:
+    return f"OFFICIAL-SENSITIVE: Morning digest {day}: {count} action(s) for you"
+
+
+def digest_body(items: list[tuple[str, str, ActionText]], *, now: datetime, secure: bool) -> str:
+    """One line block per held notice: (reason, recipient role, action), oldest first."""
+    lines = ["Your morning digest: what fell due, went overdue, was escalated to you or became yours since the last "
+             "one (you asked for one message a day instead of single ones).", ""]
+    for number, (reason, role, text) in enumerate(items, start=1):
+        who = "" if role in ("assignee", "") else f" (as {role})"
+        child = text.child_ref + (f" ({text.child_name})" if secure and text.child_name else "")
+        episode = f", {text.episode_ref}" if text.episode_ref else ""
+        late = " - OVERDUE" if now > text.due_at else ""
+        lines += [f"{number}. {reason_words(reason)}{who}: {text.title}",
+                  f"   {child}{episode}; due {_when(text.due_at)}{late}; ref {text.action_key}"]
+    lines += ["", "Record what was done in the case-management system; the worklist: missing-episodes actions --open."]
+    return "\n".join(lines) + "\n"

@@ -45,11 +45,13 @@ def told(session: Session, action_keys: Iterable[str]) -> dict[str, list[Told]]:
     return found
 
 
-def record(session: Session, owed: Iterable[Owed]) -> int:
+def record(session: Session, owed: Iterable[Owed], held_for: frozenset[str] | set[str] = frozenset()) -> int:
     """Insert the owed notices not yet in the table; returns how many this call inserted.
 
     Each insert is its own savepoint: a row another worker inserted first (unique key) is skipped, not an error.
     Unroutable ones (nobody in the staff file holds the role) are stored as ``unroutable``, to be listed and fixed.
+    Those for a person in ``held_for`` (who asked for a morning digest) are ``held`` for it, except on-call
+    messages and forms, which cannot wait.
     """
     owed = list(owed)
     present = {(n.action_key, n.recipient, n.reason) for n in owed_keys(session, owed)}
@@ -61,12 +63,28 @@ def record(session: Session, owed: Iterable[Owed]) -> int:
             with session.begin_nested():
                 session.add(Notice(action_id=item.action_id, action_key=item.action_key, recipient=item.recipient,
                                    reason=item.reason, recipient_role=item.recipient_role, event_at=item.event_at,
-                                   status="pending" if item.routable else "unroutable", attempts=0))
+                                   status=_status(item, held_for), attempts=0))
             inserted += 1
         except IntegrityError:
             pass
         present.add((item.action_key, item.recipient, item.reason))
     return inserted
+
+
+def _status(item: Owed, held_for: frozenset[str] | set[str]) -> str:
+    if not item.routable:
+        return "unroutable"
+    if item.recipient in held_for and item.recipient_role != "on_call" and item.reason not in ("form", "digest"):
+        return "held"
+    return "pending"
+
+
+def held(session: Session, recipient: str | None = None) -> list[Notice]:
+    """Notices held for a morning digest (of one person, or of everyone)."""
+    query = select(Notice).where(Notice.status == "held")
+    if recipient is not None:
+        query = query.where(Notice.recipient == recipient)
+    return list(session.scalars(query.order_by(Notice.event_at, Notice.id)))
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,7 @@ def finish(session: Session, notice_id: int, token: str, **values: object) -> No
 
 
 def pending_or_failed(session: Session) -> list[Notice]:
-    """Everything not yet delivered: pending, failed (with the error type and attempts) and unroutable."""
+    """Everything not yet delivered: pending, failed (with the error type and attempts), unroutable, held for a
+    digest, and closed (the action was closed before its notice could go)."""
     return list(session.scalars(select(Notice).where(Notice.status != "sent")
                                 .order_by(Notice.status, Notice.event_at, Notice.id)))

@@ -64,7 +64,7 @@ class ActionFacts:
 class Owed:
     """One notification that should exist: (action, recipient, reason) is its key."""
 
-    action_id: int
+    action_id: int | None  # None for a digest, which is about many actions
     action_key: str
     recipient: str  # an e-mail address, or "role:<role>" when nobody in the staff file holds it
     reason: str

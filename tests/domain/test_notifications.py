@@ -35,6 +35,7 @@ from tests.builders.notify import (
     EXPECTED,
     GRACE,
     HELEN,
+    PRIYA,
     RAY,
     REASSIGNED_AT,
     STEPS,
@@ -326,3 +327,29 @@ def test_the_policy_escalation_sections_are_checked() -> None:
     assert policy.escalation.delays("strategy_meeting")[1].hours == 4
     assert policy.escalation.delays("police_report") == policy.escalation.after["default"]
     assert policy.mail.secure is False
+
+
+def test_a_person_who_asked_for_a_digest_gets_one_morning_message_instead(
+        day: Context, smtp: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Priya Sandhu asks for a digest: her 10:00 "overdue" waits for Tuesday's 08:00 digest (the policy's
+    ``mail.digest_at``), which lists it; everyone else's messages are as in the day's table; a replay adds nothing."""
+    staff = tmp_path / "staff.csv"
+    lines = (DATA_DIR / "staff.csv").read_text(encoding="utf-8").splitlines()
+    staff.write_text("\n".join([lines[0] + ",digest"] + [line + (",yes" if line.startswith("Priya") else ",")
+                                                         for line in lines[1:]]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("MISSING_EPISODES_STAFF", str(staff))
+    context = Context.load()
+    arrived = _run_day(monkeypatch, context, STEPS, _reassign(context))
+    singles = {key: at for key, at in EXPECTED.items() if key[1] != PRIYA}
+    digest_key = ("digest:2026-11-03", PRIYA, "digest")
+    assert arrived == {**singles, ("EP-AMY:rhi.within_72h_of_return", PRIYA, "overdue"): STEPS[-1],
+                       digest_key: STEPS[-1]}
+    to_priya = [m for m in smtp.received if m.recipients == [PRIYA]]
+    assert len(to_priya) == 1 and len(smtp.received) == len(singles) + 1
+    digest = to_priya[0].message
+    assert "Morning digest 2026-11-03: 1 action(s)" in str(digest["Subject"])
+    body = digest.get_body(("plain",)).get_content()
+    assert "Overdue: Return Home Interview within 72 hours" in body and "EP-AMY:rhi.within_72h_of_return" in body
+    assert "Amy" not in body
+    _run_day(monkeypatch, context, STEPS)
+    assert len(smtp.received) == len(singles) + 1
