@@ -7,6 +7,7 @@ policy and the staff and rota files (``tests/builders/notify.py``).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -17,7 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from cli import app
 from missing_episodes.clock import UTC, as_london
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
@@ -185,6 +188,10 @@ def test_the_server_stopped_mid_run_loses_nothing_and_sends_nothing_twice(
         assert {n.status for n in waiting} == {"failed"} and all(n.last_error for n in waiting)
         assert {(n.action_key, n.recipient, n.reason) for n in waiting} <= set(EXPECTED)
         assert max(n.attempts for n in waiting) > 1
+        failed = {(n.action_key, n.recipient, n.reason, "failed") for n in waiting}
+    listed = [json.loads(line) for line in CliRunner().invoke(app, ["notices", "--json"]).output.splitlines()]
+    assert {(row["action"], row["recipient"], row["reason"], row["status"]) for row in listed} == failed
+    assert all(row["error"] for row in listed)
     # The server comes back: the next run sends what failed, once, and the day goes on.
     smtp.start()
     _run_day(monkeypatch, day, [s for s in STEPS if s > local(11, 2, 15)])
