@@ -144,7 +144,8 @@ class _Sender:
         key = f"serious_notification_draft:{text.action_key}"
         if self.session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
             self.session.add(Delivery(key=key, kind="serious_notification_draft", subject_ref=text.episode_ref,
-                                      recipients=json.dumps({"roles": ["Team Manager"], "addresses": 1}),
+                                      recipients=json.dumps({"roles": ["Team Manager"],
+                                                             "addresses": [notice.recipient]}),
                                       location=json.dumps(filed), sent_at=now()))
         audit(self.session, ACTOR, "form_sent", "action", text.action_key, reason="form", to="Team Manager",
               files=filed, attached=self.context.policy.mail.secure)

@@ -20,6 +20,8 @@ import trustme
 from aiosmtpd.controller import Controller
 
 HOST = "127.0.0.1"
+#: Seconds the server may take to start: generous, for a CI machine whose two cores are busy.
+READY = 30.0
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,13 @@ class SmtpServer:
     def start(self) -> SmtpServer:
         handler = _Inbox(self)
         if self.tls == "starttls":
-            controller = Controller(handler, hostname=HOST, port=self.port, tls_context=self._context(),
-                                    require_starttls=True)
+            controller = Controller(handler, hostname=HOST, port=self.port, ready_timeout=READY,
+                                    tls_context=self._context(), require_starttls=True)
         elif self.tls == "implicit":
-            controller = Controller(handler, hostname=HOST, port=self.port, ssl_context=self._context())
+            controller = Controller(handler, hostname=HOST, port=self.port, ready_timeout=READY,
+                                    ssl_context=self._context())
         else:
-            controller = Controller(handler, hostname=HOST, port=self.port)
+            controller = Controller(handler, hostname=HOST, port=self.port, ready_timeout=READY)
         controller.start()
         self._controller = controller
         return self
