@@ -38,6 +38,7 @@ from tests.builders.notify import (
     EXPECTED,
     GRACE,
     HELEN,
+    MARTIN,
     PRIYA,
     RAY,
     REASSIGNED_AT,
@@ -249,7 +250,8 @@ def test_the_sample_day_tells_the_on_call_contact_of_the_night_s_strategy_meetin
     """On the sample, the one clock that fires between Monday 08:00 and Tuesday 08:00 is the 24-hour strategy
     meeting of the child missing since Sunday 21:40 (due at once): at 21:40, out of hours, the on-call contact is
     told; the strategy meeting ladder's Service Manager (+4 h) is due at 01:40, out of hours too: the on-call
-    contact again. The Head of Service (+12 h, 09:40) and the day staff (09:00) come after the day."""
+    contact again. The day staff (09:00) and the Head of Service (+12 h, 09:40) come after the day: checked after
+    it."""
     context = _sample(monkeypatch, sqlite_url)
     with session_scope(sqlite_url) as session:
         action = session.scalar(select(Action).where(Action.rule_id == "strategy.missing_24h", Action.status == "open",
@@ -264,6 +266,14 @@ def test_the_sample_day_tells_the_on_call_contact_of_the_night_s_strategy_meetin
     assert Counter(_key(m) for m in smtp.received) == Counter(expected.keys())
     _run_day(monkeypatch, context, STEPS)
     assert len(smtp.received) == 2
+    # Office hours begin at 09:00: the day staff hear of the night's events (the child's Team Manager that the
+    # meeting is due, the Service Manager of the escalation); at 09:45 the Head of Service (+12 h, 09:40).
+    morning = _run_day(monkeypatch, context, [local(11, 3, 9), local(11, 3, 9, 15), local(11, 3, 9, 45)])
+    assert {key: at for key, at in morning.items() if key not in expected} == {
+        (key, "tom.ashworth@kingsbridge.example", "due"): local(11, 3, 9),
+        (key, MARTIN, "escalation:Service Manager"): local(11, 3, 9),
+        (key, "sarah.doyle@kingsbridge.example", "escalation:Head of Service"): local(11, 3, 9, 45)}
+    assert len(smtp.received) == 5
 
 
 def test_without_an_smtp_host_nothing_is_recorded(day: Context, monkeypatch: pytest.MonkeyPatch) -> None:
