@@ -40,7 +40,7 @@ def notices(
         table.add_column(column, overflow="fold")
     for status, at, action, reason, role, recipient, attempts, error in rows:
         table.add_row(status, f"{at:%d/%m/%Y %H:%M}", action, reason, f"{role}: {recipient}", str(attempts), error)
-    Console(width=max(100, Console().width)).print(table)
+    Console().print(table)
 
 
 @app.command()
