@@ -25,6 +25,7 @@ from deployments.forms import form_schema
 from flows.daily import daily_run
 from flows.documents import weekly_list
 from flows.ingest import FEED_CONCURRENCY_LIMIT, ingest_files, ingest_sources
+from flows.notify import notify
 from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
 from flows.recompute import recompute_actions
 from flows.reports import bimonthly_oversight_report
@@ -89,6 +90,14 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "when London's clocks go back: on London time it would go quiet for an hour every October. A run still "
         "going when the next is due makes the next one cancel itself rather than queue.",
         cron="2-59/5 * * * *", timezone="UTC", concurrency=SKIP_IF_RUNNING, tags=("feeds",), form=(),
+    ),
+    DeploymentSpec(
+        "notify-every-5-minutes", notify,
+        "Every 5 minutes, on the UTC clock: tell the people who must act when an action falls due, goes overdue, "
+        "changes hands or climbs the escalation ladder (out of office hours, the on-call contact of the rota), and "
+        "send the Team Manager the serious notification form when it falls due. Each message goes once; one that "
+        "failed is retried here. Also runs at the end of every ingest and daily run. Nothing to fill in.",
+        cron="4-59/5 * * * *", timezone="UTC", concurrency=SKIP_IF_RUNNING, tags=("notifications",), form=(),
     ),
     DeploymentSpec(
         "working-days-0830", daily_run,

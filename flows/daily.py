@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flows.documents import announce_briefing, daily_briefing
 from flows.ingest import ingest_files, ingest_sources
+from flows.notify import notify
 from flows.review import review_changed
 from missing_episodes.clock import as_london, now
 from missing_episodes.config import DATA_DIR
@@ -49,4 +50,5 @@ async def daily_run(day: date | None = None, sample: bool = False) -> dict[str, 
     rules = await review_changed("daily roll-forward of schedules for children still missing")
     briefing = await daily_briefing(day)
     await announce_briefing(day, briefing, "briefing-for-coordinators")
+    await notify(check_schema=False)  # the day's actions are told at the end of every daily run
     return {"day": day.isoformat(), "ingest": ingested, "rules": rules, "briefing": briefing}

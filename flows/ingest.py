@@ -10,6 +10,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.concurrency.asyncio import concurrency
 from prefect.events import emit_event
 
+from flows.notify import notify
 from flows.review import review_changed
 from missing_episodes.config import get_settings
 from missing_episodes.feeds import DEFAULT_SOURCE
@@ -35,6 +36,8 @@ async def ingest_files(
     totals = _total(summaries)
     review = await review_changed() if run_rules else {}
     await _publish(kind, summaries, review)
+    if run_rules:  # the new actions' people are told now, not at the next scheduled notify run
+        await notify(check_schema=False)
     return {"ingest": totals, "rules": review, "files": [_counts(s) for s in summaries]}
 
 
@@ -65,6 +68,8 @@ async def ingest_sources(sources_file: Path | None = None, run_rules: bool = Tru
     _warn(summaries)
     review = await review_changed() if run_rules else {}
     await _publish("all", summaries, review)
+    if run_rules:
+        await notify(check_schema=False)
     return {"ingest": _total(summaries), "rules": review, "files": [_counts(s) for s in summaries]}
 
 

@@ -41,6 +41,9 @@ class Settings:
     # Rows per ingest transaction: a chunk is stored whole or not at all. 5000 rather than 2000: fewer round trips
     # on PostgreSQL (a fifth less time per row, measured at 20,000 rows), still a few MiB per chunk.
     ingest_chunk_size: int = field(default_factory=lambda: int(_env("INGEST_CHUNK_SIZE", "5000")))
+    # Notifications: who is who (name, e-mail, role, team) and the out-of-hours on-call/EDT rota.
+    staff_path: Path = field(default_factory=lambda: Path(_env("STAFF", str(DATA_DIR / "staff.csv"))))
+    rota_path: Path = field(default_factory=lambda: Path(_env("ROTA", str(DATA_DIR / "rota.csv"))))
 
 
 def get_settings() -> Settings:

@@ -209,6 +209,67 @@ class LeavingCare(_Strict):
         return next((advisor for advisor in self.personal_advisors if advisor.name.casefold() == wanted), None)
 
 
+class Hours(_Strict):
+    """Office hours (London time) on working days: outside them, and on weekends and England and Wales bank
+    holidays (the working-day calendar of ``missing_episodes.clock``), the on-call/EDT contact of the rota file is
+    told instead of the day staff, who hear at the first run in office hours if the action is still open."""
+
+    start: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    end: str = Field(default="17:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Hours:
+        if self.start >= self.end:
+            raise ValueError(f"office hours start ({self.start}) must be before they end ({self.end})")
+        return self
+
+
+class Escalation(_Strict):
+    """Who is told when an action is overdue, and after how long (Surrey: Team Manager, then Service Manager, then
+    Director; Wolverhampton's escalation of strategy discussions).
+
+    ``ladder`` lists the roles from the first level up; ``after`` gives, per action kind (or ``default``), how long
+    after the due time each level is told, one offset per level. ``worker_roles`` are the rules' actors that mean
+    "the child's allocated worker" (found in the register). ``lookback`` bounds how far back a run looks for a due
+    time or escalation it has not yet acted on (the scheduler being down for days, say).
+    """
+
+    ladder: list[Annotated[str, Field(min_length=2, max_length=100)]] = Field(
+        default_factory=lambda: ["Team Manager", "Service Manager", "Head of Service"], min_length=1
+    )
+    after: dict[str, list[Offset]] = Field(
+        default_factory=lambda: {"default": [Offset(), Offset(hours=24), Offset(hours=72)]}
+    )
+    worker_roles: list[str] = Field(default_factory=lambda: ["Social Worker", "Personal Advisor"])
+    lookback: Offset = Offset(days=7)
+
+    @model_validator(mode="after")
+    def _one_delay_per_level(self) -> Escalation:
+        if "default" not in self.after:
+            raise ValueError("escalation.after needs a 'default' entry")
+        for kind, delays in self.after.items():
+            if kind != "default" and kind not in ACTION_KINDS:
+                raise ValueError(f"escalation.after.{kind}: not an action kind ({', '.join(ACTION_KINDS)})")
+            if len(delays) != len(self.ladder):
+                raise ValueError(f"escalation.after.{kind}: give one delay per level of the ladder "
+                                 f"({len(self.ladder)})")
+        return self
+
+    def delays(self, kind: str) -> list[Offset]:
+        """The delay after the due time at which each level of the ladder is told, for an action kind."""
+        return self.after.get(kind, self.after["default"])
+
+
+class Mail(_Strict):
+    """What notification e-mails may carry. ``secure: true`` says the authority's mail channel is approved for
+    personal data (a secure government mail route): then the body names the child and documents are attached.
+    Otherwise the body carries refs and the action only, and documents stay in the output store."""
+
+    secure: bool = False
+    # London time of the morning digest, on working days, for the people whose staff row asks for one.
+    digest_at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
 class Policy(_Strict):
     authority: str
     version: str
@@ -220,6 +281,12 @@ class Policy(_Strict):
     forms: Forms = Forms()
     rules: list[Rule]
     leaving_care: LeavingCare = LeavingCare()
+
+
+    # Notifications (issue 17): office hours, the escalation ladder, what mail may carry.
+    hours: Hours = Hours()
+    escalation: Escalation = Escalation()
+    mail: Mail = Mail()
 
     @model_validator(mode="after")
     def _unique_rule_ids(self) -> Policy:

@@ -347,3 +347,37 @@ class RhiFinding(Base):
     child_views: Mapped[str | None] = mapped_column(Text)
     referral_made: Mapped[bool] = mapped_column(Boolean, default=False)
     find_me_plan_update: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Notice(Base):
+    """One notification: an action, a person told, and why (due, reassigned, overdue, escalated, form drafted).
+
+    ``(action_key, recipient, reason)`` is unique: the row is inserted before anything is sent, so a retried run,
+    a replay or a second worker finds it and sends nothing twice. A send that fails leaves the row ``failed`` with
+    the error's type, retried on the next run and listed until it goes (``missing-episodes notices``). A worker
+    claims a row (``claimed_until``) before sending, so two workers never send the same failed row twice.
+    """
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("action_key", "recipient", "reason", name="uq_notice_action_recipient_reason"),
+        Index("ix_notice_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the rules may delete an action whose trigger moved into the future; its notices stay, by key.
+    action_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action_key: Mapped[str] = mapped_column(String(200))
+    # An e-mail address, or "role:<role>" when nobody holding the role has one (status "unroutable").
+    recipient: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(String(100))
+    # Why this person: assignee, team_manager, a ladder role, on_call.
+    recipient_role: Mapped[str | None] = mapped_column(String(100))
+    event_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | unroutable
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]

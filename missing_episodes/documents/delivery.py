@@ -7,8 +7,14 @@ safeguarding notice, and the window is one SMTP exchange.
 
 Configuration is environment only (no address ever travels as a flow parameter):
 
-* ``MISSING_EPISODES_SMTP_HOST`` (no host: documents are filed, not mailed), ``_SMTP_PORT`` (25),
-  ``_SMTP_FROM``, ``_SMTP_STARTTLS`` (``1`` to upgrade), ``_SMTP_USER`` / ``_SMTP_PASSWORD``;
+* ``MISSING_EPISODES_SMTP_HOST`` (no host: documents are filed, not mailed), ``_SMTP_PORT`` (587 with STARTTLS,
+  465 with implicit TLS), ``_SMTP_FROM``, ``_SMTP_USER`` / ``_SMTP_PASSWORD``;
+* ``MISSING_EPISODES_SMTP_TLS``: ``starttls`` (the default), ``implicit`` (TLS from the first byte) or ``off``.
+  Documents name children, so the connection is encrypted and the server's certificate verified (against the
+  system's trust store, or ``_SMTP_CA_FILE`` for an authority's own CA) unless TLS is turned off, which is
+  allowed only for a server on the loopback interface (a test server): any other host with ``off`` is refused.
+  A server that does not offer STARTTLS is refused too, never spoken to in clear. (``_SMTP_STARTTLS=1``, the
+  older setting, still means ``starttls``.)
 * ``MISSING_EPISODES_SMTP_TO_<KIND>``: comma-separated addresses for a document kind (``_TO_BRIEFING``,
   ``_TO_SERIOUS_NOTIFICATION``, ``_TO_WEEKLY_LIST``);
 * ``MISSING_EPISODES_SMTP_RECIPIENTS``: optional YAML file ``{kinds: {briefing: [..]}, roles: {"Service
@@ -17,15 +23,19 @@ Configuration is environment only (no address ever travels as a flow parameter):
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shutil
 import smtplib
+import socket
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from mimetypes import guess_type
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from sqlalchemy import select
@@ -39,21 +49,53 @@ from missing_episodes.store import audit
 ENV_PREFIX = "MISSING_EPISODES_"
 ACTOR = "missing-episodes"
 
+TlsMode = Literal["starttls", "implicit", "off"]
+TLS_MODES: tuple[str, ...] = ("starttls", "implicit", "off")
+DEFAULT_PORTS: Mapping[str, int] = {"starttls": 587, "implicit": 465, "off": 25}
+
+
+class MailConfigError(ValueError):
+    """SMTP settings that would send children's details unprotected, or cannot be read; names the setting."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address ``host`` resolves to is on the loopback interface (127.0.0.0/8, ::1)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(ipaddress.ip_address(address.split("%")[0]).is_loopback for address in addresses)
+
 
 @dataclass(frozen=True)
 class MailSettings:
     host: str | None = None
-    port: int = 25
+    port: int = 587
     sender: str = "missing-episodes@localhost"
-    starttls: bool = False
+    tls: TlsMode = "starttls"
+    ca_file: str | None = None
     username: str | None = None
     password: str | None = None
     kind_recipients: Mapping[str, list[str]] = field(default_factory=dict)
     role_recipients: Mapping[str, list[str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.tls not in TLS_MODES:
+            raise MailConfigError(f"{ENV_PREFIX}SMTP_TLS: {self.tls!r} is not one of {', '.join(TLS_MODES)}")
+        if self.host and self.tls == "off" and not is_loopback(self.host):
+            raise MailConfigError(
+                f"{ENV_PREFIX}SMTP_TLS=off is allowed only for a test server on the loopback interface, "
+                f"not {self.host}: mail carries children's details, so use starttls or implicit"
+            )
+
     @property
     def enabled(self) -> bool:
         return bool(self.host)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name verified: the system's trust store, or the authority's CA file."""
+        return ssl.create_default_context(cafile=self.ca_file)
 
     def addresses(self, kind: str, roles: Sequence[str] = ()) -> list[str]:
         """Addresses for a document kind plus those of the roles it is addressed to, without duplicates."""
@@ -81,11 +123,22 @@ def mail_settings_from_env(environ: Mapping[str, str] | None = None) -> MailSett
     for name, value in env.items():
         if name.startswith(prefix):
             kinds[name[len(prefix) :].lower()] = _split(value)
+    tls = (env.get(f"{ENV_PREFIX}SMTP_TLS") or "starttls").strip().lower()
+    legacy = (env.get(f"{ENV_PREFIX}SMTP_STARTTLS") or "").strip().lower()
+    if legacy in ("0", "false", "no") and not env.get(f"{ENV_PREFIX}SMTP_TLS"):
+        raise MailConfigError(f"{ENV_PREFIX}SMTP_STARTTLS=0 no longer turns encryption off: set "
+                              f"{ENV_PREFIX}SMTP_TLS=off (loopback test servers only) or remove it")
+    port = env.get(f"{ENV_PREFIX}SMTP_PORT")
+    try:
+        port_number = int(port) if port else DEFAULT_PORTS.get(tls, 587)
+    except ValueError:
+        raise MailConfigError(f"{ENV_PREFIX}SMTP_PORT: not a port number") from None
     return MailSettings(
         host=env.get(f"{ENV_PREFIX}SMTP_HOST") or None,
-        port=int(env.get(f"{ENV_PREFIX}SMTP_PORT") or 25),
+        port=port_number,
         sender=env.get(f"{ENV_PREFIX}SMTP_FROM") or "missing-episodes@localhost",
-        starttls=(env.get(f"{ENV_PREFIX}SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
+        tls=tls,  # type: ignore[arg-type]  # checked in MailSettings.__post_init__
+        ca_file=env.get(f"{ENV_PREFIX}SMTP_CA_FILE") or None,
         username=env.get(f"{ENV_PREFIX}SMTP_USER") or None,
         password=env.get(f"{ENV_PREFIX}SMTP_PASSWORD") or None,
         kind_recipients=kinds,
@@ -112,10 +165,9 @@ class OutputStore:
         return stored
 
 
-def send_mail(settings: MailSettings, to: Sequence[str], subject: str, body: str, attachments: Sequence[Path]) -> None:
+def compose(settings: MailSettings, to: Sequence[str], subject: str, body: str,
+            attachments: Sequence[Path] = ()) -> EmailMessage:
     """One message with the documents attached. Subjects carry refs and dates only, never a name."""
-    if not settings.host:
-        raise ValueError("no SMTP host configured")
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = ", ".join(to)
@@ -125,11 +177,37 @@ def send_mail(settings: MailSettings, to: Sequence[str], subject: str, body: str
         mime, _ = guess_type(path.name)
         maintype, subtype = (mime or "application/octet-stream").split("/", 1)
         message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
-    with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
-        if settings.starttls:
-            smtp.starttls()
+    return message
+
+
+def open_smtp(settings: MailSettings, timeout: float = 30) -> smtplib.SMTP:
+    """A connection that is encrypted before anything is said (``starttls``/``implicit``, certificate verified),
+    or, on a loopback test server only, plain (``off``); logged in when a user is set. The caller closes it."""
+    if not settings.host:
+        raise MailConfigError("no SMTP host configured")
+    if settings.tls == "implicit":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout,
+                                              context=settings.tls_context())
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+    try:
+        if settings.tls == "starttls":
+            # Raises SMTPNotSupportedError if the server does not offer STARTTLS: never fall back to clear text.
+            smtp.starttls(context=settings.tls_context())
+        elif settings.tls == "off" and not is_loopback(settings.host):  # settings checked this; checked again here
+            raise MailConfigError("SMTP without TLS is allowed only on the loopback interface")
         if settings.username:
             smtp.login(settings.username, settings.password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def send_mail(settings: MailSettings, to: Sequence[str], subject: str, body: str, attachments: Sequence[Path]) -> None:
+    """One message with the documents attached, over its own protected connection."""
+    message = compose(settings, to, subject, body, attachments)
+    with open_smtp(settings) as smtp:
         smtp.send_message(message)
 
 

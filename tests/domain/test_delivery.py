@@ -1,12 +1,15 @@
-"""Keyed delivery: documents are filed and mailed once per key, whatever the number of runs.
+"""Keyed delivery: documents are filed and mailed once per key, whatever the number of runs; SMTP over TLS.
 
-SMTP is tested against a tiny SMTP server on 127.0.0.1 started by the test (socketserver; no extra dependency).
+Delivery is tested against a tiny SMTP server on 127.0.0.1 started by the test (socketserver, TLS turned off for
+it, which only a loopback host allows); TLS against aiosmtpd with STARTTLS or implicit TLS (``tests/builders/smtp``).
 """
 
 from __future__ import annotations
 
 import json
+import smtplib
 import socketserver
+import ssl
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -18,9 +21,16 @@ from sqlalchemy import func, select
 
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Delivery
-from missing_episodes.documents.delivery import mail_settings_from_env
+from missing_episodes.documents.delivery import (
+    MailConfigError,
+    MailSettings,
+    is_loopback,
+    mail_settings_from_env,
+    send_mail,
+)
 from missing_episodes.jobs.documents import deliver_produced, produce_serious_notification
 from tests.builders.documents import seed_briefing
+from tests.builders.smtp import SmtpServer
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
@@ -98,6 +108,7 @@ def test_serious_notification_is_sent_once(
     )
     monkeypatch.setenv("MISSING_EPISODES_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("MISSING_EPISODES_SMTP_PORT", str(smtp_server.server_address[1]))
+    monkeypatch.setenv("MISSING_EPISODES_SMTP_TLS", "off")  # this plain test server is on loopback
     monkeypatch.setenv("MISSING_EPISODES_SMTP_FROM", "missing@council.example")
     monkeypatch.setenv("MISSING_EPISODES_SMTP_RECIPIENTS", str(recipients))
 
@@ -155,3 +166,58 @@ def test_mail_settings_from_environment() -> None:
     assert (settings.host, settings.port, settings.enabled) == ("smtp.example", 2525, True)
     assert settings.addresses("briefing", ["Service Director"]) == ["a@example", "b@example"]
     assert not mail_settings_from_env({}).enabled
+
+
+# -- SMTP over TLS (issue 16 item 16): encrypted and verified by default; plain only on loopback ---------------
+
+
+def _settings(server: SmtpServer, **overrides: str) -> MailSettings:
+    return mail_settings_from_env({**server.environment(), **overrides})
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_mail_goes_over_tls_with_the_certificate_verified(tmp_path: Path, tls: str) -> None:
+    server = SmtpServer(tmp_path, tls).start()
+    try:
+        send_mail(_settings(server), ["tm@kingsbridge.example"], "OFFICIAL-SENSITIVE: test", "EP-TOM\n", [])
+        assert [r.recipients for r in server.received] == [["tm@kingsbridge.example"]]
+        # A certificate the client does not trust (the system store, no CA file): refused before anything is sent.
+        unverified = _settings(server, MISSING_EPISODES_SMTP_CA_FILE="")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            send_mail(unverified, ["tm@kingsbridge.example"], "OFFICIAL-SENSITIVE: test", "EP-TOM\n", [])
+        assert len(server.received) == 1
+    finally:
+        server.stop()
+
+
+def test_a_server_without_starttls_is_refused_not_spoken_to_in_clear(tmp_path: Path) -> None:
+    server = SmtpServer(tmp_path, "off").start()
+    try:
+        with pytest.raises(smtplib.SMTPNotSupportedError):
+            send_mail(_settings(server, MISSING_EPISODES_SMTP_TLS="starttls"), ["tm@kingsbridge.example"], "s", "b", [])
+        assert server.received == []
+        # Turned off explicitly, for this loopback test server: allowed.
+        send_mail(_settings(server), ["tm@kingsbridge.example"], "s", "b", [])
+        assert len(server.received) == 1
+    finally:
+        server.stop()
+
+
+def test_tls_is_the_default_and_off_is_refused_for_any_host_not_on_loopback() -> None:
+    default = mail_settings_from_env({"MISSING_EPISODES_SMTP_HOST": "smtp.kingsbridge.example"})
+    assert (default.tls, default.port) == ("starttls", 587)
+    implicit = mail_settings_from_env({"MISSING_EPISODES_SMTP_HOST": "smtp.kingsbridge.example",
+                                       "MISSING_EPISODES_SMTP_TLS": "implicit"})
+    assert (implicit.tls, implicit.port) == ("implicit", 465)
+    # An address literal, so the check itself asks no name server (nothing is ever sent to it).
+    with pytest.raises(MailConfigError, match="loopback"):
+        mail_settings_from_env({"MISSING_EPISODES_SMTP_HOST": "192.0.2.10", "MISSING_EPISODES_SMTP_TLS": "off"})
+    with pytest.raises(MailConfigError, match="loopback"):
+        MailSettings(host="192.0.2.10", tls="off")
+    assert mail_settings_from_env({"MISSING_EPISODES_SMTP_HOST": "127.0.0.1", "MISSING_EPISODES_SMTP_TLS": "off"}).tls \
+        == "off"
+    with pytest.raises(MailConfigError, match="SMTP_TLS"):
+        mail_settings_from_env({"MISSING_EPISODES_SMTP_HOST": "127.0.0.1", "MISSING_EPISODES_SMTP_TLS": "maybe"})
+    with pytest.raises(MailConfigError, match="no longer turns encryption off"):
+        mail_settings_from_env({"MISSING_EPISODES_SMTP_HOST": "127.0.0.1", "MISSING_EPISODES_SMTP_STARTTLS": "0"})
+    assert not is_loopback("192.0.2.10") and is_loopback("127.0.0.1")
