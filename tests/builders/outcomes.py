@@ -11,6 +11,11 @@ for every closing event of the default policy, built through the ordinary jobs (
 * P000804, a care leaver assessed not in touch: the written confirmation.
 * P000805: missing and found, the interview completed on 31 Oct with findings (CSE, harm, the Find Me plan to
   update): the follow-ups (strategy discussion, NRM consideration, Find Me plan update).
+* P000807: absent and graded high risk on 1 Nov: the joint strategy with the police.
+* P000808: missing and found, the interview declined on 31 Oct: the social worker's visit.
+* P000809: a care leaver assessed missing on 1 Oct and still missing: the fortnightly oversight reviews.
+* Every returned child under 18 has the carer's well-being check and prevention plan; P000802 names an immigration
+  solicitor (told on day 1) and is reviewed as looked after every three months.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from missing_episodes.sources import RawRow
 NOW = "2026-11-02T08:30:00"
 NOW_AT = datetime(2026, 11, 2, 8, 30, tzinfo=LONDON)
 INCIDENTS = {"P000801": "KBP-2026-000801", "P000802": "KBP-2026-000802", "P000805": "KBP-2026-000805",
-             "P000806": "KBP-2026-000806"}
+             "P000806": "KBP-2026-000806", "P000807": "KBP-2026-000807", "P000808": "KBP-2026-000808"}
 
 
 def _child(number: int, person: str, **fields: str) -> RawRow:
@@ -35,10 +40,11 @@ def _child(number: int, person: str, **fields: str) -> RawRow:
     return RawRow("register", number, values)
 
 
-def _missing(number: int, person: str, last_seen: str, found: str | None = None, risk: str = "medium") -> list[RawRow]:
+def _missing(number: int, person: str, last_seen: str, found: str | None = None, risk: str = "medium",
+             event: str = "missing") -> list[RawRow]:
     incident = INCIDENTS[person]
     rows = [RawRow("police", number, {
-        "notification_id": f"M-{person}", "sent_at": last_seen, "event": "missing", "incident_ref": incident,
+        "notification_id": f"M-{person}", "sent_at": last_seen, "event": event, "incident_ref": incident,
         "child_id": person, "last_seen_at": last_seen, "risk_level": risk, "responsible_authority": "Kingsbridge"})]
     if found:
         rows.append(RawRow("police", number + 1, {
@@ -55,16 +61,20 @@ def outcome_row(number: int, event_id: str, at: str, person: str, event: str, **
 def build_every_closing_case() -> None:
     """Store the children above in the configured database and run the rules as of ``NOW`` (set it first)."""
     ingest_records("children", [
-        _child(1, "P000801"), _child(2, "P000802", uasc="yes", date_of_birth="2010-01-02"),
+        _child(1, "P000801"),
+        _child(2, "P000802", uasc="yes", date_of_birth="2010-01-02", immigration_solicitor="Firm A, 020 7946 0000"),
         _child(3, "P000803", legal_status="care_leaver", uasc="yes", date_of_birth="2004-05-06"),
         _child(4, "P000804", legal_status="care_leaver", date_of_birth="2003-07-08"),
-        _child(5, "P000805", date_of_birth="2012-09-10"), _child(6, "P000806"),
+        _child(5, "P000805", date_of_birth="2012-09-10"), _child(6, "P000806"), _child(7, "P000807"),
+        _child(8, "P000808"), _child(9, "P000809", legal_status="care_leaver", date_of_birth="2004-02-03"),
     ], source="register")
     ingest_records("notifications", [
         *_missing(10, "P000801", "2026-10-27T19:00:00", "2026-10-31T09:00:00"),
         *_missing(20, "P000802", "2026-04-20T10:00:00"),
         *_missing(30, "P000805", "2026-10-29T18:00:00", "2026-10-30T08:00:00"),
         *_missing(40, "P000806", "2026-10-27T19:00:00", "2026-10-31T09:00:00"),
+        *_missing(50, "P000807", "2026-11-01T16:00:00", risk="high", event="absent"),
+        *_missing(60, "P000808", "2026-10-29T18:00:00", "2026-10-30T08:00:00"),
     ], source="police")
     ingest_records("outcomes", [
         outcome_row(1, "CMS-1", "2026-10-20T10:00:00", "P000803", "assessed_missing"),
@@ -73,5 +83,8 @@ def build_every_closing_case() -> None:
         outcome_row(4, "CMS-4", "2026-10-31T12:00:00", "P000805", "rhi_completed",
                     incident_ref=INCIDENTS["P000805"], reasons="peer_group;adult_of_concern", concerns="cse",
                     harm="yes", child_views="Said she went to see friends in town", find_me_plan_update="yes"),
+        outcome_row(5, "CMS-5", "2026-10-31T12:00:00", "P000808", "rhi_declined",
+                    incident_ref=INCIDENTS["P000808"], rationale="Would not speak to the interviewer"),
+        outcome_row(6, "CMS-6", "2026-10-01T10:00:00", "P000809", "assessed_missing"),
     ], source="case-management")
     review_next_batch(1000)
