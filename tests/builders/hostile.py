@@ -282,7 +282,6 @@ def _csv_extras(builder: _FileBuilder) -> None:
 def _outcomes(name: str, count: int, rng: random.Random) -> tuple[bytes, Expected]:
     expected = Expected(name, "outcomes")
     rows: list[Row] = []
-    good: list[Row] = []
     breakers: dict[str, Breaker] = {
         "unknown event": _set("event", "tea_drunk"),
         "no rationale": _unrequired_without_rationale,
@@ -293,34 +292,19 @@ def _outcomes(name: str, count: int, rng: random.Random) -> tuple[bytes, Expecte
         "bad byte in notes": _set("notes", f"caf{BAD_BYTE}"),
         "bad time": _set("recorded_at", "2026-13-01T10:00"),
     }
-    for n in range(1, count + 1):
-        row = {"event_id": f"{name}-E{n}", "recorded_at": f"2026-05-{1 + n % 27:02d}T12:00:00",
-               "child_id": f"{name}-P{n % 50}", "incident_ref": "", "event": "contact_made", "by": "Alex",
-               "rationale": "", "notes": rng.choice(STRANGE), "who": "Carer"}  # fmt: skip
-        roll = rng.random()
-        if roll < 0.4 or not good:
-            good.append(row)
-            rows.append(row)
-            expected.row(n, "new", stored_id=row["event_id"])
-            continue
-        expected.hostile += 1
-        if roll < 0.5:
-            rows.append(dict(rng.choice(good)))
-            expected.row(n, "duplicate")
-        elif roll < 0.6:
-            rows.append(dict(rng.choice(good), notes=f"changed {n}"))
-            expected.row(n, "quarantined", "event_id")
-        else:
-            key = rng.choice(sorted(breakers))
-            rows.append(row)
-            expected.row(n, "quarantined", breakers[key](row, rng))
+    def outcome(n: int) -> Row:
+        return {"event_id": f"{name}-E{n}", "recorded_at": f"2026-05-{1 + n % 27:02d}T12:00:00",
+                "child_id": f"{name}-P{n % 50}", "incident_ref": "", "event": "contact_made", "by": "Alex",
+                "rationale": "", "notes": rng.choice(STRANGE), "who": "Carer"}  # fmt: skip
+
+    _mix(count, rng, outcome, "event_id", lambda good, n: dict(good, notes=f"changed {n}"), breakers, rows,
+         expected)
     return _csv_of(OUTCOME_FIELDS, rows), expected
 
 
 def _register(name: str, count: int, rng: random.Random) -> tuple[bytes, Expected]:
     expected = Expected(name, "children")
     rows: list[Row] = []
-    good: list[Row] = []
     breakers: dict[str, Breaker] = {
         "phone too long": _set("phone", "0" * 65),
         "placement too long": _set("placement", "H" * 501),
@@ -331,28 +315,41 @@ def _register(name: str, count: int, rng: random.Random) -> tuple[bytes, Expecte
         "nul in placement": _set("placement", "Home\x00"),
         "bad byte in a name": _set("last_name", f"Pe{BAD_BYTE}a"),
     }
+    def child(n: int) -> Row:
+        return {"child_id": f"{name}-C{n}", "first_name": rng.choice(STRANGE[:12]), "last_name": f"Stone{n}",
+                "date_of_birth": "2010-01-01", "legal_status": "looked_after", "uasc": "no",
+                "placement": "Home A", "placement_distance_miles": "3.5", "phone": "07700 900000"}  # fmt: skip
+
+    _mix(count, rng, child, "child_id", lambda good, n: dict(good, placement=f"Home {n}"), breakers, rows,
+         expected)
+    return _csv_of(REGISTER_FIELDS, rows), expected
+
+
+def _mix(count: int, rng: random.Random, make: Callable[[int], Row], id_field: str,
+         changed: Callable[[Row, int], Row], breakers: dict[str, Breaker], rows: list[Row],
+         expected: Expected) -> None:
+    """``count`` rows of one feed: 40% good; of the rest a tenth repeat a good row (duplicates), a tenth reuse a good
+    row's id with other content (quarantined on the id), and the others are broken by one of ``breakers``."""
+    good: list[Row] = []
     for n in range(1, count + 1):
-        row = {"child_id": f"{name}-C{n}", "first_name": rng.choice(STRANGE[:12]), "last_name": f"Stone{n}",
-               "date_of_birth": "2010-01-01", "legal_status": "looked_after", "uasc": "no",
-               "placement": "Home A", "placement_distance_miles": "3.5", "phone": "07700 900000"}  # fmt: skip
+        row = make(n)
         roll = rng.random()
         if roll < 0.4 or not good:
             good.append(row)
             rows.append(row)
-            expected.row(n, "new", stored_id=row["child_id"])
+            expected.row(n, "new", stored_id=row[id_field])
             continue
         expected.hostile += 1
         if roll < 0.5:
             rows.append(dict(rng.choice(good)))
             expected.row(n, "duplicate")
         elif roll < 0.6:
-            rows.append(dict(rng.choice(good), placement=f"Home {n}"))
-            expected.row(n, "quarantined", "child_id")
+            rows.append(changed(rng.choice(good), n))
+            expected.row(n, "quarantined", id_field)
         else:
             key = rng.choice(sorted(breakers))
             rows.append(row)
             expected.row(n, "quarantined", breakers[key](row, rng))
-    return _csv_of(REGISTER_FIELDS, rows), expected
 
 
 def _csv_of(columns: tuple[str, ...], rows: list[Row]) -> bytes:
