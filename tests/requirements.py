@@ -62,7 +62,7 @@ def render(seeds: list[Seed]) -> str:
         "",
         "<!-- Rendered from docs/requirements/*.yaml by `python -m tests.requirements --write`; edit the YAML. -->",
         "",
-        "Every duty the five practice documents (`shared/seeds/`, mapped in their README) ask of the product: the",
+        "Every duty the five practice documents (not part of this repository) ask of the product: the",
         "document's words, what implements the duty (a policy rule, a stored record, a document, a report, a feed, a",
         "command) and the test that proves it. `tests/test_requirements.py` fails when a row marked done or partial",
         "names a rule or test that does not exist, and when a quote is not in its document.",
