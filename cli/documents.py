@@ -18,8 +18,9 @@ import typer
 from cli import checks
 from cli._app import app
 from cli.checks import Mistake
-from cli.flows import run_flow
+from cli.flows import prefect_server_configured, produce_and_deliver, run_flow
 from cli.values import optional_date, plausible_day, time_value, week_ending
+from missing_episodes.clock import last_sunday, today
 
 form_app = typer.Typer(help="Render a form for one episode or child.", no_args_is_help=True)
 app.add_typer(form_app, name="form")
@@ -47,14 +48,20 @@ def briefing_command(
     day: Annotated[str | None, typer.Option("--date", show_default="today", help="briefing day, YYYY-MM-DD")] = None,
     out: OutOption = None,
 ) -> None:
-    """Write briefing-DATE.html and briefing-DATE.pdf (the daily missing briefing) and deliver it once."""
+    """Write briefing-DATE.html and briefing-DATE.pdf (the daily missing briefing) and deliver it once (a Prefect
+    flow when PREFECT_API_URL is set, else its jobs directly)."""
     parsed = optional_date(day, "--date")
     if parsed is not None:
         plausible_day(parsed, "--date")
     folder = _ready(out)
-    from flows.documents import daily_briefing
+    if prefect_server_configured():
+        from flows.documents import daily_briefing
 
-    _report(run_flow("the briefing", daily_briefing, day=parsed, out_dir=folder))
+        _report(run_flow("the briefing", daily_briefing, day=parsed, out_dir=folder))
+        return
+    from missing_episodes.jobs.documents import produce_briefing
+
+    _report(produce_and_deliver("the briefing", produce_briefing, parsed or today(), folder))
 
 
 @app.command("weekly-list")
@@ -68,9 +75,14 @@ def weekly_list_command(
     if parsed is not None:
         plausible_day(parsed, "--week-ending")
     folder = _ready(out)
-    from flows.documents import weekly_list
+    if prefect_server_configured():
+        from flows.documents import weekly_list
 
-    _report(run_flow("the weekly list", weekly_list, week_ending=parsed, out_dir=folder))
+        _report(run_flow("the weekly list", weekly_list, week_ending=parsed, out_dir=folder))
+        return
+    from missing_episodes.jobs.documents import produce_weekly_list
+
+    _report(produce_and_deliver("the weekly list", produce_weekly_list, parsed or last_sunday(), folder))
 
 
 @form_app.command("serious-notification")
@@ -87,10 +99,16 @@ def serious_notification_command(
     moment = time_value(as_of, "--as-of") if as_of else None
     folder = _ready(out)
     _serious_notification_possible(episode.strip(), rule, moment)
-    from flows.documents import serious_notification
+    if prefect_server_configured():
+        from flows.documents import serious_notification
 
-    _report(run_flow("the serious notification", serious_notification, episode_ref=episode.strip(), rule_id=rule,
-                     out_dir=folder, as_of=moment))
+        _report(run_flow("the serious notification", serious_notification, episode_ref=episode.strip(),
+                         rule_id=rule, out_dir=folder, as_of=moment))
+        return
+    from missing_episodes.jobs.documents import produce_serious_notification
+
+    _report(produce_and_deliver("the serious notification", produce_serious_notification, episode.strip(), rule,
+                                folder, moment))
 
 
 def _serious_notification_possible(episode: str, rule: str | None, as_of: datetime | None) -> None:

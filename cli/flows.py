@@ -24,6 +24,30 @@ from cli._app import one_line
 from missing_episodes.config import get_settings
 
 
+def prefect_server_configured() -> bool:
+    """``PREFECT_API_URL`` in the environment (read without importing Prefect, which costs a second or more).
+
+    Without a server, a command that only renders, files and mails calls its jobs directly: running its flow would
+    start a temporary Prefect server (15-20 s) only to record the run in this machine's local Prefect database,
+    which no running server shows. With one, the flow runs there and the run is recorded as a scheduled one is.
+    """
+    return bool(os.environ.get("PREFECT_API_URL"))
+
+
+def produce_and_deliver(what: str, produce: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, object]:
+    """A document's jobs without Prefect: render (``missing_episodes.jobs.documents.produce_*``), then file and mail
+    it once per key; the same result a document flow returns (key, counts, files, delivery, store)."""
+    from missing_episodes.jobs.documents import deliver_produced
+
+    def both() -> dict[str, object]:
+        produced = produce(*args, **kwargs)
+        outcome = deliver_produced(produced)
+        return {"key": produced.key, "counts": produced.counts, "files": produced.files,
+                "delivery": outcome.status, "store": outcome.location}
+
+    return run_flow(what, both)
+
+
 def error_log() -> Path:
     return get_settings().output_dir / "log" / "cli-errors.log"
 

@@ -27,7 +27,7 @@ from cli import checks
 from cli._app import PROGRAM, app
 from cli.checks import Mistake
 from cli.text import cell, console, escape
-from cli.values import today
+from missing_episodes.clock import today
 
 quarantine_app = typer.Typer(help="Rows kept back for a person to fix: list, show, resolve, retry.")
 app.add_typer(quarantine_app, name="quarantine")

@@ -11,7 +11,6 @@ running server shows. Both ways print the same paths and counts.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +19,7 @@ import typer
 
 from cli import checks
 from cli._app import app
-from cli.flows import run_flow
+from cli.flows import prefect_server_configured, run_flow
 from cli.values import collection_year, date_value, plausible_day
 
 report_app = typer.Typer(help="Reports for the board and for managers (Prefect flows when PREFECT_API_URL is set).",
@@ -46,11 +45,6 @@ def _ready(out: Path, *, prefect: bool = False) -> Path:
     return out.resolve()
 
 
-def _prefect_server_configured() -> bool:
-    """``PREFECT_API_URL`` in the environment (read without importing Prefect, which costs a second or more)."""
-    return bool(os.environ.get("PREFECT_API_URL"))
-
-
 def _print(result: dict[str, object]) -> None:
     for name, value in dict(result.get("counts", {})).items():  # type: ignore[arg-type]
         typer.echo(f"{name}: {value}")
@@ -69,7 +63,7 @@ def report_board(
     if end < start:
         raise typer.BadParameter(f"{end.isoformat()} is before --from {start.isoformat()}", param_hint="--to")
     folder = _ready(out, prefect=True)
-    if _prefect_server_configured():
+    if prefect_server_configured():
         from flows.reports import board_report_flow
 
         _print(run_flow("the board report", board_report_flow, start, end, str(folder)))
@@ -87,7 +81,7 @@ def report_oversight(
     """Bi-monthly management-oversight list of children missing 3 or more times in the two months to DATE."""
     last_day = _day(day, "--date")
     folder = _ready(out, prefect=True)
-    if _prefect_server_configured():
+    if prefect_server_configured():
         from flows.reports import oversight_report_flow
 
         _print(run_flow("the oversight report", oversight_report_flow, last_day, str(folder)))

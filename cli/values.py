@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import typer
 
-from missing_episodes.clock import TimeParseError, as_london, now, parse_time
+from missing_episodes.clock import TimeParseError, now, parse_time, today
 
 #: The earliest year a statutory return or a board period can be about: SSDA903 has a Missing table since 2015.
 FIRST_YEAR = 2015
@@ -38,16 +38,6 @@ def date_value(value: str, option: str) -> date:
 
 def optional_date(value: str | None, option: str) -> date | None:
     return None if value is None else date_value(value, option)
-
-
-def today() -> date:
-    return as_london(now()).date()
-
-
-def last_sunday() -> date:
-    """The week's end the weekly list is about by default: the last Sunday (today if it is one)."""
-    day = today()
-    return day - timedelta(days=(day.weekday() + 1) % 7)
 
 
 def week_ending(value: str | None, option: str = "--week-ending") -> date | None:

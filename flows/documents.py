@@ -8,13 +8,13 @@ nothing about who they are. Delivery is keyed (``briefing:2026-11-02``, ``seriou
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from prefect import get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.runtime import flow_run
 
-from missing_episodes.clock import as_london, now
+from missing_episodes.clock import last_sunday, today
 from missing_episodes.documents.delivery import DeliveryOutcome
 from tasks.documents import (
     Produced,
@@ -26,21 +26,12 @@ from tasks.documents import (
 from tasks.privacy import private_flow, scrub_hooks
 
 
-def _today() -> date:
-    return as_london(now()).date()
-
-
-def _last_sunday() -> date:
-    today = _today()
-    return today - timedelta(days=(today.weekday() + 1) % 7)
-
-
 def _briefing_run_name() -> str:
-    return f"briefing-{flow_run.parameters.get('day') or _today()}"
+    return f"briefing-{flow_run.parameters.get('day') or today()}"
 
 
 def _weekly_run_name() -> str:
-    return f"weekly-list-{flow_run.parameters.get('week_ending') or _last_sunday()}"
+    return f"weekly-list-{flow_run.parameters.get('week_ending') or last_sunday()}"
 
 
 async def _publish(artifact_key: str, produced: Produced, outcome: DeliveryOutcome) -> dict[str, object]:
@@ -96,7 +87,7 @@ async def announce_briefing(day: date, result: dict[str, object], key: str) -> N
 @private_flow(name="daily-briefing", flow_run_name=_briefing_run_name)
 async def daily_briefing(day: date | None = None, out_dir: str | None = None) -> dict[str, object]:
     """The daily missing briefing pack for ``day`` (default today, London), filed and mailed once."""
-    day = day or _today()
+    day = day or today()
     produced = await render_briefing(day, out_dir)
     return await _publish("daily-briefing", produced, await deliver_document(produced))
 
@@ -117,6 +108,6 @@ async def serious_notification(
 @private_flow(name="weekly-list", flow_run_name=_weekly_run_name, **scrub_hooks("weekly-list"))
 async def weekly_list(week_ending: date | None = None, out_dir: str | None = None) -> dict[str, object]:
     """The weekly list of children who are or were missing (default: the week ending last Sunday)."""
-    week_ending = week_ending or _last_sunday()
+    week_ending = week_ending or last_sunday()
     produced = await render_weekly_list(week_ending, out_dir)
     return await _publish("weekly-list", produced, await deliver_document(produced))

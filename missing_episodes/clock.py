@@ -264,6 +264,23 @@ def now() -> datetime:
 
 
 @lru_cache(maxsize=8)
+def wall_clock() -> datetime:
+    """The real time, whatever ``MISSING_EPISODES_NOW`` says: only for talking to the outside world (a server's
+    ``Retry-After`` date is about its clock and ours, not about the moment a replay is set to)."""
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in London (``now()``'s, so a fixed clock fixes it too)."""
+    return as_london(now()).date()
+
+
+def last_sunday() -> date:
+    """The end of the last whole week (today if it is a Sunday): the weekly list's default week."""
+    day = today()
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
 def _fixed_now(text: str) -> datetime:
     """Parse the override once per value: ``now()`` is called for every stored row."""
     try:

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from missing_episodes.clock import wall_clock
 from missing_episodes.ingest.summary import IngestSummary
 from missing_episodes.sources import HttpSource, RawRow, _json_row
 
@@ -175,7 +176,7 @@ def _retry_after(response: httpx.Response, ceiling: float) -> float:
     except ValueError:
         try:
             # The wall clock on purpose, not clock.now(): a fixed replay time means nothing to the endpoint.
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            seconds = (parsedate_to_datetime(value) - wall_clock()).total_seconds()
         except (TypeError, ValueError):
             return 0.0
     return min(max(seconds, 0.0), ceiling)

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from cli import app
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import AuditEvent, Notification, Quarantine
+from missing_episodes.feedfiles import read_file
 from missing_episodes.ingest.rows import ingest_rows
 from missing_episodes.jobs.context import Context
-from missing_episodes.sources import read_file
 from tests.builders.feeds import message, write_csv
 from tests.cli.seed import seed
 
