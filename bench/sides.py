@@ -139,6 +139,15 @@ def _digest(frame) -> dict[str, Any]:
             "hash": hashlib.sha256("\n".join(rows).encode()).hexdigest()}
 
 
+#: The rules the DuckDB reference computes: the Wakefield windows the benchmark was written for. Rules added since
+#: (the return checks of issue 15, due in working days, which plain SQL has no calendar for) are evaluated by the
+#: product all the same, timed in its side; their agreement with the per-child definition is proved in
+#: tests/domain/test_bulk.py, so the digest compares only the actions both sides compute.
+REFERENCE_RULES = frozenset({"rhi.within_72h_of_return", "strategy.missing_24h", "strategy.missing_72h",
+                             "serious.missing_72h", "strategy.four_in_28_days", "strategy.six_in_2_months",
+                             "strategy.high_risk"})
+
+
 def rules_ours(url: str) -> tuple[float, dict[str, Any]]:
     """``missing_episodes.bulk.evaluate_frame``: every episode rule's trigger and due time, vectorised."""
     from missing_episodes import bulk
@@ -147,7 +156,8 @@ def rules_ours(url: str) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
     frame = bulk.evaluate_frame(policy, facts, skip)
     seconds = time.perf_counter() - started
-    return seconds, {**_digest(frame), "fallback_children": len(skip)}
+    compared = frame[frame["rule_id"].isin(REFERENCE_RULES)] if len(frame) else frame
+    return seconds, {**_digest(compared), "fallback_children": len(skip), "all_actions": len(frame)}
 
 
 REFERENCE_SQL = """

@@ -38,6 +38,10 @@ def pytest_configure(config: pytest.Config) -> None:
         # Prefect reads PREFECT_HOME when it is first imported (at collection), so this cannot wait for a fixture.
         "PREFECT_HOME": str(_session_dir / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # A test server keeps its own database in SQLite; on a busy 2-core machine its services and the API collide
+        # ("database is locked") and it answers 503 for a while. The client's default 5 retries (about a minute)
+        # ran out in CI; 9 ride it out (the benchmarks' daily run needed the same).
+        "PREFECT_CLIENT_MAX_RETRIES": "9",
         "MISSING_EPISODES_DATABASE_URL": f"sqlite:///{_session_dir / 'session.db'}",
         "MISSING_EPISODES_OUTPUT_DIR": str(_session_dir / "out"),
     }

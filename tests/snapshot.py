@@ -16,9 +16,10 @@ from missing_episodes.db.models import (
     RiskAssessment,
 )
 
-# Surrogate keys and clock columns differ between two equal databases; so does ``origin`` (which file and row
-# a message first came in), when a feed is replayed as differently named files.
-VOLATILE = {"id", "created_at", "updated_at", "received_at", "child_id", "episode_id", "notification_id", "origin"}
+# Surrogate keys and clock columns differ between two equal databases; so do ``origin`` and ``row_number`` (which
+# file and row a message or a quarantined row was first seen in), when a feed is replayed as other files.
+VOLATILE = {"id", "created_at", "updated_at", "received_at", "child_id", "episode_id", "notification_id", "origin",
+            "row_number"}
 
 
 def _row(obj, extra: dict | None = None) -> tuple:

@@ -95,8 +95,10 @@ def _child(person_id: str, first: str, last: str, born: str, miles: str = "4.0")
 
 
 def _outcome(event_id: str, at: str, person_id: str, incident: str, event: str) -> dict[str, str]:
+    # A decline carries its reason (Wakefield s6), as the feed contract asks; other events need none.
+    rationale = "Refused at the door; the carer was asked instead" if event == "rhi_declined" else ""
     return {"event_id": event_id, "recorded_at": at, "child_id": person_id, "incident_ref": incident, "event": event,
-            "by": "Return Interview Team", "rationale": "", "notes": ""}  # fmt: skip
+            "by": "Return Interview Team", "rationale": rationale, "notes": ""}  # fmt: skip
 
 
 #: Messages that name children in every way the police feed does (seeds: a notification carries the person id
@@ -362,6 +364,6 @@ def test_two_ingest_runs_of_the_same_feed_at_once_on_postgresql_store_everything
         assert session.scalar(select(func.count(func.distinct(Action.key)))) == session.scalar(
             select(func.count()).select_from(Action)
         )
-        # Each child: 4 episodes of 49 hours (4 RHIs and 4 meetings at 24 hours) and the 4-in-28-days meeting
-        # on the fourth (1, 7, 13, 19 May).
-        assert session.scalar(select(func.count()).select_from(Action)) == 60 * 9
+        # Each child: 4 episodes of 49 hours (4 RHIs and 4 meetings at 24 hours), the 4-in-28-days meeting on the
+        # fourth (1, 7, 13, 19 May), and on each return the carer's well-being check and prevention plan (Lilac).
+        assert session.scalar(select(func.count()).select_from(Action)) == 60 * (9 + 4 * 2)
