@@ -37,6 +37,20 @@ def _ready(out: Path | None) -> str | None:
     return str(out.resolve()) if out else None
 
 
+def _document(what: str, flow: str, job: str, *args: object) -> None:
+    """Render, file and mail a document once, and print where it went: its flow (``flows.documents.<flow>``) when a
+    Prefect server is configured, so the run is recorded there, else its job
+    (``missing_episodes.jobs.documents.<job>``) and the delivery directly. Both take the same arguments."""
+    if prefect_server_configured():
+        from flows import documents as flows
+
+        _report(run_flow(what, getattr(flows, flow), *args))
+    else:
+        from missing_episodes.jobs import documents as jobs
+
+        _report(produce_and_deliver(what, getattr(jobs, job), *args))
+
+
 def _report(result: dict[str, object]) -> None:
     for path in result["files"]:  # type: ignore[union-attr]
         typer.echo(path)
@@ -54,14 +68,7 @@ def briefing_command(
     if parsed is not None:
         plausible_day(parsed, "--date")
     folder = _ready(out)
-    if prefect_server_configured():
-        from flows.documents import daily_briefing
-
-        _report(run_flow("the briefing", daily_briefing, day=parsed, out_dir=folder))
-        return
-    from missing_episodes.jobs.documents import produce_briefing
-
-    _report(produce_and_deliver("the briefing", produce_briefing, parsed or today(), folder))
+    _document("the briefing", "daily_briefing", "produce_briefing", parsed or today(), folder)
 
 
 @app.command("weekly-list")
@@ -75,14 +82,7 @@ def weekly_list_command(
     if parsed is not None:
         plausible_day(parsed, "--week-ending")
     folder = _ready(out)
-    if prefect_server_configured():
-        from flows.documents import weekly_list
-
-        _report(run_flow("the weekly list", weekly_list, week_ending=parsed, out_dir=folder))
-        return
-    from missing_episodes.jobs.documents import produce_weekly_list
-
-    _report(produce_and_deliver("the weekly list", produce_weekly_list, parsed or last_sunday(), folder))
+    _document("the weekly list", "weekly_list", "produce_weekly_list", parsed or last_sunday(), folder)
 
 
 @form_app.command("serious-notification")
@@ -99,16 +99,8 @@ def serious_notification_command(
     moment = time_value(as_of, "--as-of") if as_of else None
     folder = _ready(out)
     _serious_notification_possible(episode.strip(), rule, moment)
-    if prefect_server_configured():
-        from flows.documents import serious_notification
-
-        _report(run_flow("the serious notification", serious_notification, episode_ref=episode.strip(),
-                         rule_id=rule, out_dir=folder, as_of=moment))
-        return
-    from missing_episodes.jobs.documents import produce_serious_notification
-
-    _report(produce_and_deliver("the serious notification", produce_serious_notification, episode.strip(), rule,
-                                folder, moment))
+    _document("the serious notification", "serious_notification", "produce_serious_notification", episode.strip(),
+              rule, folder, moment)
 
 
 def _serious_notification_possible(episode: str, rule: str | None, as_of: datetime | None) -> None:

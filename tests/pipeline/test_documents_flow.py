@@ -91,6 +91,14 @@ def test_cli_briefing_writes_the_pack_into_out(
     result = CliRunner().invoke(app, ["weekly-list", "--week-ending", "2026-10-25", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "weekly-list-2026-10-25.pdf").exists()
+    # With a Prefect server configured the same command runs the flow (here the harness's): same files, same key,
+    # and the delivery already done by the direct run is not done again.
+    import cli.documents
+
+    monkeypatch.setattr(cli.documents, "prefect_server_configured", lambda: True)
+    again = CliRunner().invoke(app, ["weekly-list", "--week-ending", "2026-10-25", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "delivery weekly_list:2026-10-25: already_" in again.output
 
 
 async def _artifacts_of_run(flow_run_id: object) -> dict[str, str]:
