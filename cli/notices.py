@@ -11,10 +11,12 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cli import checks
 from cli._app import app
+from cli.flows import run_flow
+from cli.text import cell, console
 from missing_episodes.clock import as_london
 from missing_episodes.config import get_settings
 
@@ -24,6 +26,7 @@ def notices(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """Notifications not yet delivered: pending, failed (retried next run), unroutable, closed before sending."""
+    checks.migrated_database()
     from missing_episodes.db.engine import session_scope
     from missing_episodes.notifications.outbox import pending_or_failed
 
@@ -39,16 +42,17 @@ def notices(
     for column in ("status", "when", "action", "reason", "to", "tries", "error"):
         table.add_column(column, overflow="fold")
     for status, at, action, reason, role, recipient, attempts, error in rows:
-        table.add_row(status, f"{at:%d/%m/%Y %H:%M}", action, reason, f"{role}: {recipient}", str(attempts), error)
-    Console().print(table)
+        table.add_row(*(cell(value) for value in (status, f"{at:%d/%m/%Y %H:%M}", action, reason,
+                                                  f"{role}: {recipient}", attempts, error)))
+    console().print(table)
 
 
 @app.command()
 def notify() -> None:
     """Tell the people who must act now (the notify flow the schedule runs every five minutes), then say how many."""
-    import asyncio
-
+    checks.migrated_database()
+    checks.policy()
     from flows.notify import notifications_in_words
     from flows.notify import notify as notify_flow
 
-    typer.echo(notifications_in_words(asyncio.run(notify_flow())))
+    typer.echo(notifications_in_words(run_flow("the notifications", notify_flow)))
