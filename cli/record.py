@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from cli import checks
 from cli._app import app
 
 
@@ -44,6 +45,8 @@ def record(
                                                                            "what was learnt")] = False,
 ) -> None:
     """Record an outcome for a child; prints what it closed. Exit 2 when it is refused (nothing stored)."""
+    checks.migrated_database()
+    checks.policy()
     from missing_episodes.findings import findings_problem, parse_findings
     from missing_episodes.forms import CLI_SOURCE, FormRefused, check_recorded
     from missing_episodes.jobs import Context

@@ -83,8 +83,8 @@ def build_every_closing_case() -> None:
         outcome_row(4, "CMS-4", "2026-10-31T12:00:00", "P000805", "rhi_completed",
                     incident_ref=INCIDENTS["P000805"], reasons="peer_group;adult_of_concern", concerns="cse",
                     harm="yes", child_views="Said she went to see friends in town", find_me_plan_update="yes"),
-        outcome_row(5, "CMS-5", "2026-10-31T12:00:00", "P000808", "rhi_declined",
+        outcome_row(5, "CMS-8", "2026-10-31T12:00:00", "P000808", "rhi_declined",
                     incident_ref=INCIDENTS["P000808"], rationale="Would not speak to the interviewer"),
-        outcome_row(6, "CMS-6", "2026-10-01T10:00:00", "P000809", "assessed_missing"),
+        outcome_row(6, "CMS-9", "2026-10-01T10:00:00", "P000809", "assessed_missing"),
     ], source="case-management")
     review_next_batch(1000)

@@ -89,6 +89,7 @@ CASES = [
     Case("ssd-no-database", ("export", "ssd", "--out", "o"), ("no database",)),
     Case("briefing-no-database", ("briefing", "--date", "2026-11-02"), ("no database", "db upgrade")),
     Case("notices-no-database", ("notices",), ("no database", "db upgrade")),
+    Case("record-no-database", ("record", "rhi_completed", "--child", "P000101"), ("no database", "db upgrade")),
     Case("notify-no-database", ("notify",), ("no database", "db upgrade")),
     Case("weekly-no-database", ("weekly-list", "--week-ending", "2026-11-01"), ("no database",)),
     Case("recompute-no-database", ("recompute", "--reason", "policy change"), ("no database",)),
