@@ -88,7 +88,7 @@ def _episode_of(spec: ActionSpec, run: ChildRun) -> str | None:
     """The episode an action is about: its own, or for an action about the child, its case event's episode."""
     if spec.episode_ref is not None or not spec.key.startswith("CH-"):
         return spec.episode_ref
-    event_id = spec.key.split("#")[0].rsplit(":", 1)[-1]
+    event_id = _subject(spec)  # the case event that started it
     outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
     episode = episode_for(outcome, run.episodes) if outcome is not None else None
     return episode.ref if episode is not None else None
