@@ -60,7 +60,7 @@ class FactRows:
 
 CHILD_COLUMNS = ["id", "ref", "legal_status", "uasc", "date_of_birth", "has_immigration_solicitor"]
 EPISODE_COLUMNS = ["id", "ref", "incident_ref", "child_id", "kind", "started_at", "reported_at", "found_at",
-                   "return_notified_at", "other_authority"]
+                   "return_notified_at", "other_authority", "trafficking_risk_at"]
 RISK_COLUMNS = ["episode_id", "assessed_at", "risk_level", "notification_id"]
 OUTCOME_COLUMNS = ["child_id", "event_id", "event", "recorded_at", "incident_ref", "by", "rationale", "notes",
                    "risk_level"]
@@ -73,6 +73,7 @@ def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows
     episode_q = select(
         Episode.id, Episode.ref, Episode.incident_ref, Episode.child_id, Episode.kind, Episode.started_at,
         Episode.reported_at, Episode.found_at, Episode.return_notified_at, Episode.other_authority,
+        Episode.trafficking_risk_at,
     ).where(Episode.child_id.is_not(None))
     risk_q = select(
         RiskAssessment.episode_id, RiskAssessment.assessed_at, RiskAssessment.risk_level,
@@ -89,14 +90,56 @@ def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows
         outcome_q = outcome_q.where(Outcome.child_id.in_(child_ids))
     session.flush()  # as session.execute would; then Core rows, with no ORM result processing
     connection = session.connection()
-    return FactRows(*(list(connection.execute(query)) for query in (child_q, episode_q, risk_q, outcome_q)))
+    rows = FactRows(*(list(connection.execute(query)) for query in (child_q, episode_q, risk_q, outcome_q)))
+    rows.outcomes = with_police_flags(rows.episodes, rows.outcomes)
+    return rows
+
+
+#: The case event a police flag stands for, and the episode column holding when the police first raised it.
+POLICE_FLAGS: dict[str, str] = {"trafficking_risk_identified": "trafficking_risk_at"}
+#: The event id of a police flag's case event: the episode's ref after this prefix (one per episode and flag).
+POLICE_FLAG_PREFIX = "police-flag:"
+
+
+def with_police_flags(episodes: list[Any], outcomes: list[Any]) -> list[Any]:
+    """The case events, with each police flag as the case event it stands for, once per incident.
+
+    Surrey: "Director to be notified if an Unaccompanied Asylum Seeking Child/Care Leaver is at risk of
+    trafficking". The force may say so in its feed (``trafficking_risk``) or the service record it
+    (``trafficking_risk_identified``); either raises the duty, and for one incident only the earliest of them does:
+    a flag after a recorded event about the same incident adds nothing, and an event recorded after the flag is
+    the same news again. Decided on the stored facts alone, so the result does not depend on arrival order.
+    """
+    flags: dict[tuple[int, str, str], Any] = {}  # (child, event, incident) -> the flag's case-event row
+    position = EPISODE_COLUMNS.index
+    for episode in episodes:
+        for event, column in POLICE_FLAGS.items():
+            at = episode[position(column)]
+            if at is None:
+                continue
+            child_id, incident = episode[position("child_id")], episode[position("incident_ref")]
+            flags[(child_id, event, incident)] = (child_id, f"{POLICE_FLAG_PREFIX}{episode[position('ref')]}",
+                                                  event, at, incident, "police", None, None, None)
+    if not flags:
+        return outcomes
+    earliest_recorded: dict[tuple[int, str, str], Any] = {}
+    for row in outcomes:
+        key = (row[0], row[2], row[4])
+        if key in flags and (key not in earliest_recorded or row[3] < earliest_recorded[key]):
+            earliest_recorded[key] = row[3]
+    kept = [row for row in outcomes
+            if (key := (row[0], row[2], row[4])) not in flags or row[3] < flags[key][3]]
+    kept += [flag for key, flag in sorted(flags.items(), key=lambda item: item[1][1])
+             if key not in earliest_recorded or flag[3] <= earliest_recorded[key]]
+    return kept
 
 
 def as_columns(rows: FactRows) -> Facts:
     """The rows as ``Facts``: one frame each, instants as UTC columns."""
     return Facts(
         _frame(rows.children, CHILD_COLUMNS),
-        _frame(rows.episodes, EPISODE_COLUMNS, ("started_at", "reported_at", "found_at", "return_notified_at")),
+        _frame(rows.episodes, EPISODE_COLUMNS, ("started_at", "reported_at", "found_at", "return_notified_at",
+                                                "trafficking_risk_at")),
         _frame(rows.risks, RISK_COLUMNS, ("assessed_at",)),
         _frame(rows.outcomes, OUTCOME_COLUMNS, ("recorded_at",)),
     )
@@ -135,7 +178,7 @@ def _episodes(episodes: Iterable[Any], risks: Iterable[Any]) -> dict[int, list[E
     for episode_id, at, level, _notification in sorted(risks, key=lambda r: (r[1], r[3])):
         history[int(episode_id)].append((at, level))
     by_child: dict[int, list[EpisodeFacts]] = defaultdict(list)
-    for eid, ref, incident, child_id, kind, started, reported, found, notified, other in episodes:
+    for eid, ref, incident, child_id, kind, started, reported, found, notified, other, _flagged in episodes:
         by_child[int(child_id)].append(
             EpisodeFacts(ref, incident, kind, started, reported, found, notified, tuple(history.get(int(eid), ())),
                          bool(other))
