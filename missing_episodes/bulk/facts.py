@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import COLUMN_TIME
@@ -60,20 +60,22 @@ class FactRows:
 
 CHILD_COLUMNS = ["id", "ref", "legal_status", "uasc", "date_of_birth", "has_immigration_solicitor"]
 EPISODE_COLUMNS = ["id", "ref", "incident_ref", "child_id", "kind", "started_at", "reported_at", "found_at",
-                   "return_notified_at", "other_authority", "trafficking_risk_at"]
+                   "return_notified_at", "other_authority"]
 RISK_COLUMNS = ["episode_id", "assessed_at", "risk_level", "notification_id"]
+#: The case event a police flag stands for, and the episode column holding when the police first raised it.
+POLICE_FLAGS = {"trafficking_risk_identified": Episode.trafficking_risk_at}
 OUTCOME_COLUMNS = ["child_id", "event_id", "event", "recorded_at", "incident_ref", "by", "rationale", "notes",
                    "risk_level"]
 
 
 def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows:
-    """Read the facts of these children (all children when ``None``) in four set-based queries."""
+    """Read the facts of these children (all children when ``None``) in five set-based queries (the fifth, the
+    police's flags, joins the case events: ``with_police_flags``)."""
     child_q = select(Child.id, Child.ref, Child.legal_status, Child.uasc, Child.date_of_birth,
                      Child.immigration_solicitor.is_not(None).label("has_immigration_solicitor"))
     episode_q = select(
         Episode.id, Episode.ref, Episode.incident_ref, Episode.child_id, Episode.kind, Episode.started_at,
         Episode.reported_at, Episode.found_at, Episode.return_notified_at, Episode.other_authority,
-        Episode.trafficking_risk_at,
     ).where(Episode.child_id.is_not(None))
     risk_q = select(
         RiskAssessment.episode_id, RiskAssessment.assessed_at, RiskAssessment.risk_level,
@@ -83,7 +85,11 @@ def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows
         Outcome.child_id, Outcome.event_id, Outcome.event, Outcome.recorded_at, Outcome.incident_ref, Outcome.by,
         Outcome.rationale, Outcome.notes, Outcome.risk_level,
     )
+    flag_q = select(Episode.child_id, Episode.ref, Episode.incident_ref, *POLICE_FLAGS.values()).where(
+        Episode.child_id.is_not(None), Episode.other_authority.is_(False),
+        or_(*(column.is_not(None) for column in POLICE_FLAGS.values())))
     if child_ids is not None:
+        flag_q = flag_q.where(Episode.child_id.in_(child_ids))
         child_q = child_q.where(Child.id.in_(child_ids))
         episode_q = episode_q.where(Episode.child_id.in_(child_ids))
         risk_q = risk_q.where(Episode.child_id.in_(child_ids))
@@ -91,17 +97,15 @@ def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows
     session.flush()  # as session.execute would; then Core rows, with no ORM result processing
     connection = session.connection()
     rows = FactRows(*(list(connection.execute(query)) for query in (child_q, episode_q, risk_q, outcome_q)))
-    rows.outcomes = with_police_flags(rows.episodes, rows.outcomes)
+    rows.outcomes = with_police_flags(list(connection.execute(flag_q)), rows.outcomes)
     return rows
 
 
-#: The case event a police flag stands for, and the episode column holding when the police first raised it.
-POLICE_FLAGS: dict[str, str] = {"trafficking_risk_identified": "trafficking_risk_at"}
 #: The event id of a police flag's case event: the episode's ref after this prefix (one per episode and flag).
 POLICE_FLAG_PREFIX = "police-flag:"
 
 
-def with_police_flags(episodes: list[Any], outcomes: list[Any]) -> list[Any]:
+def with_police_flags(flagged: list[Any], outcomes: list[Any]) -> list[Any]:
     """The case events, with each police flag as the case event it stands for, once per incident.
 
     Surrey: "Director to be notified if an Unaccompanied Asylum Seeking Child/Care Leaver is at risk of
@@ -109,17 +113,14 @@ def with_police_flags(episodes: list[Any], outcomes: list[Any]) -> list[Any]:
     (``trafficking_risk_identified``); either raises the duty, and for one incident only the earliest of them does:
     a flag after a recorded event about the same incident adds nothing, and an event recorded after the flag is
     the same news again. Decided on the stored facts alone, so the result does not depend on arrival order.
+    ``flagged``: (child id, episode ref, incident, then one time per ``POLICE_FLAGS`` entry) of flagged episodes.
     """
     flags: dict[tuple[int, str, str], Any] = {}  # (child, event, incident) -> the flag's case-event row
-    position = EPISODE_COLUMNS.index
-    for episode in episodes:
-        for event, column in POLICE_FLAGS.items():
-            at = episode[position(column)]
-            if at is None:
-                continue
-            child_id, incident = episode[position("child_id")], episode[position("incident_ref")]
-            flags[(child_id, event, incident)] = (child_id, f"{POLICE_FLAG_PREFIX}{episode[position('ref')]}",
-                                                  event, at, incident, "police", None, None, None)
+    for child_id, ref, incident, *times in flagged:
+        for event, at in zip(POLICE_FLAGS, times, strict=True):
+            if at is not None:
+                flags[(child_id, event, incident)] = (child_id, f"{POLICE_FLAG_PREFIX}{ref}", event, at, incident,
+                                                      "police", None, None, None)
     if not flags:
         return outcomes
     earliest_recorded: dict[tuple[int, str, str], Any] = {}
@@ -138,8 +139,7 @@ def as_columns(rows: FactRows) -> Facts:
     """The rows as ``Facts``: one frame each, instants as UTC columns."""
     return Facts(
         _frame(rows.children, CHILD_COLUMNS),
-        _frame(rows.episodes, EPISODE_COLUMNS, ("started_at", "reported_at", "found_at", "return_notified_at",
-                                                "trafficking_risk_at")),
+        _frame(rows.episodes, EPISODE_COLUMNS, ("started_at", "reported_at", "found_at", "return_notified_at")),
         _frame(rows.risks, RISK_COLUMNS, ("assessed_at",)),
         _frame(rows.outcomes, OUTCOME_COLUMNS, ("recorded_at",)),
     )
@@ -178,7 +178,7 @@ def _episodes(episodes: Iterable[Any], risks: Iterable[Any]) -> dict[int, list[E
     for episode_id, at, level, _notification in sorted(risks, key=lambda r: (r[1], r[3])):
         history[int(episode_id)].append((at, level))
     by_child: dict[int, list[EpisodeFacts]] = defaultdict(list)
-    for eid, ref, incident, child_id, kind, started, reported, found, notified, other, _flagged in episodes:
+    for eid, ref, incident, child_id, kind, started, reported, found, notified, other in episodes:
         by_child[int(child_id)].append(
             EpisodeFacts(ref, incident, kind, started, reported, found, notified, tuple(history.get(int(eid), ())),
                          bool(other))
