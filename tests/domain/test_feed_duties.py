@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from missing_episodes import bulk
 from missing_episodes.config import DATA_DIR, Settings
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Action, Episode, Quarantine
@@ -91,6 +92,9 @@ def test_the_police_feeds_trafficking_flag_tells_the_director_within_two_hours(d
     with session_scope(db_url) as session:
         [flagged] = session.scalars(select(Episode))
         assert flagged.trafficking_risk_at == london("2026-05-11 15:00")
+        backlog = bulk.evaluate_bulk(POLICY, bulk.load_facts(session), FAR)  # the backlog path says the same
+    assert [(s.key, s.due_at) for specs in backlog.values() for s in specs if s.rule_id == DIRECTOR] == [
+        (notice.key, notice.due_at)]
 
 
 def test_a_risk_recorded_before_the_police_flag_keeps_its_earlier_clock(sqlite_url, monkeypatch, tmp_path):
