@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
-from missing_episodes.feeds import PoliceNotification
+from missing_episodes.feeds import EPISODE_EVENTS, PoliceNotification
 from missing_episodes.identity import canonical_json, content_hash
 
 
@@ -42,6 +42,7 @@ class EpisodeState:
     clothing: str | None = None
     areas_searched: str | None = None
     reported_to_police_at: datetime | None = None  # the earliest the messages give (Lilac: time police contacted)
+    trafficking_risk_at: datetime | None = None  # the first message flagging a risk of trafficking (Surrey)
     responsible_authority: str | None = None
     person_id: str | None = None
     first_name: str | None = None
@@ -60,6 +61,8 @@ class EpisodeState:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         if data["reported_to_police_at"] is None:
             del data["reported_to_police_at"]  # a fact added later: episodes without it keep their stored hash
+        if data["trafficking_risk_at"] is None:
+            del data["trafficking_risk_at"]  # likewise
         data["risk_history"] = [(at, level, nid) for at, level, _row, nid in self.risk_history]
         return content_hash(canonical_json(data))
 
@@ -69,10 +72,14 @@ def fold(messages: list[Message]) -> EpisodeState:
     ordered = sorted(messages, key=lambda m: m.order)
     state.message_count = len(ordered)
     kinds = {m.notification.event for m in ordered}
-    state.kind = "missing" if "missing" in kinds else "absent" if "absent" in kinds else None
+    # A child the police call missing at any point is missing; else absent; else missing from curfew (Wolverhampton
+    # keeps curfew apart: a missing or absent message about the same incident makes it that kind instead).
+    state.kind = next((kind for kind in EPISODE_EVENTS if kind in kinds), None)
     for message in ordered:
         n = message.notification
-        if n.event in ("missing", "absent") and state.reported_at is None:
+        if n.trafficking_risk and state.trafficking_risk_at is None:
+            state.trafficking_risk_at = n.sent_at
+        if n.event in EPISODE_EVENTS and state.reported_at is None:
             state.reported_at = n.sent_at
         if n.event == "found" and state.return_notified_at is None:
             state.return_notified_at = n.sent_at

@@ -23,7 +23,7 @@ class ChildFacts:
 class EpisodeFacts:
     ref: str
     incident_ref: str
-    kind: str | None  # missing | absent | None (not yet reported)
+    kind: str | None  # missing | absent | curfew | None (not yet reported)
     started_at: datetime | None
     reported_at: datetime | None
     found_at: datetime | None = None

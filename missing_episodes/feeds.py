@@ -56,6 +56,12 @@ OUTCOME_EVENTS = frozenset(
         "risk_assessment_recorded",
         "safety_plan_recorded",
         "police_contacted",
+        # Wakefield s2: "Hidden missing child ... A child who is or has been missing, but has not been reported to
+        # the police": recorded by the service, never by the police feed (``missing_episodes.hidden``).
+        "hidden_missing",
+        # Surrey: "at risk of trafficking": the service's own record of the risk (the police feed's flag is the other
+        # way in); ``ltm.trafficking_risk_director`` starts from it.
+        "trafficking_risk_identified",
     }
 )
 #: Events that need their rationale or reason recorded when no policy says more (``OutcomeVocabulary``).
@@ -201,6 +207,23 @@ def _day(value: Any) -> date | None:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def yes_no(value: Any, name: str, blank: bool | None) -> bool | None:
+    """A yes/no cell as a bool (``blank`` when not given); anything else is the field's error."""
+    if value is None:
+        return blank
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).lower()
+    if lowered in ("yes", "y", "true", "1"):
+        return True
+    if lowered in ("no", "n", "false", "0"):
+        return False
+    raise ValueError(f"{name} must be yes or no, not {value!r}")
+
+
+#: The police events that start an episode, each its own kind (``episodes.fold``).
+EPISODE_EVENTS: tuple[str, ...] = ("missing", "absent", "curfew")
+
 # Blank cells are already None here (``_Row._blanks_to_none``); these say only what a present value must be.
 Text = str | None
 RequiredText = str
@@ -244,7 +267,9 @@ _AUTHORITY = column_length(Episode.responsible_authority, Child.responsible_auth
 class PoliceNotification(_Row):
     notification_id: _required(MESSAGE_ID_LENGTH)
     sent_at: RequiredTime
-    event: Literal["missing", "absent", "found", "update"]
+    # ``curfew``: missing from curfew (Wolverhampton: "distinguising the difference between missing episodes from
+    # those missing from curfew"), an episode of its own kind, apart from missing and absent.
+    event: Literal["missing", "absent", "curfew", "found", "update"]
     incident_ref: _required(_INCIDENT)
     child_id: _limited(_PERSON_ID) = None
     first_name: _limited(_NAME) = None
@@ -261,6 +286,15 @@ class PoliceNotification(_Row):
     # When the carer or provider contacted the police (Lilac Alliance: "time police contacted"), if the force sends
     # it: a fact of its own, not the time the police's message reached the council (``sent_at``).
     reported_to_police_at: Time = None
+    # The force's own flag that the child is at risk of trafficking (yes/no; blank: not said). Surrey: "Director to
+    # be notified if an Unaccompanied Asylum Seeking Child/Care Leaver is at risk of trafficking": the flag raises
+    # the same duty as the case event ``trafficking_risk_identified`` (``bulk.facts``).
+    trafficking_risk: bool | None = None
+
+    @field_validator("trafficking_risk", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> bool | None:
+        return yes_no(value, "trafficking_risk", blank=None)
 
     @property
     def message_id(self) -> str:
@@ -270,7 +304,7 @@ class PoliceNotification(_Row):
         """Rules across fields, which the field types alone cannot say."""
         if long_name := _name_too_long(self.first_name, self.last_name, self.date_of_birth):
             return long_name
-        if self.event in ("missing", "absent"):
+        if self.event in EPISODE_EVENTS:
             if self.last_seen_at is None:
                 return RowError("last_seen_at", f"a {self.event} notification needs last_seen_at")
             if not self.child_id and not (self.first_name and self.last_name and self.date_of_birth):
@@ -285,7 +319,7 @@ class PoliceNotification(_Row):
 #: The police notification contract's columns, in order: what a feed file's header names.
 NOTIFICATION_FIELDS: tuple[str, ...] = tuple(PoliceNotification.model_fields)
 #: Contract columns a force may leave out of its files altogether (the synthetic force does).
-OPTIONAL_NOTIFICATION_FIELDS: tuple[str, ...] = ("reported_to_police_at",)
+OPTIONAL_NOTIFICATION_FIELDS: tuple[str, ...] = ("reported_to_police_at", "trafficking_risk")
 
 
 def _name_too_long(first: str | None, last: str | None, born: date | None) -> RowError | None:
@@ -354,16 +388,7 @@ class ChildRecord(_Row):
     @field_validator("uasc", mode="before")
     @classmethod
     def _yes_no(cls, value: Any) -> bool:
-        if value is None:
-            return False
-        if isinstance(value, bool):
-            return value
-        lowered = str(value).lower()
-        if lowered in ("yes", "y", "true", "1"):
-            return True
-        if lowered in ("no", "n", "false", "0"):
-            return False
-        raise ValueError(f"uasc must be yes or no, not {value!r}")
+        return bool(yes_no(value, "uasc", blank=False))
 
     @property
     def message_id(self) -> str:

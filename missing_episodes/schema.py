@@ -17,4 +17,4 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 # The episode kinds a rule can be about (or count): shared by the policy's scope and the trigger types.
-EpisodeKind = Literal["missing", "absent"]
+EpisodeKind = Literal["missing", "absent", "curfew"]

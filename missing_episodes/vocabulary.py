@@ -42,6 +42,10 @@ LABELS: dict[str, str] = {
     "nrm_not_referred": "NRM: decided not to refer (choose the reason)",
     "long_term_review_held": "Long-term missing review held",
     "find_me_plan_updated": "Find Me plan updated",
+    "hidden_missing": "Hidden missing: missing, not reported to the police",
+    "hidden_missing_reported": "Hidden missing child reported to the police",
+    "whereabouts_established": "Whereabouts established: no police report needed (say where)",
+    "trafficking_risk_identified": "At risk of trafficking",
 }
 #: Short forms for run names and artifacts ("RHI completed").
 SHORT_LABELS: dict[str, str] = {

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import COLUMN_TIME
@@ -62,12 +62,15 @@ CHILD_COLUMNS = ["id", "ref", "legal_status", "uasc", "date_of_birth", "has_immi
 EPISODE_COLUMNS = ["id", "ref", "incident_ref", "child_id", "kind", "started_at", "reported_at", "found_at",
                    "return_notified_at", "other_authority"]
 RISK_COLUMNS = ["episode_id", "assessed_at", "risk_level", "notification_id"]
+#: The case event a police flag stands for, and the episode column holding when the police first raised it.
+POLICE_FLAGS = {"trafficking_risk_identified": Episode.trafficking_risk_at}
 OUTCOME_COLUMNS = ["child_id", "event_id", "event", "recorded_at", "incident_ref", "by", "rationale", "notes",
                    "risk_level"]
 
 
 def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows:
-    """Read the facts of these children (all children when ``None``) in four set-based queries."""
+    """Read the facts of these children (all children when ``None``) in five set-based queries (the fifth, the
+    police's flags, joins the case events: ``with_police_flags``)."""
     child_q = select(Child.id, Child.ref, Child.legal_status, Child.uasc, Child.date_of_birth,
                      Child.immigration_solicitor.is_not(None).label("has_immigration_solicitor"))
     episode_q = select(
@@ -82,14 +85,54 @@ def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows
         Outcome.child_id, Outcome.event_id, Outcome.event, Outcome.recorded_at, Outcome.incident_ref, Outcome.by,
         Outcome.rationale, Outcome.notes, Outcome.risk_level,
     )
+    flag_q = select(Episode.child_id, Episode.ref, Episode.incident_ref, *POLICE_FLAGS.values()).where(
+        Episode.child_id.is_not(None), Episode.other_authority.is_(False),
+        or_(*(column.is_not(None) for column in POLICE_FLAGS.values())))
     if child_ids is not None:
+        flag_q = flag_q.where(Episode.child_id.in_(child_ids))
         child_q = child_q.where(Child.id.in_(child_ids))
         episode_q = episode_q.where(Episode.child_id.in_(child_ids))
         risk_q = risk_q.where(Episode.child_id.in_(child_ids))
         outcome_q = outcome_q.where(Outcome.child_id.in_(child_ids))
     session.flush()  # as session.execute would; then Core rows, with no ORM result processing
     connection = session.connection()
-    return FactRows(*(list(connection.execute(query)) for query in (child_q, episode_q, risk_q, outcome_q)))
+    rows = FactRows(*(list(connection.execute(query)) for query in (child_q, episode_q, risk_q, outcome_q)))
+    rows.outcomes = with_police_flags(list(connection.execute(flag_q)), rows.outcomes)
+    return rows
+
+
+#: The event id of a police flag's case event: the episode's ref after this prefix (one per episode and flag).
+POLICE_FLAG_PREFIX = "police-flag:"
+
+
+def with_police_flags(flagged: list[Any], outcomes: list[Any]) -> list[Any]:
+    """The case events, with each police flag as the case event it stands for, once per incident.
+
+    Surrey: "Director to be notified if an Unaccompanied Asylum Seeking Child/Care Leaver is at risk of
+    trafficking". The force may say so in its feed (``trafficking_risk``) or the service record it
+    (``trafficking_risk_identified``); either raises the duty, and for one incident only the earliest of them does:
+    a flag after a recorded event about the same incident adds nothing, and an event recorded after the flag is
+    the same news again. Decided on the stored facts alone, so the result does not depend on arrival order.
+    ``flagged``: (child id, episode ref, incident, then one time per ``POLICE_FLAGS`` entry) of flagged episodes.
+    """
+    flags: dict[tuple[int, str, str], Any] = {}  # (child, event, incident) -> the flag's case-event row
+    for child_id, ref, incident, *times in flagged:
+        for event, at in zip(POLICE_FLAGS, times, strict=True):
+            if at is not None:
+                flags[(child_id, event, incident)] = (child_id, f"{POLICE_FLAG_PREFIX}{ref}", event, at, incident,
+                                                      "police", None, None, None)
+    if not flags:
+        return outcomes
+    earliest_recorded: dict[tuple[int, str, str], Any] = {}
+    for row in outcomes:
+        key = (row[0], row[2], row[4])
+        if key in flags and (key not in earliest_recorded or row[3] < earliest_recorded[key]):
+            earliest_recorded[key] = row[3]
+    kept = [row for row in outcomes
+            if (key := (row[0], row[2], row[4])) not in flags or row[3] < flags[key][3]]
+    kept += [flag for key, flag in sorted(flags.items(), key=lambda item: item[1][1])
+             if key not in earliest_recorded or flag[3] <= earliest_recorded[key]]
+    return kept
 
 
 def as_columns(rows: FactRows) -> Facts:

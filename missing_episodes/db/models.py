@@ -114,7 +114,7 @@ class Episode(Base):
     source: Mapped[str] = mapped_column(String(100))
     incident_ref: Mapped[str] = mapped_column(String(100))
     child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"))
-    kind: Mapped[str | None] = mapped_column(String(16))  # missing | absent | None until reported
+    kind: Mapped[str | None] = mapped_column(String(16))  # missing | absent | curfew | None until reported
     status: Mapped[str] = mapped_column(String(16))  # unconfirmed | open | returned
     started_at: Mapped[datetime | None]  # last seen, else reported: the start the rules count from
     last_seen_at: Mapped[datetime | None]
@@ -139,6 +139,8 @@ class Episode(Base):
     # child is then decided by that key alone, and decided again when a child with a person id takes the key
     # (``ingest.matching.settle_keys``), so identity does not depend on arrival order.
     match_key: Mapped[str | None] = mapped_column(String(500), index=True)
+    # When a police message first flagged a risk of trafficking (Surrey: the Director told, not at 24 hours).
+    trafficking_risk_at: Mapped[datetime | None]
 
     child: Mapped[Child | None] = relationship(back_populates="episodes")
     risk_history: Mapped[list[RiskAssessment]] = relationship(

@@ -26,12 +26,13 @@ from missing_episodes.clock import (
     now,
     previous_working_day,
 )
-from missing_episodes.db.models import Action, Child, Episode
+from missing_episodes.db.models import Action, Child, Episode, Outcome
 from missing_episodes.documents.briefing_pack import (
     OWN_SECTIONS,
     PROTOCOLS,
     BriefingPack,
     DueAction,
+    HiddenMissing,
     MissingNow,
     OtherAuthorityEpisode,
     OverdueBacklog,
@@ -90,6 +91,7 @@ def build_briefing(session: Session, day: date, policy: Policy) -> BriefingPack:
         generated_at=now(),
         missing_now=_missing_now(ours, as_of),
         reported_since=_reported_since(ours, since, as_of),
+        hidden_missing=_hidden_missing(session, since, as_of),
         other_authority=_other_authority(episodes, since, as_of),
         overdue_since=add_days(as_of, -policy.briefing.overdue_window_days),
         next_as_of=briefing_moment(next_working_day(day)),
@@ -161,6 +163,18 @@ def _reported_since(
         for episode, child in episodes
         if _reported_between(episode, since, as_of)
     ]
+
+
+def _hidden_missing(session: Session, since: datetime, as_of: datetime) -> list[HiddenMissing]:
+    """Hidden missing children the service recorded since the last briefing (the ``hidden_missing`` case event)."""
+    query = (
+        select(Outcome, Child)
+        .join(Child, Outcome.child_id == Child.id)
+        .where(Outcome.event == "hidden_missing", Outcome.recorded_at > since, Outcome.recorded_at <= as_of)
+        .order_by(Outcome.recorded_at, Outcome.id)
+    )
+    return [HiddenMissing(child_view(child, as_of), outcome.recorded_at, outcome.incident_ref)
+            for outcome, child in session.execute(query)]
 
 
 def _other_authority(

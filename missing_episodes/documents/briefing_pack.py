@@ -40,6 +40,16 @@ class ReportedEpisode:
 
 
 @dataclass(frozen=True)
+class HiddenMissing:
+    """A hidden missing child recorded by the service since the last briefing (Wakefield s2: "missing, but has not
+    been reported to the police"): no police episode, so listed apart from the police's reports."""
+
+    child: ChildView
+    recorded_at: datetime
+    incident_ref: str | None
+
+
+@dataclass(frozen=True)
 class DueAction:
     child: ChildView
     episode_ref: str | None
@@ -104,6 +114,7 @@ class BriefingPack:
     generated_at: datetime
     missing_now: list[MissingNow] = field(default_factory=list)
     reported_since: list[ReportedEpisode] = field(default_factory=list)
+    hidden_missing: list[HiddenMissing] = field(default_factory=list)
     rhi_due: list[DueAction] = field(default_factory=list)
     meetings_due: list[DueAction] = field(default_factory=list)
     notifications_due: list[DueAction] = field(default_factory=list)

@@ -158,6 +158,7 @@ def _episode_values(state: EpisodeState, fingerprint: str, child: ChildRow | Non
         "clothing": state.clothing,
         "areas_searched": state.areas_searched,
         "reported_to_police_at": state.reported_to_police_at,
+        "trafficking_risk_at": state.trafficking_risk_at,
         "responsible_authority": authority,
         "other_authority": bool(authority) and normalise_authority(authority) != ours,
         "message_count": state.message_count,

@@ -21,7 +21,7 @@ from datetime import date
 import pandas as pd
 
 from missing_episodes.reports.periods import Period
-from missing_episodes.reports.records import RHI, STRATEGY, Records
+from missing_episodes.reports.records import HIDDEN_MISSING, LOOKED_AFTER, RHI, STRATEGY, Records
 
 POPULATIONS = {"children_in_care": "Children in care", "all_children": "All children"}
 
@@ -34,6 +34,9 @@ MEASURES: list[tuple[str, str]] = [
     ("missing_episodes_3plus", "Missing episodes of children with 3 or more"),
     ("absent_episodes", "Absent episodes (away from placement without authorisation)"),
     ("children_absent", "Children recorded absent"),
+    ("curfew_episodes", "Missing from curfew (kept apart from missing and absent)"),
+    ("hidden_missing", "Hidden missing: recorded missing, not reported to the police"),
+    ("children_hidden_missing", "Children recorded hidden missing"),
     ("rhi_due", "Return interviews due (returns from missing episodes)"),
     ("rhi_completed", "Return interviews completed"),
     ("rhi_completed_pct", "Return interviews completed (%)"),
@@ -162,6 +165,21 @@ def _population_figures(records: Records, period: Period, in_population: pd.Seri
     return out
 
 
+def _apart_figures(records: Records, period: Period, population: str) -> dict[str, int]:
+    """What is counted apart from the missing and absent figures: missing from curfew (Wolverhampton 3.13) and
+    hidden missing children, recorded by the service and never reported to the police (Wakefield s2). For the
+    children in care, by the legal status on the day the episode began or the hidden missing was recorded."""
+    curfew = records.curfew
+    curfew = curfew[_in_period(curfew["start_date"], period)]
+    outcomes = records.outcomes
+    hidden = outcomes[(outcomes["event"] == HIDDEN_MISSING) & _in_period(outcomes["recorded_date"], period)]
+    if population == "children_in_care":
+        curfew = curfew[curfew["legal_status"] == LOOKED_AFTER]
+        hidden = hidden[hidden["legal_status"] == LOOKED_AFTER]
+    return {"curfew_episodes": len(curfew), "hidden_missing": len(hidden),
+            "children_hidden_missing": hidden["child_id"].nunique()}
+
+
 def _populations(records: Records) -> dict[str, pd.Series]:
     """Each population's episodes (a mask over ``records.episodes``): in care by the status on the start date."""
     return {"children_in_care": records.in_care_episodes(),
@@ -169,7 +187,8 @@ def _populations(records: Records) -> dict[str, pd.Series]:
 
 
 def _summary(records: Records, period: Period) -> pd.DataFrame:
-    columns = {name: _population_figures(records, period, mask) for name, mask in _populations(records).items()}
+    columns = {name: {**_population_figures(records, period, mask), **_apart_figures(records, period, name)}
+               for name, mask in _populations(records).items()}
     rows = [
         {"measure": key, "label": label, **{pop: columns[pop][key] for pop in POPULATIONS}} for key, label in MEASURES
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
@@ -24,6 +24,12 @@ from missing_episodes.db.models import Action, Child, Episode, LegalStatusPeriod
 from missing_episodes.worklist import status_as_of
 
 EPISODE_KINDS = ("missing", "absent")
+#: Episodes the police send that are neither missing nor absent, kept apart from both in every figure and return:
+#: missing from curfew (Wolverhampton 3.13: "distinguising the difference between missing episodes from those
+#: missing from curfew").
+APART_KINDS = ("curfew",)
+#: The case event of a hidden missing child (Wakefield s2: "missing, but has not been reported to the police").
+HIDDEN_MISSING = "hidden_missing"
 RHI = "return_home_interview"
 STRATEGY = "strategy_meeting"
 LOOKED_AFTER = "looked_after"
@@ -64,7 +70,8 @@ ACTION_COLUMNS = [
     "done_at",
     "trigger_date",
 ]
-OUTCOME_COLUMNS = ["child_id", "incident_ref", "event", "recorded_at", "recorded_date"]
+OUTCOME_COLUMNS = ["child_id", "incident_ref", "event", "recorded_at", "recorded_date",
+                   "legal_status"]  # the child's legal status on the day it was recorded
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,8 @@ class Records:
     episodes: pd.DataFrame
     actions: pd.DataFrame
     outcomes: pd.DataFrame
+    # Missing-from-curfew episodes (``APART_KINDS``), in ``episodes``' columns: counted apart, never in a return.
+    curfew: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EPISODE_COLUMNS))
 
     def looked_after_ids(self) -> set[int]:
         """Children in care: legal status ``looked_after`` on record now (the annual list of children in care)."""
@@ -137,7 +146,7 @@ def load_records(session: Session, as_of: datetime) -> Records:
     episode_query = (
         select(Episode)
         .where(
-            Episode.kind.in_(EPISODE_KINDS),
+            Episode.kind.in_(EPISODE_KINDS + APART_KINDS),
             Episode.child_id.is_not(None),
             Episode.started_at.is_not(None),
             Episode.started_at <= as_of,
@@ -146,12 +155,12 @@ def load_records(session: Session, as_of: datetime) -> Records:
         .order_by(Episode.started_at, Episode.id)
     )
     status_on = _status_history(session, {c["child_id"]: c["legal_status"] for c in children})
-    episodes = []
+    episodes, curfew = [], []
     for e in session.scalars(episode_query):
         ended = e.found_at or e.return_notified_at
         if ended is not None and ended > as_of:
             ended = None  # not yet back at the moment the report is read for
-        episodes.append(
+        (curfew if e.kind in APART_KINDS else episodes).append(
             {
                 "episode_id": e.id,
                 "episode_ref": e.ref,
@@ -195,6 +204,7 @@ def load_records(session: Session, as_of: datetime) -> Records:
             "event": o.event,
             "recorded_at": o.recorded_at,
             "recorded_date": london_date(o.recorded_at),
+            "legal_status": status_on(o.child_id, london_date(o.recorded_at)),
         }
         for o in session.scalars(select(Outcome).where(Outcome.recorded_at <= as_of).order_by(Outcome.recorded_at))
     ]
@@ -204,4 +214,5 @@ def load_records(session: Session, as_of: datetime) -> Records:
         episodes=pd.DataFrame(episodes, columns=EPISODE_COLUMNS),
         actions=pd.DataFrame(actions, columns=ACTION_COLUMNS),
         outcomes=pd.DataFrame(outcomes, columns=OUTCOME_COLUMNS),
+        curfew=pd.DataFrame(curfew, columns=EPISODE_COLUMNS),
     )

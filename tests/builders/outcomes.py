@@ -14,6 +14,7 @@ for every closing event of the default policy, built through the ordinary jobs (
 * P000807: absent and graded high risk on 1 Nov: the joint strategy with the police.
 * P000808: missing and found, the interview declined on 31 Oct: the social worker's visit.
 * P000809: a care leaver assessed missing on 1 Oct and still missing: the fortnightly oversight reviews.
+* P000810: recorded hidden missing on 1 Nov (missing, not reported to the police): the report to the police.
 * Every returned child under 18 has the carer's well-being check and prevention plan; P000802 names an immigration
   solicitor (told on day 1) and is reviewed as looked after every three months.
 """
@@ -67,6 +68,7 @@ def build_every_closing_case() -> None:
         _child(4, "P000804", legal_status="care_leaver", date_of_birth="2003-07-08"),
         _child(5, "P000805", date_of_birth="2012-09-10"), _child(6, "P000806"), _child(7, "P000807"),
         _child(8, "P000808"), _child(9, "P000809", legal_status="care_leaver", date_of_birth="2004-02-03"),
+        _child(10, "P000810"),
     ], source="register")
     ingest_records("notifications", [
         *_missing(10, "P000801", "2026-10-27T19:00:00", "2026-10-31T09:00:00"),
@@ -86,5 +88,6 @@ def build_every_closing_case() -> None:
         outcome_row(5, "CMS-8", "2026-10-31T12:00:00", "P000808", "rhi_declined",
                     incident_ref=INCIDENTS["P000808"], rationale="Would not speak to the interviewer"),
         outcome_row(6, "CMS-9", "2026-10-01T10:00:00", "P000809", "assessed_missing"),
+        outcome_row(7, "CMS-10", "2026-11-01T10:00:00", "P000810", "hidden_missing"),
     ], source="case-management")
     review_next_batch(1000)

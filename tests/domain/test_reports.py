@@ -55,6 +55,7 @@ def test_board_figures_children_in_care(db_url: str) -> None:
         "missing_episodes_3plus": 3,
         "absent_episodes": 2,  # E4, E6: never added to the missing count
         "children_absent": 2,
+        "curfew_episodes": 0, "hidden_missing": 0, "children_hidden_missing": 0,  # none in this dataset
         "rhi_due": 4,  # the RHI actions of E1, E2, E3, E5
         "rhi_completed": 2,  # E1, E3
         "rhi_completed_pct": 50.0,  # 2 / 4
@@ -93,6 +94,7 @@ def test_board_figures_all_children(db_url: str) -> None:
         "missing_episodes_3plus": 6,
         "absent_episodes": 2,
         "children_absent": 2,
+        "curfew_episodes": 0, "hidden_missing": 0, "children_hidden_missing": 0,
         "rhi_due": 6,  # E1, E2, E3, E5, E7, E8 (E9's withdrawn)
         "rhi_completed": 3,  # E1, E3, E7
         "rhi_completed_pct": 50.0,  # 3 / 6
