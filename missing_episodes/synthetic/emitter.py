@@ -67,8 +67,8 @@ class EpisodePlan:
     found_location: str | None = None
     #: Explicit police updates: (sent, risk_level or "", clothing or "", notes or ""); None lets the emitter draw.
     updates: list[tuple[int, str, str, str]] | None = None
-    #: Case outcomes to record as well: (recorded, event, by, rationale, notes).
-    extra_outcomes: list[tuple[int, str, str, str, str]] = field(default_factory=list)
+    #: Case outcomes to record as well: (recorded, event, by, rationale, notes[, who, contact]).
+    extra_outcomes: list[tuple[str | int, ...]] = field(default_factory=list)
     standard_outcomes: bool = True  # strategy meetings, serious notification, repeat decisions, RHI
 
 
@@ -123,9 +123,12 @@ class Emitter:
         blank = not child.registered or self.rng.random() < self.cfg.p_blank_child_id
         return ["" if blank else child.child_id, child.first_name, child.last_name, child.date_of_birth]
 
-    def _outcome(self, ts: int, child: ChildRef, ref: str, event: str, by: str, rationale: str, notes: str) -> None:
+    def _outcome(self, ts: int, child: ChildRef, ref: str, event: str, by: str, rationale: str, notes: str,
+                 who: str = "", contact: str = "") -> None:
+        """One case event; ``who`` and ``contact`` name the person spoken to (Wokingham) when the step says."""
         if ts <= self.cfg.as_of:
-            self.outcomes.push(ts, ["", self._recorded(ts), child.child_id, ref, event, by, rationale, notes])
+            self.outcomes.push(ts, ["", self._recorded(ts), child.child_id, ref, event, by, rationale, notes, who,
+                                    contact])
 
     # -- one episode -------------------------------------------------------------------------------------------
     def emit(self, plan: EpisodePlan) -> None:
@@ -210,8 +213,8 @@ class Emitter:
             found_sent = None
             self.open_at_as_of += 1
 
-        for ts, event, by, rationale, notes in plan.extra_outcomes:
-            self._outcome(ts, child, plan.incident_ref, event, by, rationale, notes)
+        for ts, event, by, rationale, notes, *spoken_to in plan.extra_outcomes:
+            self._outcome(ts, child, plan.incident_ref, event, by, rationale, notes, *spoken_to)
         ours = child.registered and child.responsible_authority == cfg.authority and child.legal_status != "care_leaver"
         if plan.standard_outcomes and ours and missing:
             self._standard_outcomes(plan, found_sent)
