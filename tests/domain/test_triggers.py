@@ -26,7 +26,8 @@ from missing_episodes.triggers import ChildRun, EpisodeColumns, EpisodeTrigger, 
 from tests.builders.facts import child, episode, london
 
 HORIZON = london("2026-12-01 00:00")
-BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded", "still_missing_at_age"}
+BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded", "still_missing_at_age",
+            "strategy_unresolved"}
 
 RULE_YAML = """
 authority: Example
