@@ -153,7 +153,8 @@ def recorded(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MISSING_EPISODES_NOW", "2026-11-03T08:30:00")
     ingest_records("children", [RawRow("register", 1, {
         "child_id": "P000901", "first_name": "Robin", "last_name": "Example", "date_of_birth": "2011-03-04",
-        "legal_status": "looked_after", "responsible_authority": "Kingsbridge"})], "register")
+        "legal_status": "looked_after", "responsible_authority": "Kingsbridge",
+        "likely_locations": "Kingsbridge bus station; his aunt's in Eastbrook"})], "register")
     ingest_records("notifications", [RawRow("police", 1, {
         "notification_id": "M-901", "sent_at": "2026-11-02T20:00:00", "event": "missing",
         "incident_ref": "KBP-2026-000901", "child_id": "P000901", "last_seen_at": "2026-11-02T19:00:00",
@@ -200,6 +201,7 @@ def test_who_was_informed_contacted_and_updated_are_entries_of_the_incident_reco
     assert [e.who for e in record.contacted] == ["Jamie (friend)"]
     assert [(e.who, e.kind) for e in record.updated] == [("Mrs Example (mother)", "Updated by the service")]
     assert [e.kind for e in record.police_updates] == ["Police update"]
+    assert [r.level for r in record.risk_history] == ["medium"]  # "A risk assessment will be conducted"
     assert {a.title for a in record.actions} >= {POLICY.rule(r).title for r in INFORMED}
 
 
@@ -213,7 +215,8 @@ def test_the_incident_record_and_the_serious_notification_show_who_and_how_to_re
     html = render_incident_record(record, tmp_path)[0].read_text(encoding="utf-8")
     for words in ("Parents, guardians, social care and EDT informed", "Who has been contacted",
                   "Who has been updated", "Jamie (friend)", "07700 900 456", "Mrs Example (mother) · 07700 900 123",
-                  "not recorded", "Time police contacted", "CCTV shows him at the station"):
+                  "not recorded", "Time police contacted", "CCTV shows him at the station",
+                  "Kingsbridge bus station; his aunt&#39;s in Eastbrook"):
         assert words in html, words
     assert html.index("Who has been updated") < html.index("Updated by the service") < html.index(
         "Updates from the police")
