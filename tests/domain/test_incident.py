@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from missing_episodes.clock import as_london
+from missing_episodes import bulk
+from missing_episodes.clock import COLUMN_TIME, as_london
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Action, ContactLog, Episode, Quarantine
@@ -84,6 +86,37 @@ def test_an_unaccompanied_child_has_one_duty_team_action_for_lilac_and_surrey():
     [told] = [s for s in specs if s.kind == "duty_team_notified"]
     assert (told.rule_id, told.also_rule_ids) == ("ltm.day1_duty_team_notified", ("incident.social_care_informed",))
     assert told.status == "done"
+
+
+def _columns(person, episodes) -> bulk.Facts:
+    """The columns ``bulk.load_facts`` would read for one child (id 1) with these episodes and no case events."""
+    children = pd.DataFrame([{"id": 1, "ref": person.ref, "legal_status": person.legal_status, "uasc": person.uasc,
+                              "date_of_birth": person.date_of_birth, "has_immigration_solicitor": False}])
+    frame = pd.DataFrame([
+        {"id": n, "ref": e.ref, "incident_ref": e.incident_ref, "child_id": 1, "kind": e.kind,
+         "started_at": e.started_at, "reported_at": e.reported_at, "found_at": e.found_at,
+         "return_notified_at": e.return_notified_at, "other_authority": e.other_authority}
+        for n, e in enumerate(episodes, start=1)
+    ])
+    for name in ("started_at", "reported_at", "found_at", "return_notified_at"):
+        frame[name] = pd.to_datetime(frame[name], utc=True).astype(COLUMN_TIME)
+    risks = pd.DataFrame(columns=["episode_id", "assessed_at", "risk_level", "notification_id"])
+    risks["assessed_at"] = risks["assessed_at"].astype(COLUMN_TIME)
+    outcomes = pd.DataFrame(columns=["child_id", "event_id", "event", "recorded_at", "incident_ref", "by",
+                                     "rationale", "notes", "risk_level"])
+    outcomes["recorded_at"] = outcomes["recorded_at"].astype(COLUMN_TIME)
+    return bulk.Facts(children, frame, risks, outcomes)
+
+
+@pytest.mark.parametrize("legal_status", ["looked_after", "child_in_need"])
+def test_the_bulk_path_tells_the_same_parties_on_columns(legal_status: str):
+    # Rules scoped by legal status stay on columns: a backlog of children in care is not evaluated one by one.
+    person = child(legal_status=legal_status)
+    episodes = [episode("EP-1", "2026-06-01 10:00", found="2026-06-01 20:00"), episode("EP-2", "2026-06-05 10:00")]
+    assert bulk.fallback_children(POLICY, _columns(person, episodes)) == set()
+    specs = actions(person, episodes)
+    assert bulk.evaluate_bulk(POLICY, _columns(person, episodes), FAR) == {1: specs}
+    assert len([s for s in specs if s.rule_id in INFORMED]) == (4 if legal_status == "looked_after" else 0)
 
 
 def test_promptly_is_the_policys_to_set():
