@@ -2,9 +2,9 @@
 
 ``briefing``, ``form serious-notification`` and ``weekly-list`` run their Prefect flow (imported inside the
 command, so the rest of the CLI never loads Prefect) and therefore file and mail the document exactly as the
-scheduled deployment would. ``form rhi-record`` and ``form written-confirmation`` only render a document for a
-worker to fill in or post; they never send, so they call their jobs (``missing_episodes.jobs.documents``) without
-the orchestrator.
+scheduled deployment would. ``form rhi-record``, ``form incident-record`` and ``form written-confirmation`` only
+render a document for a worker to fill in, file or post; they never send, so they call their jobs
+(``missing_episodes.jobs.documents``) without the orchestrator.
 """
 
 from __future__ import annotations
@@ -130,6 +130,29 @@ def rhi_record_command(
 
     try:
         produced = produce_rhi_record(episode, out)
+    except DocumentError as exc:
+        raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
+    for path in produced.files:
+        typer.echo(path)
+
+
+@form_app.command("incident-record")
+def incident_record_command(
+    episode: Annotated[str, typer.Option("--episode", help="episode ref, EP-…")],
+    out: OutOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="the moment the record describes, ISO time; London if no offset "
+                                                 "(default: now)")
+    ] = None,
+) -> None:
+    """Write the episode's incident record (HTML, PDF): who was informed, contacted and updated, the actions."""
+    moment = time_value(as_of, "--as-of") if as_of else None
+    _ready(out)
+    from missing_episodes.documents import DocumentError
+    from missing_episodes.jobs.documents import produce_incident_record
+
+    try:
+        produced = produce_incident_record(episode.strip(), out, moment)
     except DocumentError as exc:
         raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
     for path in produced.files:

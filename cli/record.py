@@ -33,6 +33,9 @@ def record(
                                                                        "not to act")] = None,
     risk: Annotated[str | None, typer.Option("--risk", help="risk grading given: high, medium, low, "
                                                              "no_apparent_risk")] = None,
+    who: Annotated[str | None, typer.Option("--who", help="who was spoken to, updated or informed (name and "
+                                                         "role)")] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="their contact number or other details")] = None,
     reason: Annotated[list[str] | None, typer.Option("--reason", help="RHI finding: a reason for going missing "
                                                                        "(code; repeat for several)")] = None,
     harm: Annotated[bool, typer.Option("--harm", help="RHI finding: harm suffered or at risk of")] = False,
@@ -62,7 +65,8 @@ def record(
         if problem:
             raise FormRefused(f"findings: {problem[1]}")
         form = check_recorded(event, child, policy=context.policy, incident_ref=incident, at=at, by=by,
-                              rationale=rationale, findings=parse_findings(event, columns), risk_level=risk)
+                              rationale=rationale, findings=parse_findings(event, columns), risk_level=risk,
+                              who=who, contact=contact)
         person_id, child_ref = jobs.resolve_child(form.child, context)
         jobs.check_incident_belongs(child_ref, form.incident_ref, context)
         if not jobs.closes_anything(child_ref, form, context):

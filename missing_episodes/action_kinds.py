@@ -33,4 +33,5 @@ ACTION_KINDS: tuple[str, ...] = (
     "lac_review",
     "solicitor_notified",
     "find_me_plan_update",
+    "parents_informed",
 )

@@ -64,6 +64,15 @@ OUTCOME_EVENTS = frozenset(
         "trafficking_risk_identified",
     }
 )
+#: Who the service tells promptly when a child goes missing, one event each (Lilac Alliance s5: "Parents,
+#: guardians, social care teams and EDT will be promptly informed"): event -> the party, as the record names it.
+INFORMED_EVENTS: dict[str, str] = {
+    "parent_informed": "parent",
+    "guardian_informed": "guardian",
+    "social_care_informed": "social care team",
+    "edt_informed": "Emergency Duty Team",
+}
+OUTCOME_EVENTS = OUTCOME_EVENTS | frozenset(INFORMED_EVENTS)
 #: Events that need their rationale or reason recorded when no policy says more (``OutcomeVocabulary``).
 RATIONALE_EVENTS = frozenset({"strategy_meeting_not_required", "nrm_not_referred", "rhi_declined"})
 
@@ -76,11 +85,14 @@ class OutcomeVocabulary(frozenset[str]):
     """
 
     needs_rationale: frozenset[str]
+    #: Events whose record must name who was spoken to and how to reach them (``Rule.record_contact``).
+    needs_contact: frozenset[str]
 
-    def __new__(cls, events: frozenset[str] | set[str], needs_rationale: frozenset[str] | set[str]
-                ) -> OutcomeVocabulary:
+    def __new__(cls, events: frozenset[str] | set[str], needs_rationale: frozenset[str] | set[str],
+                needs_contact: frozenset[str] | set[str] = frozenset()) -> OutcomeVocabulary:
         vocabulary = super().__new__(cls, events)
         vocabulary.needs_rationale = frozenset(needs_rationale)
+        vocabulary.needs_contact = frozenset(needs_contact)
         return vocabulary
 
 
@@ -341,8 +353,11 @@ class CaseOutcome(_Row):
     rationale: Text = None
     notes: Text = None
     risk_level: _limited(column_length(Outcome.risk_level)) = None
-    #: Who was contacted or updated (the contact log's ``who``; ``by`` when not given).
+    #: Who was contacted, updated or informed (the contact log's ``who``; ``by`` when not given).
     who: _limited(column_length(ContactLog.who)) = None
+    #: Their contact number or other details (Wokingham: "the relevant name and contact number/details of those
+    #: spoken to"; required for the events the policy says so of).
+    contact: Text = None
 
     @property
     def message_id(self) -> str:
@@ -354,6 +369,11 @@ class CaseOutcome(_Row):
         needs = known_events.needs_rationale if isinstance(known_events, OutcomeVocabulary) else RATIONALE_EVENTS
         if self.event in needs and not self.rationale:
             return RowError("rationale", f"{self.event} needs the rationale recorded")
+        if isinstance(known_events, OutcomeVocabulary) and self.event in known_events.needs_contact:
+            for name in ("who", "contact"):
+                if not (getattr(self, name) or "").strip():
+                    return RowError(name, f"{self.event} needs the name and contact number/details of who was "
+                                          "spoken to (who, contact)")
         problem = findings_problem(self.event, self.extra)
         return RowError(problem[0], problem[1]) if problem else None
 

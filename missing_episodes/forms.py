@@ -90,6 +90,9 @@ class OutcomeForm:
     by: str = FORM_AUTHOR
     rationale: str | None = None
     findings: RhiFindings | None = None
+    # Who was spoken to, updated or informed, and their contact details: the CLI's free text, never a form's.
+    who: str | None = None
+    contact: str | None = None
 
     @property
     def label(self) -> str:
@@ -243,6 +246,10 @@ def check_outcome(
     if not checks["risk_level"](risk_level, forms):
         raise FormRefused("Risk: choose one of the listed gradings.")
     code = choices[event]
+    if code in outcome_vocabulary(policy).needs_contact:
+        raise FormRefused(f"What happened: '{short_label(code)}' must name who was spoken to and their contact "
+                          "details, which this form does not take: record it through the case system or "
+                          "`missing-episodes record` (--who, --contact).")
     _check_reason(code, reason, policy)
     findings = _form_findings(code, list(reasons or []), harm, list(concerns or []), referral_made,
                               find_me_plan_update)
@@ -301,12 +308,14 @@ def _form_findings(code: str, reasons: list[object], harm: object, concerns: lis
 def check_recorded(
     event: str, child: str, *, policy: Policy, incident_ref: str | None = None, at: str | None = None,
     by: str | None = None, rationale: str | None = None, findings: RhiFindings | None = None,
-    risk_level: str | None = None, current: datetime | None = None,
+    risk_level: str | None = None, current: datetime | None = None, who: str | None = None,
+    contact: str | None = None,
 ) -> OutcomeForm:
     """``missing-episodes record``'s values checked against the same vocabulary as the feed and the form.
 
     The command line may carry free text (who, the rationale, the child's views): it never passes through
-    Prefect. An event that needs a reason needs a rationale in any words; the form's lists are not imposed.
+    Prefect. An event that needs a reason needs a rationale in any words; the form's lists are not imposed. An
+    event the policy says must name who was spoken to needs ``who`` and ``contact`` (Wokingham).
     """
     vocabulary = outcome_vocabulary(policy)
     if event not in vocabulary:
@@ -317,6 +326,11 @@ def check_recorded(
         raise FormRefused("--incident: give the police incident reference exactly as the police sent it.")
     if event in vocabulary.needs_rationale and not (rationale and rationale.strip()):
         raise FormRefused(f"--rationale: '{short_label(event)}' needs its rationale (or the reason) recorded.")
+    who, contact = (who or "").strip() or None, (contact or "").strip() or None
+    if event in vocabulary.needs_contact and not (who and contact):
+        missing = "--who and --contact" if not (who or contact) else ("--who" if not who else "--contact")
+        raise FormRefused(f"{missing}: '{short_label(event)}' must name who was spoken to and their contact "
+                          "number or details (Wokingham).")
     if findings is not None and not findings.empty and event != FINDINGS_EVENT:
         raise FormRefused(f"findings belong to {FINDINGS_EVENT} only.")
     if risk_level is not None and risk_level not in RISK_LABELS.values():
@@ -331,7 +345,7 @@ def check_recorded(
     return OutcomeForm(
         child=child, event=event, incident_ref=incident_ref or None, recorded_at=recorded_at, risk_level=risk_level,
         reason=None, by=(by or "").strip() or "command line", rationale=(rationale or "").strip() or None,
-        findings=None if findings is None or findings.empty else findings,
+        findings=None if findings is None or findings.empty else findings, who=who, contact=contact,
     )
 
 

@@ -84,6 +84,10 @@ class Rule(_Strict):
     # rule's key, with the earlier due time, naming both rules; an event that closes either closes it.
     same_duty_as: str | None = None
     enabled: bool = True
+    # Closing this rule's action needs the name and contact details of who was spoken to (Wokingham: "These
+    # actions should be recorded clearly with the relevant name and contact number/details of those spoken to"):
+    # a record of a closing event without them is refused in every channel (``vocabulary.contact_events``).
+    record_contact: bool = False
 
     @model_validator(mode="after")
     def _repeats_and_windows_are_not_empty(self) -> Rule:

@@ -46,6 +46,10 @@ LABELS: dict[str, str] = {
     "hidden_missing_reported": "Hidden missing child reported to the police",
     "whereabouts_established": "Whereabouts established: no police report needed (say where)",
     "trafficking_risk_identified": "At risk of trafficking",
+    "parent_informed": "Parent told the child is missing",
+    "guardian_informed": "Guardian told the child is missing",
+    "social_care_informed": "Social care team told the child is missing",
+    "edt_informed": "Emergency Duty Team told the child is missing (out of hours)",
 }
 #: Short forms for run names and artifacts ("RHI completed").
 SHORT_LABELS: dict[str, str] = {
@@ -65,9 +69,18 @@ def rationale_events(policy: Policy) -> frozenset[str]:
     return frozenset(e for r in policy.rules for e in (*r.declined_by, *r.not_required_by))
 
 
+def contact_events(policy: Policy) -> frozenset[str]:
+    """Events whose record must name who was spoken to and their contact details: every closing event of a rule
+    with ``record_contact`` (Wokingham: "These actions should be recorded clearly with the relevant name and
+    contact number/details of those spoken to")."""
+    return frozenset(e for r in policy.rules if r.record_contact for e in (*r.done_by, *r.declined_by,
+                                                                          *r.not_required_by))
+
+
 def outcome_vocabulary(policy: Policy) -> OutcomeVocabulary:
     """What the feed accepts (and the form and the CLI offer): the standard events and every closing event."""
-    return OutcomeVocabulary(OUTCOME_EVENTS | closing_events(policy), rationale_events(policy))
+    return OutcomeVocabulary(OUTCOME_EVENTS | closing_events(policy), rationale_events(policy),
+                             contact_events(policy))
 
 
 def label(event: str) -> str:

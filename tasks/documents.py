@@ -17,8 +17,8 @@ from missing_episodes.jobs import documents as jobs
 from missing_episodes.jobs.documents import Produced
 from tasks.privacy import private_task
 
-__all__ = ["Produced", "deliver_document", "render_briefing", "render_rhi_record", "render_serious_notification",
-           "render_weekly_list", "render_written_confirmation"]
+__all__ = ["Produced", "deliver_document", "render_briefing", "render_incident_record", "render_rhi_record",
+           "render_serious_notification", "render_weekly_list", "render_written_confirmation"]
 
 
 @private_task(name="render-briefing", task_run_name="render-briefing-{day}")
@@ -41,6 +41,13 @@ async def render_weekly_list(week_ending: date, out_dir: str | None = None) -> P
 async def render_rhi_record(episode_ref: str, out_dir: str | None = None) -> Produced:
     """The Return Home Interview record template for the interviewer (filled in, so never delivered)."""
     return await asyncio.to_thread(jobs.produce_rhi_record, episode_ref, out_dir)
+
+
+@private_task(name="render-incident-record", task_run_name="render-incident-record-{episode_ref}")
+async def render_incident_record(episode_ref: str, out_dir: str | None = None, as_of: datetime | None = None
+                                 ) -> Produced:
+    """The episode's incident record (Lilac Alliance s5), filed in the output store (it names the child)."""
+    return await asyncio.to_thread(jobs.produce_incident_record, episode_ref, out_dir, as_of)
 
 
 @private_task(name="render-written-confirmation", task_run_name="render-written-confirmation-{child_ref}")

@@ -1,8 +1,9 @@
 """The column evaluator: every column rule's actions for many children at once, as one frame.
 
-Per rule, the episodes in its scope are picked here (episode kind, other authority, age at the start; rules mostly
-share one scope, so each is computed once), the rule's trigger says which fire and when (``fire_columns``), and
-the due times follow the rule. Time arithmetic is ``offsets.offset_series``, the column twin of ``apply_offset``.
+Per rule, the episodes in its scope are picked here (episode kind, other authority, age at the start, the child's
+legal status; rules mostly share one scope, so each is computed once), the rule's trigger says which fire and when
+(``fire_columns``), and the due times follow the rule. Time arithmetic is ``offsets.offset_series``, the column
+twin of ``apply_offset``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def evaluate_frame(policy: Policy, facts: Facts, skip: set[int] | None = None) -
     episodes = episodes[episodes["started_at"].notna() & episodes["child_id"].isin(children.index)]
     episodes = episodes.reset_index(drop=True)
     dob = episodes["child_id"].map(children["date_of_birth"])
+    legal_status = episodes["child_id"].map(children["legal_status"])
     under_18_at_start = under_age_column(dob, episodes["started_at"])
     risks = facts.risks[facts.risks["episode_id"].isin(episodes["id"])]
     columns = EpisodeColumns(episodes, episodes["found_at"].fillna(episodes["return_notified_at"]), risks)
@@ -46,11 +48,13 @@ def evaluate_frame(policy: Policy, facts: Facts, skip: set[int] | None = None) -
         if not on_columns(rule):
             continue
         scope = rule.applies_to
-        key = (tuple(scope.episode_kinds), scope.under_18)
+        key = (tuple(scope.episode_kinds), scope.under_18, tuple(scope.legal_status))
         if key not in in_scope:
             applies = ~episodes["other_authority"].astype(bool) & episodes["kind"].isin(scope.episode_kinds)
             if scope.under_18 is not None:
                 applies &= under_18_at_start if scope.under_18 else (~under_18_at_start | dob.isna())
+            if scope.legal_status:
+                applies &= legal_status.isin(scope.legal_status)
             in_scope[key] = InScope(applies, episodes[applies], last_high[applies])
         parts.append(_actions(rule, rule.trigger.fire_columns(in_scope[key], columns)))
     if not parts:

@@ -173,10 +173,14 @@ class ContactLog(Base):
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
     child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"), index=True)
     at: Mapped[datetime]
-    direction: Mapped[str] = mapped_column(String(16))  # contacted | updated | police_update
+    direction: Mapped[str] = mapped_column(String(16))  # contacted | updated | informed | police_update
     who: Mapped[str | None] = mapped_column(String(200))
     shared: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(200))
+    # The case event behind the entry (``parent_informed``, ``contact_made``, ``police_reported`` ...; None for the
+    # police's own updates), and the contact number or details of who was spoken to (Wokingham).
+    event: Mapped[str | None] = mapped_column(String(64))
+    contact: Mapped[str | None] = mapped_column(Text)
 
 
 class Outcome(Base):

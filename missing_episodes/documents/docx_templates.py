@@ -153,12 +153,13 @@ def _serious_notification() -> DocumentType:
             ("Return to", "{{ form.find_me.return_address | one_line }}"),
         ],
     )
-    doc.add_heading("Contacts made and updates given", level=2)
+    doc.add_heading("Who was informed, contacted and updated", level=2)
     _loop_table(
         doc,
-        ["When", "Kind", "Who", "What was shared"],
+        ["When", "Kind", "Who", "Contact details", "What was shared"],
         "c in form.contacts",
-        ["{{ c.at | london }}", "{{ c.direction | humanise }}", "{{ c.who | dash }}", "{{ c.shared | dash }}"],
+        ["{{ c.at | london }}", "{{ c.kind }}", "{{ c.who | dash }}", "{{ c.contact | dash }}",
+         "{{ c.shared | dash }}"],
     )
     doc.add_heading("Statutory actions on this episode", level=2)
     _loop_table(

@@ -17,6 +17,7 @@ from missing_episodes.clock import as_london, birthday, hours_between, now
 from missing_episodes.db.models import Action, Child, ContactLog, Episode, Outcome, RiskAssessment
 from missing_episodes.documents import DocumentError
 from missing_episodes.documents.common import ChildView, FindMePlan, child_view, find_me_plan
+from missing_episodes.feeds import INFORMED_EVENTS
 from missing_episodes.policy import Contact, Policy
 from missing_episodes.worklist import status_as_of
 
@@ -50,11 +51,33 @@ class EpisodeView:
 
 @dataclass(frozen=True)
 class ContactEntry:
+    """One entry of the incident's contact log: who was contacted, updated or informed, when, what was shared."""
+
     at: datetime
     direction: str
     who: str | None
     shared: str | None
     recorded_by: str | None
+    # The case event behind it (None for the police's own updates) and the contact details of who was spoken to.
+    event: str | None = None
+    contact: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The entry in words: "Informed: parent", "Updated by the service", "Contacted", "Police update"."""
+        if self.direction == "informed":
+            return f"Informed: {INFORMED_EVENTS.get(self.event or '', 'someone')}"
+        return {"updated": "Updated by the service", "police_update": "Police update"}.get(self.direction,
+                                                                                           "Contacted")
+
+
+def contact_entries(session: Session, episode: Episode, as_of: datetime) -> list[ContactEntry]:
+    """The episode's contact log up to ``as_of``, oldest first (every source: police updates, the service's own)."""
+    rows = session.scalars(
+        select(ContactLog).where(ContactLog.episode_id == episode.id, ContactLog.at <= as_of)
+        .order_by(ContactLog.at, ContactLog.id)
+    )
+    return [ContactEntry(c.at, c.direction, c.who, c.shared, c.recorded_by, c.event, c.contact) for c in rows]
 
 
 @dataclass(frozen=True)
@@ -185,7 +208,7 @@ def police_contacted_at(session: Session, episode: Episode, as_of: datetime) -> 
     )
 
 
-def _episode(session: Session, episode_ref: str) -> tuple[Episode, Child | None]:
+def episode_and_child(session: Session, episode_ref: str) -> tuple[Episode, Child | None]:
     row = session.execute(
         select(Episode, Child).outerjoin(Child, Episode.child_id == Child.id).where(Episode.ref == episode_ref)
     ).first()
@@ -194,7 +217,7 @@ def _episode(session: Session, episode_ref: str) -> tuple[Episode, Child | None]
     return row[0], row[1]
 
 
-def _actions(session: Session, episode: Episode, as_of: datetime, kind: str | None = None) -> list[Action]:
+def episode_actions(session: Session, episode: Episode, as_of: datetime, kind: str | None = None) -> list[Action]:
     query = select(Action).where(
         Action.episode_id == episode.id, Action.trigger_at <= as_of, Action.status != "withdrawn"
     )
@@ -217,8 +240,8 @@ def build_serious_notification(
     yet, say the rules have not run) the 72-hour rule when the child has been missing that long.
     """
     as_of = as_of or now()
-    episode, child = _episode(session, episode_ref)
-    actions = _actions(session, episode, as_of)
+    episode, child = episode_and_child(session, episode_ref)
+    actions = episode_actions(session, episode, as_of)
     if rule_id is None:
         raised = [action.rule_id for action in actions if action.kind == "serious_notification"]
         hours = hours_between(episode.started_at, min(as_of, episode.found_at or as_of))
@@ -236,9 +259,6 @@ def build_serious_notification(
         raise DocumentError(f"{episode_ref}: rule {rule_id} is not a serious notification rule")
     titles = {r.id: r.title for r in policy.rules}
     still_missing = episode.found_at is None or episode.found_at > as_of
-    contacts = session.scalars(
-        select(ContactLog).where(ContactLog.episode_id == episode.id, ContactLog.at <= as_of).order_by(ContactLog.at)
-    )
     risks = session.scalars(
         select(RiskAssessment).where(RiskAssessment.episode_id == episode.id).order_by(RiskAssessment.assessed_at)
     )
@@ -258,7 +278,7 @@ def build_serious_notification(
         find_me=find_me_plan(child),
         episode=episode_view(episode, police_contacted_at(session, episode, as_of)),
         risk_history=[RiskEntry(r.assessed_at, r.risk_level) for r in risks if r.assessed_at <= as_of],
-        contacts=[ContactEntry(c.at, c.direction, c.who, c.shared, c.recorded_by) for c in contacts],
+        contacts=contact_entries(session, episode, as_of),
         actions=[
             ActionEntry(a.kind, titles.get(a.rule_id, a.rule_id), a.due_at, status_as_of(a, as_of), a.assigned_to)
             for a in actions
@@ -269,8 +289,8 @@ def build_serious_notification(
 def build_rhi_record(session: Session, episode_ref: str, policy: Policy, *, as_of: datetime | None = None) -> RhiRecord:
     """The interviewer's record for one returned episode, with due time and allocation already filled in."""
     as_of = as_of or now()
-    episode, child = _episode(session, episode_ref)
-    rhi = _actions(session, episode, as_of, "return_home_interview")
+    episode, child = episode_and_child(session, episode_ref)
+    rhi = episode_actions(session, episode, as_of, "return_home_interview")
     previous = 0
     if child is not None and episode.started_at is not None:
         previous = (

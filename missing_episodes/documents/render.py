@@ -18,6 +18,7 @@ from missing_episodes.documents.briefing_pack import BriefingPack
 from missing_episodes.documents.docx_templates import RHI_HEADINGS, docx_template_bytes
 from missing_episodes.documents.environment import DOCUMENT_TEMPLATES, docx_environment, html_environment
 from missing_episodes.documents.forms import RhiRecord, SeriousNotification, WrittenConfirmation
+from missing_episodes.documents.incident import IncidentRecord
 from missing_episodes.documents.weekly import WeeklyList
 
 
@@ -105,3 +106,9 @@ def render_written_confirmation(letter: WrittenConfirmation, out_dir: Path) -> l
     stem = f"written-confirmation-{letter.child.ref}-{letter.letter_date.isoformat()}"
     paths = _html_and_pdf(Path(out_dir), stem, "written_confirmation.html.j2", {"letter": letter})
     return [*paths, write_docx("written_confirmation", {"letter": letter}, Path(out_dir) / f"{stem}.docx")]
+
+
+def render_incident_record(record: IncidentRecord, out_dir: Path) -> list[Path]:
+    """Write the episode's incident record as HTML and PDF (a record to read and file, not a form to fill in)."""
+    stem = f"incident-record-{record.episode.ref}"
+    return _html_and_pdf(Path(out_dir), stem, "incident_record.html.j2", {"record": record})

@@ -1,11 +1,13 @@
 """Case outcomes (interviews held or declined, meetings, notifications sent): stored, and their children flagged.
 
 An outcome names its child by the authority's person id only, matched (or made) by the same matcher as the
-episodes. Contact-log events (``contact_made``, ``update_given``: the Lilac Alliance log) also join the incident's
-record of who was contacted or updated. An ``rhi_completed`` row may carry the interview's findings
-(``missing_episodes.findings``): they are stored in ``rhi_finding``, and each follow-up they ask for is stored as
-a case event of its own (``rhi_finding_...``, event id ``<event id>/<follow-up>``, same time, incident and author)
-on which the policy's follow-up rules trigger.
+episodes. Contact-log events (``contact_made``, ``update_given``: the Lilac Alliance log), the events saying who was
+informed (``parent_informed``, ``guardian_informed``, ``social_care_informed``, ``edt_informed``) and any other event
+naming who was spoken to (``who``; Wokingham: "the relevant name and contact number/details of those spoken to")
+also join the incident's record of who was contacted, updated or informed, with the entry's event. An
+``rhi_completed`` row may carry the interview's findings (``missing_episodes.findings``): they are stored in
+``rhi_finding``, and each follow-up they ask for is stored as a case event of its own (``rhi_finding_...``,
+event id ``<event id>/<follow-up>``, same time, incident and author) on which the policy's follow-up rules trigger.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from missing_episodes.db.models import ContactLog, Episode, Outcome, RhiFinding
-from missing_episodes.feeds import CaseOutcome
+from missing_episodes.feeds import INFORMED_EVENTS, CaseOutcome
 from missing_episodes.findings import RhiFindings, parse_findings
 from missing_episodes.ingest.matching import ChunkChildren, flag_for_review
 from missing_episodes.store import insert_ignoring_duplicates
@@ -53,17 +55,19 @@ def store_outcomes(session: Session, source: str, records: list[CaseOutcome], ps
                 {**row, "event_id": f"{record.event_id}/{event}", "event": event, "rationale": None, "notes": None}
                 for event in findings.follow_up_events()
             )
-        if record.event in CONTACT_EVENTS:
+        if _logged(record):
             log_rows.append(
                 {
                     "key": f"{source}:{record.event_id}",
                     "episode_id": episode_by_incident.get(record.incident_ref) if record.incident_ref else None,
                     "child_id": child_id,
                     "at": record.recorded_at,
-                    "direction": "contacted" if record.event == "contact_made" else "updated",
-                    "who": record.who or record.by,
+                    "direction": _direction(record.event),
+                    "who": record.who or (None if record.event in INFORMED_EVENTS else record.by),
                     "shared": record.notes,
                     "recorded_by": record.by,
+                    "event": record.event,
+                    "contact": record.contact,
                 }
             )
     insert_ignoring_duplicates(session, Outcome, outcome_rows)
@@ -96,9 +100,22 @@ def _store_findings(session: Session, source: str, found: dict[str, tuple[CaseOu
     insert_ignoring_duplicates(session, RhiFinding, rows)
 
 
+def _logged(record: CaseOutcome) -> bool:
+    """Whether the event is an entry of the contact log: a contact, an update, someone informed, or any event that
+    names who was spoken to."""
+    return record.event in CONTACT_EVENTS or record.event in INFORMED_EVENTS or bool(record.who or record.contact)
+
+
+def _direction(event: str) -> str:
+    """The entry's kind: the service updated someone, informed a party of the missing, or contacted someone."""
+    if event == "update_given":
+        return "updated"
+    return "informed" if event in INFORMED_EVENTS else "contacted"
+
+
 def _episodes_of(session: Session, records: list[CaseOutcome]) -> dict[str, int]:
     """The episode of each incident a contact-log event names: any source's, the lowest id when several share it."""
-    logged = sorted({r.incident_ref for r in records if r.event in CONTACT_EVENTS and r.incident_ref})
+    logged = sorted({r.incident_ref for r in records if _logged(r) and r.incident_ref})
     episode_by_incident: dict[str, int] = {}
     if logged:
         for incident, episode_id in session.execute(

@@ -20,8 +20,10 @@ from missing_episodes.documents.briefing import build_briefing
 from missing_episodes.documents.delivery import DeliveryOutcome, OutputStore, deliver, mail_settings_from_env
 from missing_episodes.documents.environment import text_environment
 from missing_episodes.documents.forms import build_rhi_record, build_serious_notification, build_written_confirmation
+from missing_episodes.documents.incident import build_incident_record
 from missing_episodes.documents.render import (
     render_briefing,
+    render_incident_record,
     render_rhi_record,
     render_serious_notification,
     render_weekly_list,
@@ -93,6 +95,19 @@ def produce_rhi_record(episode_ref: str, out_dir: OutDir = None, context: Contex
     _, files = _build_and_render("rhi_record", lambda session, policy: build_rhi_record(session, episode_ref, policy),
                                  render_rhi_record, out_dir, context)
     return Produced("rhi_record", f"rhi_record:{episode_ref}", episode_ref, files)
+
+
+def produce_incident_record(episode_ref: str, out_dir: OutDir = None, as_of: datetime | None = None,
+                            context: Context | None = None) -> Produced:
+    """Render the episode's incident record (Lilac Alliance s5) as it stood at ``as_of`` (default now): who was
+    informed, contacted and updated, the police contact, the actions. Filed in the output store, not mailed."""
+    record, files = _build_and_render(
+        "incident_record",
+        lambda session, policy: build_incident_record(session, episode_ref, policy, as_of=as_of),
+        render_incident_record, out_dir, context)
+    counts = {"contacted": len(record.contacted), "updated": len(record.updated),
+              "informed": sum(i.entry is not None for i in record.informed), "actions": len(record.actions)}
+    return Produced("incident_record", record.key, episode_ref, files, counts)
 
 
 def produce_written_confirmation(child_ref: str, on: date | None = None, out_dir: OutDir = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Select, func, or_, select
 
 from missing_episodes.db.models import Action, Child, Episode, Outcome
+from missing_episodes.feeds import INFORMED_EVENTS
 from missing_episodes.forms import (
     CHILD_REF,
     COORDINATOR_SOURCE,
@@ -72,8 +73,12 @@ def _closable(policy: Policy, child_ref: str, form: OutcomeForm, statuses: tuple
 
 def closes_anything(child_ref: str, form: OutcomeForm, context: Context | None = None) -> bool:
     """True when an event that closes actions finds an open one of this child (and incident) to close, or the
-    event is one that closes nothing by nature (an assessment, media interest: it starts actions instead)."""
+    event is one that closes nothing by nature (an assessment, media interest: it starts actions instead), or
+    says who was informed of the missing (an entry of the incident record whether or not an action waits for it:
+    a second parent told, a guardian told about an absence)."""
     context = context or Context.load()
+    if form.event in INFORMED_EVENTS:
+        return True
     if not any(form.event in events for events in closing_events_by_rule(context.policy).values()):
         return True
     with context.session() as session:
@@ -107,6 +112,8 @@ def store_outcome(form: OutcomeForm, person_id: str, event_id: str, context: Con
         "rationale": form.rationale or form.reason or "",
         "notes": "",
         "risk_level": form.risk_level or "",
+        "who": form.who or "",
+        "contact": form.contact or "",
         **(form.findings.as_columns() if form.findings else {}),
     }
     summary = ingest_records("outcomes", [RawRow(source, 1, data)], source, context)

@@ -96,10 +96,17 @@ def plan_cast(rng: random.Random, member: Cast) -> list[tuple[int, int, str]]:
     return out
 
 
+#: Who was spoken to, and how to reach them, for the steps the policy says must name them (Wokingham). Ofcom's
+#: drama numbers: the sample authority is fictional.
+POLICE_MISPER = ("PC Dana Shaw, Missing Persons Unit", "01632 960 555")
+HOME_OFFICE = ("Sam Okafor, Home Office regional missing persons team", "01632 960 777")
+
+
 def _leaver_steps(assessed: int, returned: int, advisor: str, *, former_uasc: bool) -> list[tuple]:
     """What a personal advisor records after assessing a care leaver missing (Wokingham), on time or nearly."""
     steps = [
-        (assessed + 5 * HOUR, "police_reported", advisor, "", "Reported as a missing adult, photograph given"),
+        (assessed + 5 * HOUR, "police_reported", advisor, "", "Reported as a missing adult, photograph given",
+         *POLICE_MISPER),
         (assessed + 26 * HOUR, "team_manager_notified", advisor, "", "Team manager told"),
         (assessed + 3 * DAY, "service_manager_notified", "Team Manager", "", "Service manager told"),
         (returned + 2 * DAY, "return_meeting_held", advisor, "", "Needs and placement discussed"),
@@ -107,7 +114,7 @@ def _leaver_steps(assessed: int, returned: int, advisor: str, *, former_uasc: bo
     steps += [(assessed + k * 7 * DAY + 3 * HOUR, "weekly_review_held", "Assistant Manager", "", "Weekly review")
               for k in range(1, 8) if assessed + k * 7 * DAY < returned]
     if former_uasc:
-        steps.append((assessed + 6 * HOUR, "home_office_notified", advisor, "", "Home Office told"))
+        steps.append((assessed + 6 * HOUR, "home_office_notified", advisor, "", "Home Office told", *HOME_OFFICE))
     return steps
 
 
@@ -188,7 +195,7 @@ def build_cast(rng: random.Random) -> tuple[list[Cast], list[Cast]]:
     surrey = [  # the long-term missing schedule's steps as the team records them (Surrey)
         (aug + 30 * HOUR, "intervention_meeting_held", "Service Manager", "", "Day 1 intervention meeting"),
         (aug + 31 * HOUR, "nrm_referral_made", "Social Worker", "", "NRM referral made"),
-        (aug + 31 * HOUR, "home_office_notified", "Social Worker", "", "Home Office told"),
+        (aug + 31 * HOUR, "home_office_notified", "Social Worker", "", "Home Office told", *HOME_OFFICE),
         (aug + 32 * HOUR, "serious_notification_sent", "Social Worker", "", "Cause for concern sent"),
         (aug + 7 * DAY + 4 * HOUR, "intervention_meeting_held", "Team Manager", "", "Week 1; IRO invited"),
         (aug + 14 * DAY + 4 * HOUR, "intervention_meeting_held", "Service Manager", "", "Week 2, multi-agency"),

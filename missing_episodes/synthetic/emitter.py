@@ -13,7 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from missing_episodes.clock import epoch_day_text, format_epoch, london_day
+from missing_episodes.clock import epoch_day_text, format_epoch, london_day, london_offset
 from missing_episodes.synthetic.draws import pick, randint
 from missing_episodes.synthetic.sinks import SortedSink
 from missing_episodes.synthetic.timeline import DAY, HOUR
@@ -67,8 +67,8 @@ class EpisodePlan:
     found_location: str | None = None
     #: Explicit police updates: (sent, risk_level or "", clothing or "", notes or ""); None lets the emitter draw.
     updates: list[tuple[int, str, str, str]] | None = None
-    #: Case outcomes to record as well: (recorded, event, by, rationale, notes).
-    extra_outcomes: list[tuple[int, str, str, str, str]] = field(default_factory=list)
+    #: Case outcomes to record as well: (recorded, event, by, rationale, notes[, who, contact]).
+    extra_outcomes: list[tuple[str | int, ...]] = field(default_factory=list)
     standard_outcomes: bool = True  # strategy meetings, serious notification, repeat decisions, RHI
 
 
@@ -112,9 +112,9 @@ class Emitter:
         naive, offset = self.cfg.time_styles
         return format_epoch(ts, 0 if r < naive else 1 if r < offset else 2)
 
-    def _recorded(self, ts: int) -> str:
-        """Case systems write local time; a few exports carry offsets."""
-        return format_epoch(ts, 0 if self.rng.random() < 0.9 else 1)
+    def _recorded(self, ts: int, rng: random.Random | None = None) -> str:
+        """Case systems write local time; a few exports carry offsets (drawn from ``rng``, else the emitter's)."""
+        return format_epoch(ts, 0 if (rng or self.rng).random() < 0.9 else 1)
 
     def _place(self) -> str:
         return pick(self.rng, PLACES)
@@ -123,9 +123,13 @@ class Emitter:
         blank = not child.registered or self.rng.random() < self.cfg.p_blank_child_id
         return ["" if blank else child.child_id, child.first_name, child.last_name, child.date_of_birth]
 
-    def _outcome(self, ts: int, child: ChildRef, ref: str, event: str, by: str, rationale: str, notes: str) -> None:
+    def _outcome(self, ts: int, child: ChildRef, ref: str, event: str, by: str, rationale: str, notes: str,
+                 who: str = "", contact: str = "", rng: random.Random | None = None) -> None:
+        """One case event; ``who`` and ``contact`` name the person spoken to (Wokingham) when the step says; ``rng``
+        draws its time format when the caller keeps its draws apart from the emitter's."""
         if ts <= self.cfg.as_of:
-            self.outcomes.push(ts, ["", self._recorded(ts), child.child_id, ref, event, by, rationale, notes])
+            self.outcomes.push(ts, ["", self._recorded(ts, rng), child.child_id, ref, event, by, rationale, notes,
+                                    who, contact])
 
     # -- one episode -------------------------------------------------------------------------------------------
     def emit(self, plan: EpisodePlan) -> None:
@@ -210,12 +214,34 @@ class Emitter:
             found_sent = None
             self.open_at_as_of += 1
 
-        for ts, event, by, rationale, notes in plan.extra_outcomes:
-            self._outcome(ts, child, plan.incident_ref, event, by, rationale, notes)
+        for ts, event, by, rationale, notes, *spoken_to in plan.extra_outcomes:
+            self._outcome(ts, child, plan.incident_ref, event, by, rationale, notes, *spoken_to)
         ours = child.registered and child.responsible_authority == cfg.authority and child.legal_status != "care_leaver"
         if plan.standard_outcomes and ours and missing:
             self._standard_outcomes(plan, found_sent)
             self._later_decisions(plan, high_at)
+            if child.legal_status == "looked_after":
+                self._told(plan)
+
+    def _told(self, plan: EpisodePlan) -> None:
+        """The carer tells a parent or guardian and the social care team (the EDT out of office hours) that the
+        child is missing (Lilac Alliance s5): mostly within the hour or two, now and then late or not recorded.
+
+        Drawn from a generator seeded by the incident, like ``_later_decisions``: no other draw moves.
+        """
+        rng, child, ref = random.Random(f"{plan.incident_ref}:told"), plan.child, plan.incident_ref
+        if rng.random() < 0.9:
+            event = "parent_informed" if rng.random() < 0.7 else "guardian_informed"
+            minutes = randint(rng, 150, 400) if rng.random() < 0.1 else randint(rng, 15, 110)  # now and then late
+            self._outcome(plan.start + minutes * 60, child, ref, event, "Carer (placement)", "",
+                          "Told of the search, the steps taken and what to do if the child makes contact", rng=rng)
+        if rng.random() < 0.92:
+            at = plan.start + randint(rng, 10, 100) * 60
+            local = at + london_offset(at)
+            weekday, hour = (local // DAY + 3) % 7, local % DAY // HOUR  # 1 January 1970 was a Thursday
+            office = weekday < 5 and 9 <= hour < 17
+            self._outcome(at, child, ref, "social_care_informed" if office else "edt_informed", "Carer (placement)",
+                          "", "Told the child is missing; police report made", rng=rng)
 
     def _later_decisions(self, plan: EpisodePlan, high_at: int | None) -> None:
         """The further meeting at 72 hours and the high-risk decision, recorded most of the time, not always.

@@ -16,7 +16,7 @@ from typing import Any
 #: Columns that can hold free text (commas, quotes); every other column is an id, a time, a date or an enum.
 TEXT_COLUMNS = frozenset(
     {"first_name", "last_name", "last_seen_location", "found_location", "responsible_authority", "clothing"}
-    | {"notes", "by", "rationale"}
+    | {"notes", "by", "rationale", "who", "contact"}
 )
 
 

@@ -30,7 +30,8 @@ CHILD_FIELDS = (
     "phone",
     "return_address",
 )
-OUTCOME_FIELDS = ("event_id", "recorded_at", "child_id", "incident_ref", "event", "by", "rationale", "notes")
+OUTCOME_FIELDS = ("event_id", "recorded_at", "child_id", "incident_ref", "event", "by", "rationale", "notes", "who",
+                  "contact")
 ROSTER_FIELDS = ("worker", "team", "capacity")
 
 AUTHORITY = "Kingsbridge"

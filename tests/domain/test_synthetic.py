@@ -97,8 +97,8 @@ def test_the_bundled_sample_is_what_the_generator_writes(sample: Path) -> None:
 REGION_700_SEED_3 = {
     "children.csv": "9523c13d1598413202c7957ac61152f7f8d27fe518130c90a206680bffc4026e",
     "notifications.csv": "4d6fa2846bb9c207e5b797a9b798733e12fe4476786539fec3554e4762278b92",
-    "outcomes.csv": "56a22482151f9b6547acd3109097b45a5ab9f2db29bb80cc06fa27afd94734ee",
-    "manifest.json": "968672c909f0f71030878d011127f7c3398f62fecf21ac19b1574723c5951557",
+    "outcomes.csv": "e4b6c90fde972dfbfedddf5bc9e54dea39062f309b1d56cdf93ec9fb6530b15b",
+    "manifest.json": "587f20dbd58eb72d5ae029ac793fd5b62a7c63f63e06e708936669dd6e9b8c38",
 }
 
 

@@ -26,7 +26,8 @@ from missing_episodes.triggers import ChildRun, EpisodeColumns, EpisodeTrigger, 
 from tests.builders.facts import child, episode, london
 
 HORIZON = london("2026-12-01 00:00")
-BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded", "still_missing_at_age"}
+BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded", "still_missing_at_age",
+            "strategy_unresolved"}
 
 RULE_YAML = """
 authority: Example
@@ -139,7 +140,7 @@ def test_a_type_without_a_column_evaluation_says_so_and_is_never_asked_for_one()
             with pytest.raises(NotImplementedError, match=trigger.name):
                 trigger.fire_columns(None, None)  # type: ignore[arg-type]
     on_columns = {rule.trigger.name for rule in default.rules if rule.trigger.vectorises()}
-    assert on_columns == BUILT_IN - {"outcome", "still_missing_at_age"}
+    assert on_columns == BUILT_IN - {"outcome", "still_missing_at_age", "strategy_unresolved"}
     # A repeating schedule is judged per child even though its type has a column evaluation for one-offs.
     assert any(rule.trigger.name == "missing_for" and not rule.trigger.vectorises() for rule in default.rules)
 

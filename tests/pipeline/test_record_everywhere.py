@@ -28,11 +28,14 @@ from missing_episodes.ingest.rows import known_outcome_events
 from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.rules import review_next_batch
 from missing_episodes.policy import Policy, load_policy, parse_policy
-from missing_episodes.vocabulary import closing_events, label, rationale_events
+from missing_episodes.vocabulary import closing_events, contact_events, label, rationale_events
 from tests.builders.outcomes import NOW, NOW_AT, build_every_closing_case, outcome_row
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
 CLOSING = sorted(closing_events(POLICY))
+#: Events whose record must name who was spoken to and their contact details (Wokingham): the form takes no names.
+SPOKEN_TO = contact_events(POLICY)
+WHO = {"who": "PC Dana Shaw, Missing Persons Unit", "contact": "01632 960 555"}
 SPEC = next(s for s in DEPLOYMENTS if s.flow.name == "record-outcome")
 
 
@@ -46,14 +49,18 @@ def _form_events(policy: Policy) -> set[str]:
     return {codes[label] for label in _form_schema(policy)["properties"]["event"]["enum"]}
 
 
-def _feed_accepts(policy: Policy, event: str, rationale: str = "Recorded reason") -> RowError | object:
-    row = {"event_id": "E-1", "recorded_at": NOW, "child_id": "P000801", "event": event, "rationale": rationale}
+def _feed_accepts(policy: Policy, event: str, rationale: str = "Recorded reason", spoken_to: bool = True
+                  ) -> RowError | object:
+    row = {"event_id": "E-1", "recorded_at": NOW, "child_id": "P000801", "event": event, "rationale": rationale,
+           **(WHO if spoken_to else {})}
     return validate_row("outcomes", row, known_outcome_events(policy))
 
 
-def _cli_accepts(policy: Policy, event: str, rationale: str | None = "Recorded reason") -> bool:
+def _cli_accepts(policy: Policy, event: str, rationale: str | None = "Recorded reason", spoken_to: bool = True
+                 ) -> bool:
     try:
-        check_recorded(event, "P000801", policy=policy, rationale=rationale, current=NOW_AT)
+        check_recorded(event, "P000801", policy=policy, rationale=rationale, current=NOW_AT,
+                       **(WHO if spoken_to else {}))
     except FormRefused:
         return False
     return True
@@ -96,13 +103,32 @@ def test_every_channel_asks_for_a_reason_exactly_where_the_policy_does() -> None
         refused = (isinstance(_feed_accepts(POLICY, event, rationale=""), RowError),
                    not _form_accepts(POLICY, event, with_reason=False),
                    not _cli_accepts(POLICY, event, rationale=None))
-        assert refused == ((event in needs),) * 3, event
+        assert refused == ((event in needs), (event in needs or event in SPOKEN_TO), (event in needs)), event
         assert not isinstance(_feed_accepts(POLICY, event), RowError)
-        assert _form_accepts(POLICY, event) and _cli_accepts(POLICY, event)
+        assert _form_accepts(POLICY, event) != (event in SPOKEN_TO) and _cli_accepts(POLICY, event)
     # The form offers a list for each of them, and its schema's list holds every one of those reasons.
     reason_enum = _form_schema(POLICY)["properties"]["reason"]["enum"]
     for event in needs:
         assert reasons_for(event, POLICY) and set(reasons_for(event, POLICY)) <= set(reason_enum)
+
+
+def test_every_channel_asks_for_who_was_spoken_to_exactly_where_the_policy_does() -> None:
+    """Wokingham: "These actions should be recorded clearly with the relevant name and contact number/details of
+    those spoken to". The feed quarantines the row naming the field, the command line refuses in one line, and
+    the form (which takes no names) sends the coordinator to the case system or the command line."""
+    assert contact_events(POLICY) == {"police_reported", "home_office_notified"}
+    for event in OUTCOME_EVENTS | closing_events(POLICY):
+        problem = _feed_accepts(POLICY, event, spoken_to=False)
+        assert isinstance(problem, RowError) == (event in SPOKEN_TO), event
+        assert _cli_accepts(POLICY, event, spoken_to=False) == (event not in SPOKEN_TO), event
+    row = {"event_id": "E-1", "recorded_at": NOW, "child_id": "P000801", "event": "police_reported",
+           "who": "PC Dana Shaw"}
+    assert validate_row("outcomes", row, known_outcome_events(POLICY)) == RowError(
+        "contact", "police_reported needs the name and contact number/details of who was spoken to (who, contact)")
+    with pytest.raises(FormRefused, match="--contact: 'Reported to the police as a missing adult' must name"):
+        check_recorded("police_reported", "P000801", policy=POLICY, who="PC Dana Shaw", current=NOW_AT)
+    with pytest.raises(FormRefused, match="this form does not take: record it through the case system"):
+        check_outcome("P000801", label("home_office_notified"), "2026-11-02", policy=POLICY, current=NOW_AT)
 
 
 # -- every closing event, by every channel, closes its action ----------------------------------------------------
@@ -166,8 +192,10 @@ def test_the_built_case_has_an_open_action_for_every_closing_event(case: str) ->
 def test_recorded_by_the_feed_it_closes_its_action(case: str, event: str) -> None:
     key, person, incident, status = _target(case, event)
     reason = {"rationale": "Recorded reason"} if event in rationale_events(POLICY) else {}
+    spoken_to = WHO if event in SPOKEN_TO else {}
     summary = ingest_records("outcomes", [outcome_row(1, f"T-{event}", NOW, person, event,
-                                                      incident_ref=incident or "", **reason)], "case-management")
+                                                      incident_ref=incident or "", **reason, **spoken_to)],
+                             "case-management")
     assert summary.new == 1 and summary.quarantined == 0
     review_next_batch(100)
     assert _status(case, key) == status
@@ -180,6 +208,7 @@ def test_recorded_with_the_command_line_it_closes_its_action(case: str, event: s
     args += ["--incident", incident] if incident else []
     args += ["--rationale", "Discussed with the team manager; see the case note"] if event in rationale_events(
         POLICY) else []
+    args += ["--who", WHO["who"], "--contact", WHO["contact"]] if event in SPOKEN_TO else []
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "1 action" in result.output or "actions" in result.output
@@ -200,7 +229,7 @@ def test_the_command_line_refuses_a_decline_without_its_reason_and_stores_nothin
 
 @pytest.mark.prefect
 @pytest.mark.slow  # a flow run per event on the test harness: about 20 s each on two busy cores
-@pytest.mark.parametrize("event", CLOSING)
+@pytest.mark.parametrize("event", [e for e in CLOSING if e not in SPOKEN_TO])  # those need a name: not the form's
 def test_recorded_with_the_prefect_form_it_closes_its_action(case: str, event: str, prefect_harness) -> None:
     from flows.operations import record_outcome
 

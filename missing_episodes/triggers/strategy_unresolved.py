@@ -1,0 +1,97 @@
+"""``strategy_unresolved``: a return home interview is closed for an episode that called for a strategy meeting to be
+considered, and neither the meeting nor management oversight saying why none was needed is on record.
+
+Wakefield s5: "When the Missing episode has triggered a requirement for consideration of a strategy meeting. The
+person responsible for authorising the return home interview module will take steps to enquire if the meeting has
+taken place, or that management oversight is added as to why one was not considered necessary at that time prior
+to closing the module." The interview itself stays done (it was held: holding its record back would show it
+overdue and chase the interviewer); the enquiry is an action of its own, on the episode, at the moment the
+interview was recorded, closed by the meeting or the oversight.
+
+"Triggered a requirement" is read from the policy itself: the rules whose action is one of ``considered`` (the
+strategy meetings at 24 and 72 hours, for repeat episodes, for high risk) are evaluated for the child, and an
+episode one of them fired for before the interview was recorded called for a meeting. A follow-up raised by the
+interview itself (harm found: a strategy discussion) fires at the interview's own time and is not counted: it is
+the interviewer's finding, not a requirement the authoriser must check.
+
+Judged per child only (it reads other rules' results and the child's case events), like ``outcome``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from missing_episodes.triggers.base import ChildRun, TriggerType, applies, episode_for, high_risk
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from missing_episodes.facts import EpisodeFacts
+    from missing_episodes.policy import Rule
+
+
+class StrategyUnresolvedTrigger(TriggerType):
+    """The interview (``event``) recorded for an episode a ``considered`` action fired for, with none of
+    ``resolved_by`` recorded for that episode by then: fires at the interview's record, once per episode."""
+
+    type: Literal["strategy_unresolved"]
+    # The event that closes the interview (the module the authoriser signs off).
+    event: str = "rhi_completed"
+    # Action kinds whose firing means a strategy meeting was to be considered.
+    considered: list[str] = ["strategy_meeting"]
+    # What answers the enquiry: the meeting held, or a manager's recorded reason for not holding one.
+    resolved_by: list[str] = ["strategy_meeting_held", "strategy_meeting_not_required",
+                              "management_oversight_recorded"]
+
+    def evaluate(self, rule: Rule, run: ChildRun) -> None:
+        called = self._called_for(run)
+        checked: set[str] = set()
+        for outcome in sorted(run.outcomes, key=lambda o: (o.recorded_at, o.event_id)):
+            if outcome.event != self.event:
+                continue
+            episode = episode_for(outcome, run.episodes)
+            if episode is None or episode.ref in checked or not applies(rule, run.child, episode, outcome.recorded_at):
+                continue
+            first = called.get(episode.ref)
+            if first is None or first >= outcome.recorded_at:
+                continue
+            checked.add(episode.ref)  # the first interview record after the requirement is the one authorised
+            if not self._resolved(run, episode, outcome.recorded_at):
+                run.emit(rule, f"{episode.ref}:{rule.id}", episode, outcome.recorded_at, high_risk=high_risk(episode))
+
+    def _called_for(self, run: ChildRun) -> dict[str, datetime]:
+        """Episode ref -> when the first ``considered`` action fired for it, from the policy's own rules."""
+        scratch = ChildRun(run.policy, run.child, run.episodes, run.outcomes, run.horizon)
+        for other in run.policy.active_rules:
+            if other.action in self.considered and not isinstance(other.trigger, StrategyUnresolvedTrigger):
+                other.trigger.evaluate(other, scratch)
+        called: dict[str, datetime] = {}
+        for spec in scratch.specs:
+            ref = spec.episode_ref or _episode_of_event(spec.key, run)
+            if ref is not None and (ref not in called or spec.trigger_at < called[ref]):
+                called[ref] = spec.trigger_at
+        return called
+
+    def _resolved(self, run: ChildRun, episode: EpisodeFacts, by: datetime) -> bool:
+        return any(
+            o.event in self.resolved_by and o.recorded_at <= by and episode_for(o, run.episodes) is episode
+            for o in run.outcomes
+        )
+
+    def vectorises(self) -> bool:
+        """None: it reads other rules' results and the child's case events (see the module docstring)."""
+        return False
+
+    def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
+        """Only children with the interview recorded can get the enquiry."""
+        has = children["id"].map(lambda child_id: self.event in events.get(child_id, ()))
+        return has.astype(bool)
+
+
+def _episode_of_event(key: str, run: ChildRun) -> str | None:
+    """The episode of an action about the child (``CH-…:rule:event``): its case event's episode."""
+    event_id = key.split("#")[0].rsplit(":", 1)[-1]
+    outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
+    episode = episode_for(outcome, run.episodes) if outcome is not None else None
+    return episode.ref if episode is not None else None
