@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_incident"
-down_revision = "0003_notify"
+down_revision = "0004_feedduties"
 branch_labels = None
 depends_on = None
 
