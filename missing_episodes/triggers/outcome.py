@@ -63,8 +63,8 @@ class OutcomeTrigger(TriggerType):
 
     def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
         """Only children with this case event recorded can get an action from it."""
-        has = children["id"].map(lambda child_id: self.event in events.get(child_id, ()))
-        return has.astype(bool)
+        with_event = [child_id for child_id, recorded in events.items() if self.event in recorded]
+        return children["id"].isin(with_event)
 
 
 def _return_after(moment: datetime, episodes: list[EpisodeFacts], outcomes: list[OutcomeFacts]) -> datetime | None:
