@@ -43,7 +43,8 @@ class Facts:
 
 
 def _frame(rows: list[Any], columns: list[str], times: tuple[str, ...] = ()) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=columns)
+    # Plain tuples: pandas probes each SQLAlchemy Row for attributes it lacks (hasattr), a failed lookup apiece.
+    frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
     for name in times:
         frame[name] = pd.to_datetime(frame[name], utc=True).astype(COLUMN_TIME)
     return frame

@@ -41,13 +41,13 @@ class OutcomeTrigger(TriggerType):
                 continue
             base = f"{run.child.ref}:{rule.id}:{outcome.event_id}"
             high = outcome.risk_level == "high" or high_risk(episode)
+            if not self.on_return and self.every is None:
+                run.emit(rule, base, episode, outcome.recorded_at, high_risk=high)
+                continue
             returned = _return_after(outcome.recorded_at, run.episodes, run.outcomes)
             if self.on_return:
                 if returned is not None:
                     run.emit(rule, base, episode, returned, high_risk=high)
-                continue
-            if self.every is None:
-                run.emit(rule, base, episode, outcome.recorded_at, high_risk=high)
                 continue
             occurrence = 1
             while True:
