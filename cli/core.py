@@ -120,6 +120,35 @@ def _print_problems(totals: dict) -> None:
         )
 
 
+@app.command("load-region")
+def load_region_command(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, readable=True,
+                                           help="folder holding children.csv, notifications.csv and outcomes.csv")],
+) -> None:
+    """The first load of a region: the register, notifications and outcomes, then every action in bulk.
+
+    Ingests the three files in that order without the rules after each, then runs the rules once for every
+    child in batches (the bulk path), and notifies nobody (the next notify run does). Safe to run again.
+    """
+    checks.writable_database()
+    checks.policy()
+    from flows.first_load import REGION_FILES, load_region
+
+    missing = [name for name in REGION_FILES.values() if not (folder / name).is_file()]
+    if missing:
+        raise typer.BadParameter(f"{folder} has no {', '.join(missing)}", param_hint="FOLDER")
+    with Progress.activity("load the region"):
+        result = run_flow("the region's first load", load_region, folder.resolve())
+    for kind, totals in result["ingest"].items():
+        typer.echo(f"{kind}: {_counts_line(totals)}")
+        _print_problems(totals)
+    rules = result["rules"]
+    typer.echo(f"rules: {rules['children']} children, {rules['created']} actions created, "
+               f"{rules['allocated']} interviews allocated, {rules['batches']} batches")
+    if any(totals["refused"] for totals in result["ingest"].values()):
+        raise typer.Exit(1)
+
+
 @app.command()
 def recompute(
     reason: Annotated[str, typer.Option(help="why: recorded in the audit trail")],

@@ -14,17 +14,19 @@ through its trigger for one child, then closes the actions with the case events 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from missing_episodes.facts import ActionSpec, ChildFacts, EpisodeFacts, OutcomeFacts
 from missing_episodes.offsets import apply_offset
 from missing_episodes.policy import Policy
-from missing_episodes.triggers.base import ChildRun, episode_for
+from missing_episodes.triggers.base import ChildRun, child_in_scope, episode_for
 
 __all__ = [
     "ActionSpec", "ChildFacts", "EpisodeFacts", "OutcomeFacts", "apply_offset", "close_with_outcomes",
-    "evaluate_child",
+    "evaluate_child", "evaluate_child_with",
 ]
 
 
@@ -42,13 +44,35 @@ def evaluate_child(
     holds on the facts known, even in the future (a 24-hour meeting for a child missing 3 hours); the worklist
     shows an action only once its trigger time has passed.
     """
+    return evaluate_child_with(policy, child, episodes, outcomes, horizon)
+
+
+def evaluate_child_with(
+    policy: Policy,
+    child: ChildFacts,
+    episodes: list[EpisodeFacts],
+    outcomes: list[OutcomeFacts],
+    horizon: datetime,
+    given: Mapping[str, list[ActionSpec]] | None = None,
+) -> list[ActionSpec]:
+    """``evaluate_child``, with the actions of the rules in ``given`` (by rule id) taken as already evaluated.
+
+    The bulk path evaluates its column rules for every child at once and passes each child's share here, so a
+    child some other rule concerns is evaluated per child for those other rules only; the specs are gathered in
+    rule order and folded and closed exactly as ``evaluate_child`` does (tests/domain/test_bulk.py).
+    A rule whose scope rules the child out (legal status, UASC, solicitor) is not run: every trigger checks
+    ``applies`` before it emits, which would refuse each episode and event for the same reason.
+    """
     ordered = sorted(
         (e for e in episodes if e.started_at is not None),
         key=lambda e: (e.started_at, e.ref),  # type: ignore[arg-type, return-value]
     )
     run = ChildRun(policy, child, ordered, outcomes, horizon)
     for rule in policy.active_rules:
-        rule.trigger.evaluate(rule, run)
+        if given is not None and rule.id in given:
+            run.specs.extend(given[rule.id])
+        elif child_in_scope(rule, child):
+            rule.trigger.evaluate(rule, run)
     return close_with_outcomes(policy, fold_same_duties(policy, run), episodes, outcomes)
 
 
@@ -108,18 +132,29 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
     rules = {r.id: r for r in policy.rules}
     closing = {r.id: {*r.done_by, *r.declined_by, *r.not_required_by} for r in policy.rules}  # once, not per spec
     by_key = {s.key: s for s in specs}
+    # The actions each recorded event could close, by the incident of their episode (``_ABOUT_CHILD``: an action
+    # about the child), so an event looks at its own candidates only, not at every action of a long history.
+    events = {outcome.event for outcome in outcomes}
+    closable: dict[str, dict[object, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for spec in by_key.values():
+        closed_by = events & set().union(*(closing[r] for r in (spec.rule_id, *spec.also_rule_ids)))
+        group = incident_of.get(spec.episode_ref) if spec.episode_ref else _ABOUT_CHILD
+        for event in closed_by:
+            closable[event][group].append(spec.key)
+    order = {key: number for number, key in enumerate(by_key)}  # candidates in the actions' own order
     for outcome in sorted(outcomes, key=lambda o: (o.recorded_at, o.event_id)):
-        candidates = []
-        for spec in by_key.values():
-            if spec.status != "open" or spec.trigger_at > outcome.recorded_at:
-                continue
-            if not any(outcome.event in closing[rule_id] for rule_id in (spec.rule_id, *spec.also_rule_ids)):
-                continue
-            # An incident named picks among episode actions; actions about the child (a care leaver's
-            # assessment) are not tied to an incident, so a reference on the event does not rule them out.
-            if outcome.incident_ref and spec.episode_ref and incident_of.get(spec.episode_ref) != outcome.incident_ref:
-                continue
-            candidates.append(spec)
+        by_incident = closable.get(outcome.event)
+        if not by_incident:
+            continue
+        # An incident named picks among episode actions; actions about the child (a care leaver's
+        # assessment) are not tied to an incident, so a reference on the event does not rule them out.
+        if outcome.incident_ref:
+            keys = sorted([*by_incident.get(outcome.incident_ref, ()), *by_incident.get(_ABOUT_CHILD, ())],
+                          key=order.__getitem__)
+        else:
+            keys = sorted((k for ks in by_incident.values() for k in ks), key=order.__getitem__)
+        candidates = [by_key[k] for k in keys
+                      if by_key[k].status == "open" and by_key[k].trigger_at <= outcome.recorded_at]
         if not candidates:
             continue
         subject = max(candidates, key=lambda s: (s.trigger_at, s.key))
@@ -145,6 +180,10 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
                 detail=detail,
             )
     return sorted(by_key.values(), key=lambda s: (s.trigger_at, s.key))
+
+
+#: The group of ``close_with_outcomes``'s candidates that are about the child, not an episode's incident.
+_ABOUT_CHILD = object()
 
 
 def _subject(spec: ActionSpec) -> str:

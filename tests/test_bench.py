@@ -43,6 +43,19 @@ def test_bulk_rules_agree_with_duckdb_and_the_worklist_with_plain_sql(tiny_regio
     assert "worklist" in sides.explain(url, runner.AS_OF)[1]["plans"]
 
 
+def test_bulk_path_and_first_load_sides_run(tiny_region: Path, tmp_path: Path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path / 'built.db'}"
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", url)  # the sides set it; restored after the test
+    built = run_child("bench.sides:build_database", url=url, region=str(tiny_region))
+    ours = sides.bulk_path_ours(url, str(tmp_path / "ours.db"))[1]
+    floor = sides.bulk_path_reference(url, str(tmp_path / "floor.db"))[1]
+    assert ours["actions"] == built.result["actions"] > 0  # the same rules again on the same facts, from nothing
+    assert 0 < floor["actions"] < ours["actions"]  # the floor computes the reference rules only
+    raw = sides.raw_load_reference(f"sqlite:///{tmp_path / 'raw.db'}", str(tiny_region))[1]
+    lines = sum(len((tiny_region / f"{kind}.csv").read_text().splitlines()) - 1 for kind in sides.FEED_KEYS)
+    assert raw["rows"] == lines
+
+
 def test_briefing_sides_run(tmp_path: Path) -> None:
     feed = tmp_path / "open.csv"
     sides.write_open_feed(str(feed), 3, runner.DAY)

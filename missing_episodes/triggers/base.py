@@ -82,16 +82,23 @@ def applies(rule: Rule, child: ChildFacts, episode: EpisodeFacts | None, at: dat
             return False
         if scope.episode_kinds and episode.kind not in scope.episode_kinds:
             return False
+    if not child_in_scope(rule, child):
+        return False
+    # An unknown date of birth counts as a child: the duty is not dropped for want of a date.
+    known_age = scope.under_18 is not None and child.date_of_birth is not None and at is not None
+    return not (known_age and (age_on(child.date_of_birth, at) < 18) != scope.under_18)  # type: ignore[arg-type]
+
+
+def child_in_scope(rule: Rule, child: ChildFacts) -> bool:
+    """The part of ``applies`` about the child alone (legal status, UASC, immigration solicitor): when it says no,
+    no episode or event of the child can bring the rule an action, so the rule need not be run for the child."""
+    scope = rule.applies_to
     if scope.legal_status and child.legal_status not in scope.legal_status:
         return False
     if scope.uasc is not None and child.uasc != scope.uasc:
         return False
     solicitor = scope.has_immigration_solicitor
-    if solicitor is not None and child.has_immigration_solicitor != solicitor:
-        return False
-    # An unknown date of birth counts as a child: the duty is not dropped for want of a date.
-    known_age = scope.under_18 is not None and child.date_of_birth is not None and at is not None
-    return not (known_age and (age_on(child.date_of_birth, at) < 18) != scope.under_18)  # type: ignore[arg-type]
+    return solicitor is None or child.has_immigration_solicitor == solicitor
 
 
 def episode_for(outcome: OutcomeFacts, ordered: list[EpisodeFacts]) -> EpisodeFacts | None:

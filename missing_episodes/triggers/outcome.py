@@ -41,13 +41,13 @@ class OutcomeTrigger(TriggerType):
                 continue
             base = f"{run.child.ref}:{rule.id}:{outcome.event_id}"
             high = outcome.risk_level == "high" or high_risk(episode)
+            if not self.on_return and self.every is None:
+                run.emit(rule, base, episode, outcome.recorded_at, high_risk=high)
+                continue
             returned = _return_after(outcome.recorded_at, run.episodes, run.outcomes)
             if self.on_return:
                 if returned is not None:
                     run.emit(rule, base, episode, returned, high_risk=high)
-                continue
-            if self.every is None:
-                run.emit(rule, base, episode, outcome.recorded_at, high_risk=high)
                 continue
             occurrence = 1
             while True:
@@ -63,8 +63,8 @@ class OutcomeTrigger(TriggerType):
 
     def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
         """Only children with this case event recorded can get an action from it."""
-        has = children["id"].map(lambda child_id: self.event in events.get(child_id, ()))
-        return has.astype(bool)
+        with_event = [child_id for child_id, recorded in events.items() if self.event in recorded]
+        return children["id"].isin(with_event)
 
 
 def _return_after(moment: datetime, episodes: list[EpisodeFacts], outcomes: list[OutcomeFacts]) -> datetime | None:
