@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -462,8 +462,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-prefect", action="store_true",
                         help="daily run on Prefect's SQLite test server (as before issue 19) instead of a "
                              "PostgreSQL-backed server")
+    parser.add_argument("--fanout", metavar="EPISODES,BATCH",
+                        help="benchmark 7's region size and children per batch (default: the scale's)")
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
+    if args.fanout:
+        episodes, batch = (int(part) for part in args.fanout.split(","))
+        scale = replace(scale, name=f"{scale.name}, fan-out {episodes:,} episodes in batches of {batch:,}",
+                        fanout=(episodes, batch))
     if args.episodes:
         scale = Scale(f"{scale.name}, episodes={args.episodes:,}", args.episodes, args.episodes,
                       scale.small_episodes, scale.feed, scale.briefing, scale.repeats, scale.fanout)
