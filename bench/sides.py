@@ -303,7 +303,7 @@ def _prefect_server(workdir: Path, prefect_url: str | None):
 
 
 def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30,
-              prefect_url: str | None = None) -> tuple[float, dict[str, Any]]:
+              prefect_url: str | None = None, concurrency: int | None = None) -> tuple[float, dict[str, Any]]:
     """The real daily flow (ingest from a drop folder, per-child subflows, roll-forward, briefing) on Prefect's
     test server, or on a PostgreSQL-backed server with ``prefect_url``; then as many bare subflows as the run made,
     under the same bound; then per-child subflows against bare subflows, interleaved, in the same process."""
@@ -328,6 +328,8 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30,
         # failed. Retrying longer changes nothing measured except when the server was busy, on either history.
         PREFECT_CLIENT_MAX_RETRIES="9",
     )
+    if concurrency is not None:  # per-child subflows at once (the product's default suits a SQLite-backed server)
+        os.environ["MISSING_EPISODES_EPISODE_CONCURRENCY"] = str(concurrency)
     from prefect import flow
 
     from flows.child import child_checks
