@@ -53,7 +53,8 @@ def recompute(product_url: str, prefect_url: str, workers: int, batch_size: int,
                   "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "INFO"}  # its log counts runs
     with running_server(work / "prefect-home", database_url=prefect_url, ui=False) as server:
         with server.client_settings():
-            asyncio.run(apply(pool_concurrency=max(4, workers)))
+            # The batch deployment alone: a cron deployment's scheduled runs would take the workers' slots.
+            asyncio.run(apply(pool_concurrency=max(4, workers), only={"rules-range"}))
         for number in range(workers):
             server.start_worker(WORK_POOL, f"worker-{number + 1}", limit=1, env=worker_env)
         with server.client_settings():
