@@ -133,12 +133,15 @@ class Databases:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
 
-    def postgres(self) -> str:
+    def postgres(self, template: str | None = None) -> str:
+        """A fresh database on the throwaway server: empty, or a file-level copy of the database at ``template``
+        (a URL this method returned; nothing may be connected to it)."""
         if self._server is None:
             from tests import pg
 
             self._server = pg.start()
-        name = self._server.create_database(prefix="me_bench")
+        name = self._server.create_database(template=template.rsplit("/", 1)[-1] if template else None,
+                                            prefix="me_bench")
         return self._server.url_for(name)
 
     def drop(self, url: str) -> None:

@@ -402,9 +402,29 @@ def write_daily_feed(path: str, region: str, day: str, notifications: int = 200)
         writer.writerows(rows)
 
 
-def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -> tuple[float, dict[str, Any]]:
+@contextlib.contextmanager
+def _prefect_server(workdir: Path, prefect_url: str | None):
+    """Prefect's test server (its own SQLite database), or with ``prefect_url`` a ``prefect server start`` on that
+    PostgreSQL database, as a production server runs: this process's client points at it while the block runs."""
+    if prefect_url is None:
+        from prefect.testing.utilities import prefect_test_harness
+
+        # The test server's start alone took 90 s on a loaded machine; it is set-up, not measured.
+        with prefect_test_harness(server_startup_timeout=600):
+            yield
+        return
+    from deployments.local import running_server
+
+    with running_server(workdir / "prefect-server", database_url=prefect_url, ui=False) as server, \
+            server.client_settings():
+        yield
+
+
+def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30,
+              prefect_url: str | None = None, concurrency: int | None = None) -> tuple[float, dict[str, Any]]:
     """The real daily flow (ingest from a drop folder, per-child subflows, roll-forward, briefing) on Prefect's
-    test server; then per-child subflows against bare subflows, interleaved, in the same process."""
+    test server, or on a PostgreSQL-backed server with ``prefect_url``; then as many bare subflows as the run made,
+    under the same bound; then per-child subflows against bare subflows, interleaved, in the same process."""
     import asyncio
     import shutil
 
@@ -426,8 +446,9 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -
         # failed. Retrying longer changes nothing measured except when the server was busy, on either history.
         PREFECT_CLIENT_MAX_RETRIES="9",
     )
+    if concurrency is not None:  # per-child subflows at once (the product's default suits a SQLite-backed server)
+        os.environ["MISSING_EPISODES_EPISODE_CONCURRENCY"] = str(concurrency)
     from prefect import flow
-    from prefect.testing.utilities import prefect_test_harness
 
     from flows.child import child_checks
     from flows.daily import daily_run as daily
@@ -451,11 +472,25 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -
             reference += time.perf_counter() - at
         return {"child_subflow_s": ours / len(refs), "bare_subflow_s": reference / len(refs)}
 
-    # The test server's start alone took 90 s on a loaded machine; it is set-up, not measured.
-    with prefect_test_harness(server_startup_timeout=600):
+    @flow(name="bench-bare-subflows")
+    async def bare_many(count: int, bound: int) -> None:
+        """``count`` bare subflows, at most ``bound`` at once: what the daily run's subflows cost in Prefect alone."""
+        limit = asyncio.Semaphore(bound)
+
+        async def one(number: int) -> None:
+            async with limit:
+                await bare(f"CH-{number:012X}")
+
+        await asyncio.gather(*(one(number) for number in range(count)))
+
+    with _prefect_server(work, prefect_url):
         started = time.perf_counter()
         result = asyncio.run(daily(date.fromisoformat(day)))
         seconds = time.perf_counter() - started
+        made = int(result["rules"].get("subflows") or 0)  # type: ignore[index]
+        at = time.perf_counter()
+        asyncio.run(bare_many(made, Context.load().settings.episode_concurrency))
+        bare_batch = time.perf_counter() - at
         context = Context.load()
         with context.session() as session:
             from sqlalchemy import select
@@ -469,7 +504,7 @@ def daily_run(url: str, feed: str, day: str, workdir: str, subflows: int = 30) -
         subflow = asyncio.run(compare(refs)) if refs else {}
     rules = result["rules"]  # type: ignore[index]
     return seconds, {"subflows": rules.get("subflows"), "ingest": result["ingest"], "children": rules.get("children"),
-                     **subflow}
+                     "bare_subflows_s": bare_batch, **subflow}
 
 
 # --- 4. the worklist -----------------------------------------------------------------------------------------------

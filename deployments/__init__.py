@@ -24,6 +24,7 @@ from prefect.client.schemas.schedules import CronSchedule
 from deployments.forms import form_schema
 from flows.daily import daily_run
 from flows.documents import weekly_list
+from flows.fanout import RULES_RANGE_DEPLOYMENT, recompute_fan_out, rules_range
 from flows.ingest import FEED_CONCURRENCY_LIMIT, ingest_files, ingest_sources
 from flows.notify import notify
 from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
@@ -51,6 +52,8 @@ RECORD_AN_OUTCOME = "Record an outcome"
 BRIEFING_FOR_A_DAY = "Briefing for a chosen day"
 SERIOUS_NOTIFICATION = "Serious notification for an episode"
 INGEST_NAMED_FILES = "Ingest named files (operators)"
+RULES_RANGE = RULES_RANGE_DEPLOYMENT.split("/", 1)[1]
+RECOMPUTE_ACROSS_WORKERS = "Recompute every child across the workers"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,21 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         INGEST_NAMED_FILES, ingest_files,
         "For operators: read named files of one feed now (paths on the worker's machine), then run the rules.",
         concurrency=None, tags=("feeds", "operators"),
+    ),
+    DeploymentSpec(
+        RECOMPUTE_ACROSS_WORKERS, recompute_fan_out,
+        "After a policy change or a first load: run the rules again for every child, in batches of children "
+        "spread over every worker of the pool (one run per batch). Nothing to fill in; the run page says how "
+        "many children and batches.",
+        parameters={"everyone": True, "reason": "policy change: recompute across the workers"}, form=(),
+        tags=("operators",),
+    ),
+    DeploymentSpec(
+        RULES_RANGE, rules_range,
+        "One batch of 'Recompute every child across the workers', started by it: the rules for the flagged "
+        "children in a range of child ids. Not meant to be started by hand: its stored range is empty, so a run "
+        "started from the UI does nothing.",
+        parameters={"first_id": 0, "last_id": -1}, concurrency=None, form=(), tags=("operators",),
     ),
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -130,12 +131,16 @@ async def _ensure_feed_alert(block_id: UUID) -> UUID:
 
 
 async def apply(work_pool: str = WORK_POOL, alert_webhook: str | None = None,
-                pool_concurrency: int = POOL_CONCURRENCY) -> Applied:
+                pool_concurrency: int = POOL_CONCURRENCY, only: Collection[str] | None = None) -> Applied:
+    """The pool, the limits and every deployment; with ``only`` (flow names), those flows' deployments alone (a
+    benchmark or a test that wants no cron deployment to put scheduled runs on its workers)."""
     await ensure_work_pool(work_pool, pool_concurrency)
     await ensure_global_limit()
     applied = Applied(work_pool)
     policy = load_policy(get_settings().policy_path)  # read and validated once, not once per deployment
     for spec in DEPLOYMENTS:
+        if only is not None and spec.flow.name not in only:
+            continue
         applied.deployments[spec.full_name] = await build(spec, work_pool, policy).aapply(work_pool_name=work_pool)
     if alert_webhook:
         applied.automation = await ensure_alert(alert_webhook)

@@ -1,6 +1,6 @@
 """The benchmarks at a tiny size, so the bench code cannot rot (timings are not judged here, only that each side
 runs and that both sides agree). The daily-run benchmark needs Prefect's test server and is left to ``bench/run``;
-the on-demand benchmark starts a real server and is marked slow.
+the on-demand and fan-out benchmarks start real servers and are marked slow.
 """
 
 from __future__ import annotations
@@ -89,3 +89,20 @@ def test_ondemand_commands_run_against_a_real_server(tmp_path: Path, monkeypatch
     assert all(row.ours and row.reference and row.note.startswith("CPU ") for row in report.rows)
     assert list((tmp_path / "ondemand" / "form").glob("serious-notification-EP-*.pdf"))
     assert list((tmp_path / "ondemand" / "board").glob("*.pdf"))
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_fanout_sides_leave_the_actions_as_they_were(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmark 7 at the tiny size: a PostgreSQL-backed server per side, two workers then one; ``bench_fanout``
+    itself fails unless each side leaves every stored action as the build left it, none twice, nobody flagged."""
+    from bench import harness
+
+    monkeypatch.setattr(runner, "WORK", tmp_path)
+    monkeypatch.setattr(harness, "WORK", tmp_path)
+    report = runner.Report(runner.SCALES["tiny"])
+    with harness.databases() as dbs:
+        runner.bench_fanout(report, dbs)
+    (row,) = report.rows
+    assert row.ours and row.reference and row.limit == 0.6
+    assert "batches of 30" in row.note and "unchanged, none twice" in row.note

@@ -71,6 +71,34 @@ def review_next_batch(batch_size: int, context: Context | None = None, actor: st
     return summary.as_dict()
 
 
+def review_ranges(batch_size: int, context: Context | None = None) -> list[tuple[int, int]]:
+    """The children flagged for review cut into batches of ``batch_size``, each named by its first and last child id.
+
+    A batch is keyed by its id range, not by "the next N flagged": two workers given two ranges never take the
+    same child, and a batch run again (a retry, a second worker handed the same run) finds its children already
+    reviewed or recomputes them to the same keyed actions, so nothing is stored twice.
+    """
+    context = context or Context.load()
+    with context.session() as session:
+        ids = children_needing_review(session)
+    return [(ids[at], ids[min(at + batch_size, len(ids)) - 1]) for at in range(0, len(ids), max(1, batch_size))]
+
+
+def review_range(first_id: int, last_id: int, context: Context | None = None,
+                 actor: str = "rules-bulk") -> dict[str, int]:
+    """The bulk path for one batch of ``review_ranges``: the flagged children with ids in [first, last], one
+    transaction (a child reviewed already is no longer flagged and is skipped)."""
+    context = context or Context.load()
+    with context.session() as session:
+        ids = list(session.scalars(select(Child.id).where(
+            Child.needs_review.is_(True), Child.id.between(first_id, last_id)).order_by(Child.id)))
+        summary = recompute_children(session, ids, context.policy, now=now(),
+                                     roster_path=context.settings.roster_path, actor=actor, audit_each=False,
+                                     evaluator=VECTORISED)
+    advance("children", len(ids))
+    return summary.as_dict()
+
+
 def flag_for_review(*, everyone: bool = False, reason: str, context: Context | None = None) -> int:
     """Mark children for a fresh run of the rules: all of them (policy change) or those still missing.
 

@@ -100,6 +100,30 @@ def test_subflow_path_and_bulk_path_store_identical_actions(prefect_harness, tmp
 
 
 @pytest.mark.slow
+def test_subflows_all_at_once_store_what_one_serial_pass_stores(prefect_harness, tmp_path, monkeypatch, db_url):
+    """Twelve per-child subflows at once (the bound raised to twelve), each writing in its own transaction: SQLite
+    takes one writer at a time (BEGIN IMMEDIATE, a 30 s busy timeout), PostgreSQL locks each child. Nothing
+    collides, and one serial pass of the bulk path afterwards finds nothing to change."""
+    from missing_episodes.jobs import Context
+    from missing_episodes.jobs.rules import flag_for_review, review_next_batch
+
+    files = _slice_of_sample(tmp_path, children=12)
+    monkeypatch.setenv("MISSING_EPISODES_EPISODE_CONCURRENCY", "12")
+    results = _run(monkeypatch, db_url, files, bulk_threshold=10_000)
+    assert results["outcomes"]["rules"]["subflows"] == 12
+    at_once = _actions_without_allocation(db_url)
+    assert len(at_once) > 100
+    context = Context.load()
+    flag_for_review(everyone=True, reason="test: serial pass after concurrent subflows", context=context)
+    serial = review_next_batch(10_000, context)
+    assert serial["children"] >= 12
+    assert (serial["created"], serial["updated"], serial["withdrawn"], serial["removed"]) == (0, 0, 0, 0)
+    assert _actions_without_allocation(db_url) == at_once
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count(func.distinct(Action.key)))) == len(at_once)
+
+
+@pytest.mark.slow
 def test_the_ingest_command_runs_the_flow_and_ends_with_a_one_line_summary(
     prefect_harness, tmp_path, monkeypatch, sqlite_url
 ):
