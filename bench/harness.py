@@ -172,6 +172,17 @@ def copy_sqlite(url: str, name: str) -> str:
     return backup_copy(Path(url.removeprefix("sqlite:///")), WORK / "db" / f"{name}.sqlite")
 
 
+def reset_sqlite(source_url: str, target_url: str) -> None:
+    """Overwrite a SQLite database another process holds open with ``source``'s content, through SQLite's backup
+    API (the other process's connections see the new content; replacing the file would leave them on the old
+    one)."""
+    import sqlite3
+
+    with sqlite3.connect(source_url.removeprefix("sqlite:///")) as source, \
+            sqlite3.connect(target_url.removeprefix("sqlite:///")) as target:
+        source.backup(target)
+
+
 def machine() -> dict[str, str]:
     """CPU count, memory, date and commit: printed with every results table."""
     memory = "?"

@@ -23,16 +23,18 @@ from prefect.client.schemas.schedules import CronSchedule
 
 from deployments.forms import form_schema
 from flows.daily import daily_run
-from flows.documents import weekly_list
+from flows.documents import daily_briefing, serious_notification, weekly_list
 from flows.ingest import FEED_CONCURRENCY_LIMIT, ingest_files, ingest_sources
 from flows.notify import notify
 from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
 from flows.recompute import recompute_actions
-from flows.reports import bimonthly_oversight_report
+from flows.reports import bimonthly_oversight_report, board_report_flow, oversight_report_flow
 from missing_episodes.config import PROJECT_ROOT, get_settings
 from missing_episodes.policy import Policy, load_policy
 
 WORK_POOL = "missing-episodes"
+#: The desk's pool (``deployments.desk``): on-demand runs executed inside one warm process, answered in seconds.
+DESK_POOL = "missing-episodes-desk"
 TAG = "missing-episodes"
 LONDON = "Europe/London"
 #: Runs at once across the pool: the machine has two cores, a flow run is a Python process of ~150 MB.
@@ -51,6 +53,8 @@ RECORD_AN_OUTCOME = "Record an outcome"
 BRIEFING_FOR_A_DAY = "Briefing for a chosen day"
 SERIOUS_NOTIFICATION = "Serious notification for an episode"
 INGEST_NAMED_FILES = "Ingest named files (operators)"
+#: The deployments the command line runs on the desk when ``PREFECT_API_URL`` is set (``cli.desk``).
+COMMAND_LINE = "command line"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class DeploymentSpec:
     #: The parameters the UI's form shows; None: all of them. Engineers' settings (``sample``, ``out_dir``,
     #: ``sources_file``) are left off coordinators' forms and take their defaults (or ``parameters``).
     form: tuple[str, ...] | None = None
+    #: On demand and wanted in seconds: the run goes to the desk's pool (``DESK_POOL``), whose worker runs it in
+    #: its own warm process, rather than to the process workers, which start a new Python for every run.
+    desk: bool = False
 
     @property
     def entrypoint(self) -> str:
@@ -137,13 +144,13 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "The daily briefing pack for a day you choose: again after a late feed, or for a missed bank-holiday "
         "morning. Nobody who already had that day's pack is mailed again. The run page says what is in it and "
         "where it went.",
-        concurrency=None, tags=("documents", "coordinators"),
+        concurrency=None, tags=("documents", "coordinators"), desk=True,
     ),
     DeploymentSpec(
         SERIOUS_NOTIFICATION, regenerate_serious_notification,
         "The serious notification form of one episode, made again (and sent, if it never was). Give the EP- ref "
         "from the briefing or the police incident reference.",
-        concurrency=None, tags=("documents", "coordinators"),
+        concurrency=None, tags=("documents", "coordinators"), desk=True,
     ),
     DeploymentSpec(
         RECORD_AN_OUTCOME, record_outcome,
@@ -151,12 +158,37 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "not needed, ... Name the child by person id or CH- ref and the incident by the police reference; no "
         "names or notes here (they go in through the case-management system). The run page says which actions "
         "it closed.",
-        concurrency=None, tags=("coordinators",),
+        concurrency=None, tags=("coordinators",), desk=True,
     ),
     DeploymentSpec(
         INGEST_NAMED_FILES, ingest_files,
         "For operators: read named files of one feed now (paths on the worker's machine), then run the rules.",
-        concurrency=None, tags=("feeds", "operators"),
+        concurrency=None, tags=("feeds", "operators"), desk=True,
+    ),
+    # What the command line runs (``missing-episodes form serious-notification``, ``report board``, ...): the
+    # same flows as without a server, on the desk, so a command answers in seconds and its run is recorded here.
+    DeploymentSpec(
+        COMMAND_LINE, serious_notification,
+        "Run by `missing-episodes form serious-notification` on a configured server. Use 'Serious notification "
+        "for an episode' from the UI.",
+        concurrency=None, tags=("documents", "command-line"), desk=True,
+    ),
+    DeploymentSpec(
+        COMMAND_LINE, daily_briefing,
+        "Run by `missing-episodes briefing` on a configured server. Use 'Briefing for a chosen day' from the UI.",
+        concurrency=None, tags=("documents", "command-line"), desk=True,
+    ),
+    DeploymentSpec(
+        COMMAND_LINE, weekly_list, "Run by `missing-episodes weekly-list` on a configured server.",
+        concurrency=None, tags=("documents", "command-line"), desk=True,
+    ),
+    DeploymentSpec(
+        COMMAND_LINE, board_report_flow, "Run by `missing-episodes report board` on a configured server.",
+        concurrency=None, tags=("reports", "command-line"), desk=True,
+    ),
+    DeploymentSpec(
+        COMMAND_LINE, oversight_report_flow, "Run by `missing-episodes report oversight` on a configured server.",
+        concurrency=None, tags=("reports", "command-line"), desk=True,
     ),
 )
 
@@ -166,8 +198,11 @@ def job_variables() -> dict[str, Any]:
     return {"working_dir": str(PROJECT_ROOT)}
 
 
-def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | None = None):
+def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | None = None,
+          desk_pool: str = DESK_POOL):
     """The ``RunnerDeployment`` for one spec; offline (no API call), so the smoke test can build every one.
+    A desk spec goes to ``desk_pool`` (no job variables: its runs execute in the desk's own process), every other
+    to the process pool ``work_pool``.
 
     ``policy`` (default: the configured one) gives the forms the authority's id formats and reason list.
     """
@@ -183,8 +218,8 @@ def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | Non
         concurrency_limit=ConcurrencyLimitConfig(limit=spec.concurrency[0], collision_strategy=spec.concurrency[1])
         if spec.concurrency else None,
         tags=[TAG, *spec.tags],
-        work_pool_name=work_pool,
-        job_variables=job_variables(),
+        work_pool_name=desk_pool if spec.desk else work_pool,
+        job_variables=None if spec.desk else job_variables(),
         entrypoint_type=EntrypointType.MODULE_PATH,
         enforce_parameter_schema=True,
         _sync=True,  # the same object whether ``apply`` (async) or the smoke test (sync) asks
