@@ -75,6 +75,9 @@ class DeploymentSpec:
     #: On demand and wanted in seconds: the run goes to the desk's pool (``DESK_POOL``), whose worker runs it in
     #: its own warm process, rather than to the process workers, which start a new Python for every run.
     desk: bool = False
+    #: The server checks a run's parameters against the form (off only for the command line's deployments: their
+    #: form is empty, the command checked its values, and the flow checks their types again).
+    check_parameters: bool = True
 
     @property
     def entrypoint(self) -> str:
@@ -167,29 +170,19 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     ),
     # What the command line runs (``missing-episodes form serious-notification``, ``report board``, ...): the
     # same flows as without a server, on the desk, so a command answers in seconds and its run is recorded here.
-    DeploymentSpec(
-        COMMAND_LINE, serious_notification,
-        "Run by `missing-episodes form serious-notification` on a configured server. Use 'Serious notification "
-        "for an episode' from the UI.",
-        concurrency=None, tags=("documents", "command-line"), desk=True,
-    ),
-    DeploymentSpec(
-        COMMAND_LINE, daily_briefing,
-        "Run by `missing-episodes briefing` on a configured server. Use 'Briefing for a chosen day' from the UI.",
-        concurrency=None, tags=("documents", "command-line"), desk=True,
-    ),
-    DeploymentSpec(
-        COMMAND_LINE, weekly_list, "Run by `missing-episodes weekly-list` on a configured server.",
-        concurrency=None, tags=("documents", "command-line"), desk=True,
-    ),
-    DeploymentSpec(
-        COMMAND_LINE, board_report_flow, "Run by `missing-episodes report board` on a configured server.",
-        concurrency=None, tags=("reports", "command-line"), desk=True,
-    ),
-    DeploymentSpec(
-        COMMAND_LINE, oversight_report_flow, "Run by `missing-episodes report oversight` on a configured server.",
-        concurrency=None, tags=("reports", "command-line"), desk=True,
-    ),
+    *(DeploymentSpec(
+        COMMAND_LINE, flow,
+        f"Started by `missing-episodes {command}` when PREFECT_API_URL is set: the command checks its values and "
+        f"this records the run. Not for the UI's Run button (it has no form){also}.",
+        concurrency=None, tags=(kind, "command-line"), desk=True, form=(), check_parameters=False,
+    ) for flow, command, kind, also in (
+        (serious_notification, "form serious-notification", "documents",
+         "; use 'Serious notification for an episode'"),
+        (daily_briefing, "briefing", "documents", "; use 'Briefing for a chosen day'"),
+        (weekly_list, "weekly-list", "documents", ""),
+        (board_report_flow, "report board", "reports", ""),
+        (oversight_report_flow, "report oversight", "reports", ""),
+    )),
 )
 
 def job_variables() -> dict[str, Any]:
@@ -221,7 +214,7 @@ def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | Non
         work_pool_name=desk_pool if spec.desk else work_pool,
         job_variables=None if spec.desk else job_variables(),
         entrypoint_type=EntrypointType.MODULE_PATH,
-        enforce_parameter_schema=True,
+        enforce_parameter_schema=spec.check_parameters,
         _sync=True,  # the same object whether ``apply`` (async) or the smoke test (sync) asks
     )
     deployment.entrypoint = spec.entrypoint
