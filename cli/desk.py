@@ -135,6 +135,8 @@ def run_on_desk(what: str, flow: str, parameters: dict[str, Any], deployment: st
                 raise Mistake(f"the server refused the parameters: {one_line(str(detail), limit=300)}")
             _expect(status, run, "creating the flow run")
             final = _wait(api, run["id"], what)
+        except (typer.Exit, Mistake):  # click's Exit is a RuntimeError too
+            raise
         except (OSError, RuntimeError) as exc:
             _fail(what, f"{type(exc).__name__}: {exc}")
     return _outcome(what, final)
