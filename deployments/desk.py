@@ -15,8 +15,9 @@ thread) fails. What it adds:
 * only flows of desk deployments are run (``DESK_ENTRYPOINTS``): a run of any other entrypoint is Crashed, so a
   deployment pointed at this pool by mistake cannot make the worker import arbitrary code;
 * a run's crash ends its thread, never the process;
-* cancellation: a run whose state becomes Cancelling is stopped (an async flow's task is cancelled, a sync flow
-  gets an exception raised in its thread at its next Python instruction) and set Cancelled;
+* cancellation: a run whose state becomes Cancelling is stopped (an async flow's task is cancelled, and its
+  thread interrupted if it is still busy three seconds later; a sync flow's thread is interrupted at once: an
+  exception raised at its next Python instruction) and set Cancelled;
 * the outcome goes to the output store as ``runs/<flow run id>.json`` (the flow's return value, which the flows
   keep to counts, refs and paths, or the failure's one line: its type and message, which the product words with
   refs only); the traceback goes to ``log/desk-errors.log`` beside it, never into Prefect. The command line
@@ -62,6 +63,9 @@ DESK_TYPE = "in-process"
 QUERY_SECONDS = 0.5
 #: How often a running run's state is read to notice a cancellation.
 CANCEL_CHECK_SECONDS = 1.0
+#: How long an async flow asked to stop may run on before its thread is interrupted: its task is cancelled at its
+#: next ``await``, but a long synchronous step (reading a big file) has none.
+CANCEL_GRACE_SECONDS = 3.0
 #: The flows the desk may run, by the entrypoint its deployments carry.
 DESK_ENTRYPOINTS: frozenset[str] = frozenset(spec.entrypoint for spec in DEPLOYMENTS if spec.desk)
 
@@ -106,12 +110,18 @@ class _Execution:
     outcome: dict[str, Any] = field(default_factory=dict)
 
     def cancel(self) -> None:
-        """Stop the run where it is: the async flow's task is cancelled; a sync flow's thread gets ``RunCancelled``
-        at its next Python instruction (work inside a C call, such as a PDF being laid out, finishes first)."""
+        """Stop the run where it is: an async flow's task is cancelled (it stops at its next ``await``); a sync
+        flow's thread gets ``RunCancelled`` at its next Python instruction (``interrupt``)."""
         self.cancel_requested = True
         if self.loop is not None and self.task is not None:
             self.loop.call_soon_threadsafe(self.task.cancel)
-        elif self.thread is not None and self.thread.ident is not None:
+        else:
+            self.interrupt()
+
+    def interrupt(self) -> None:
+        """``RunCancelled`` raised in the run's thread at its next Python instruction (work inside one C call,
+        such as a PDF being laid out, finishes first)."""
+        if self.thread is not None and self.thread.ident is not None and not self.done.is_set():
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread.ident),
                                                        ctypes.py_object(RunCancelled))
 
@@ -142,10 +152,12 @@ def _write_private(path: Path, text: str, *, append: bool = False) -> None:
         handle.write(text)
 
 
-def record_outcome(flow_run: FlowRun, state: Any) -> dict[str, Any]:
+def record_outcome(flow_run: FlowRun, state: Any, cancelled: bool = False) -> dict[str, Any]:
     """The run's outcome as the command prints it: the return value when Completed, else one line and the log."""
     outcome: dict[str, Any] = {"flow_run": str(flow_run.id), "name": flow_run.name, "state": state.type.value}
-    if state.is_completed():
+    if cancelled:  # however the engine ended it, the run was stopped on request
+        outcome.update(state="CANCELLED", error="the run was cancelled")
+    elif state.is_completed():
         outcome["result"] = state.result()
     else:
         failure = state.result(raise_on_failure=False) if state.is_failed() or state.is_crashed() else None
@@ -181,7 +193,7 @@ def execute(flow: Flow, flow_run: FlowRun, execution: _Execution) -> None:
                 state = loop.run_until_complete(execution.task)
             finally:
                 loop.close()
-        execution.outcome = record_outcome(flow_run, state)
+        execution.outcome = record_outcome(flow_run, state, cancelled=execution.cancel_requested)
     except (RunCancelled, asyncio.CancelledError):
         execution.outcome = {"flow_run": str(flow_run.id), "name": flow_run.name, "state": "CANCELLED",
                              "error": "the run was cancelled"}
@@ -237,11 +249,19 @@ class DeskWorker(BaseWorker[DeskJobConfiguration, DeskVariables, DeskResult]):
         return DeskResult(identifier=str(flow_run.id), status_code=0)
 
     async def _watch(self, execution: _Execution) -> None:
-        """Wait for the run's thread; meanwhile notice a request to cancel it (the UI's Cancel, the API)."""
+        """Wait for the run's thread; meanwhile notice a request to cancel it (the UI's Cancel, the API), and
+        interrupt a run that has not stopped ``CANCEL_GRACE_SECONDS`` after it was asked to."""
         last_check = time.monotonic()
+        cancelled_at: float | None = None
         while not execution.done.is_set():
             await anyio.sleep(0.05)
-            if execution.cancel_requested or time.monotonic() - last_check < CANCEL_CHECK_SECONDS:
+            if execution.cancel_requested:
+                cancelled_at = cancelled_at or time.monotonic()
+                if time.monotonic() - cancelled_at > CANCEL_GRACE_SECONDS:
+                    execution.interrupt()
+                    cancelled_at = time.monotonic()  # again later if it is still running
+                continue
+            if time.monotonic() - last_check < CANCEL_CHECK_SECONDS:
                 continue
             last_check = time.monotonic()
             try:
