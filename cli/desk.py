@@ -170,6 +170,7 @@ def _outcome(what: str, run: dict[str, Any]) -> dict[str, Any]:
     state = run["state"]["type"]
     path = get_settings().output_dir / "runs" / f"{run['id']}.json"
     recorded = _read(path)
+    path.unlink(missing_ok=True)  # read once, by this command: the output store keeps documents, not run notes
     if state == "COMPLETED" and recorded is not None and "result" in recorded:
         return recorded["result"]
     if state == "COMPLETED":

@@ -66,6 +66,8 @@ CANCEL_CHECK_SECONDS = 1.0
 #: How long an async flow asked to stop may run on before its thread is interrupted: its task is cancelled at its
 #: next ``await``, but a long synchronous step (reading a big file) has none.
 CANCEL_GRACE_SECONDS = 3.0
+#: Outcomes nobody read (runs started from the UI) are deleted after this long.
+OUTCOME_KEEP_SECONDS = 7 * 24 * 3600
 #: The flows the desk may run, by the entrypoint its deployments carry.
 DESK_ENTRYPOINTS: frozenset[str] = frozenset(spec.entrypoint for spec in DEPLOYMENTS if spec.desk)
 
@@ -167,7 +169,18 @@ def record_outcome(flow_run: FlowRun, state: Any, cancelled: bool = False) -> di
         else:
             outcome["error"] = f"the run ended {state.name}"
     _write_private(outcome_path(flow_run.id), json.dumps(outcome, default=str))
+    _prune(outcome_path(flow_run.id).parent)
     return outcome
+
+
+def _prune(folder: Path) -> None:
+    """Delete outcomes older than ``OUTCOME_KEEP_SECONDS``: a command deletes the one it reads, but nobody reads
+    the outcome of a run started from the UI."""
+    oldest = time.time() - OUTCOME_KEEP_SECONDS
+    for path in folder.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < oldest:
+                path.unlink()
 
 
 def _log_failure(flow_run: FlowRun, exc: BaseException) -> Path:

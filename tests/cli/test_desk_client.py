@@ -142,6 +142,7 @@ def test_a_report_runs_on_the_desk_and_the_command_never_imports_prefect(fake_ap
     completed = _command(work, url, "report", "oversight", "--date", "2026-10-31", "--out", "o")
     assert completed.returncode == 0, _errors(completed)
     assert completed.stdout.splitlines() == ["repeat_missing_children: 6", "csv: /o/oversight-20261031.csv"]
+    assert not (work / "out" / "runs" / f"{RUN_ID}.json").exists()  # read once, then gone
     imported = _imported(completed)
     assert "cli.desk" in imported and "missing_episodes.db.models" in imported  # the list is the real one
     assert not {name for name in imported if name == "prefect" or name.startswith("prefect.")}
