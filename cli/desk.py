@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -37,6 +38,8 @@ COMMAND_LINE = "command line"
 INGEST_NAMED_FILES = "Ingest named files (operators)"
 #: How long a run may stay Scheduled before the command concludes that no desk is polling the pool.
 PICKUP_TIMEOUT_S = float(os.environ.get("MISSING_EPISODES_DESK_PICKUP_TIMEOUT", "30"))
+#: How long one request may wait for the server's answer.
+REQUEST_TIMEOUT_S = 60.0
 #: How long a run may take once the desk has it (a big ingest runs for minutes).
 RUN_TIMEOUT_S = 3600.0
 #: Time between two readings of the run's state: the first soon, then less often (each GET is work for a server
@@ -55,39 +58,45 @@ def _headers() -> dict[str, str]:
 
 
 class Api:
-    """Prefect's REST API over one kept-alive connection: JSON in, (status, JSON) out."""
+    """Prefect's REST API: JSON in, (status, JSON) out; a connection per request (a kept-alive one is closed by
+    the server after 5 s idle, and a busy server is slow to answer)."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url.rstrip("/"))
-        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        self.connection = kind(parts.hostname or "localhost", parts.port, timeout=30)
-        self.prefix = parts.path
-        self.headers = {"Content-Type": "application/json", "Accept": "application/json", **_headers()}
+        self.kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        self.host, self.port, self.prefix = parts.hostname or "localhost", parts.port, parts.path
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json", "Connection": "close",
+                        **_headers()}
 
     def __enter__(self) -> Api:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.connection.close()
+        pass
 
     def call(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
-        """One request; again after a 503 (a busy SQLite-backed server answers that now and then) or a dropped
-        kept-alive connection."""
+        """One request, again (after 0.5, 1, 2, 4 s) after a 503, a timeout or a dropped connection: a busy
+        SQLite-backed server does all three now and then. A refused connection (no server) is not retried."""
         payload = None if body is None else json.dumps(body).encode("utf-8")
         status, data = 0, b""
-        for attempt in range(4):
+        for attempt in range(5):
+            connection = self.kind(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
             try:
-                self.connection.request(method, self.prefix + path, body=payload, headers=self.headers)
-                response = self.connection.getresponse()
+                connection.request(method, self.prefix + path, body=payload, headers=self.headers)
+                response = connection.getresponse()
                 status, data = response.status, response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.connection.close()
-                if attempt == 3:
+            except ConnectionRefusedError:
+                raise
+            except (OSError, http.client.HTTPException):
+                if attempt == 4:
                     raise
+                time.sleep(0.5 * 2**attempt)
                 continue
-            if status != 503:
+            finally:
+                connection.close()
+            if status != 503 or attempt == 4:
                 break
-            time.sleep(0.5 + attempt)
+            time.sleep(0.5 * 2**attempt)
         try:
             return status, json.loads(data) if data else None
         except ValueError:
@@ -128,8 +137,9 @@ def run_on_desk(what: str, flow: str, parameters: dict[str, Any], deployment: st
     with Api(os.environ["PREFECT_API_URL"]) as api:
         deployment_id = _deployment_id(api, flow, deployment)
         try:
+            # The idempotency key makes a retried request (a timeout, a dropped connection) one run, not two.
             status, run = api.call("POST", f"/deployments/{deployment_id}/create_flow_run",
-                                   {"parameters": parameters})
+                                   {"parameters": parameters, "idempotency_key": f"cli-{uuid.uuid4()}"})
             if status == 409:  # the deployment's form refused a value
                 detail = run.get("detail", run) if isinstance(run, dict) else run
                 raise Mistake(f"the server refused the parameters: {one_line(str(detail), limit=300)}")

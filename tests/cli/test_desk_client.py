@@ -149,7 +149,8 @@ def test_a_report_runs_on_the_desk_and_the_command_never_imports_prefect(fake_ap
     assert not {name for name in imported if name.startswith(("flows", "tasks", "deployments", "httpx"))}
     (created,) = [body for method, path, body in api.requests if method == "POST"]
     # Ids-only parameters, as the flow takes them: the day and the folder.
-    assert created == {"parameters": {"day": "2026-10-31", "out_dir": str((work / "o").resolve())}}
+    assert created["parameters"] == {"day": "2026-10-31", "out_dir": str((work / "o").resolve())}
+    assert created["idempotency_key"].startswith("cli-")  # a retried request makes one run
 
 
 def test_a_failed_run_is_one_line_naming_its_cause_and_exit_1(fake_api, work: Path) -> None:
