@@ -175,6 +175,24 @@ def copy_sqlite(url: str, name: str) -> str:
     return backup_copy(Path(url.removeprefix("sqlite:///")), WORK / "db" / f"{name}.sqlite")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a running process (all its threads) has used so far, from /proc (Linux): the
+    desk's share of a command, read before and after it."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def reset_sqlite(source_url: str, target_url: str) -> None:
+    """Overwrite a SQLite database another process holds open with ``source``'s content, through SQLite's backup
+    API (the other process's connections see the new content; replacing the file would leave them on the old
+    one)."""
+    import sqlite3
+
+    with sqlite3.connect(source_url.removeprefix("sqlite:///")) as source, \
+            sqlite3.connect(target_url.removeprefix("sqlite:///")) as target:
+        source.backup(target)
+
+
 def machine() -> dict[str, str]:
     """CPU count, memory, date and commit: printed with every results table."""
     memory = "?"

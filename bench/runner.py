@@ -26,7 +26,9 @@ from bench.harness import (
     head_csv,
     log,
     machine,
+    process_cpu_seconds,
     region,
+    reset_sqlite,
     run_child,
     run_process,
 )
@@ -337,7 +339,7 @@ def bench_ondemand(report: Report) -> None:
     the reports read the sample's whole database.
     """
     from bench import sides
-    from deployments.local import clean_environment, running_server
+    from deployments.local import clean_environment, running_server, stop_process
     from missing_episodes.config import DATA_DIR
 
     sample = DATA_DIR / "sample"
@@ -369,25 +371,48 @@ def bench_ondemand(report: Report) -> None:
             "MISSING_EPISODES_DATABASE_URL": full, "MISSING_EPISODES_OUTPUT_DIR": str(work / "out"),
             "MISSING_EPISODES_NOW": as_of,
         })
+        if server.env.get("PREFECT_API_AUTH_STRING"):
+            env["PREFECT_API_AUTH_STRING"] = server.env["PREFECT_API_AUTH_STRING"]
+        run_child("bench.sides:apply_deployments", env=env)  # ``python -m deployments``, as production does
         floor = [sys.executable, "-m", "bench.floor"]
 
         def reference() -> Sample:
             return run_process(floor, env)
 
         reference()  # the first flow run on a new server creates its flow and default objects: not counted
+        # The desk (``deployments.desk``), as production runs it: one warm worker with the product's settings. The
+        # ingest's desk works on a copy of the register that is reset before each run (set-up, off the clock).
+        # Each command runs once untimed first: a desk's first run of a flow creates the flow on the server and
+        # fills the desk's caches (policy, templates, fonts), as on any desk that has served once.
+        ingest_db = copy_sqlite(register, "ondemand-ingest")
+        desk = server.start_desk("desk-sample", env=_desk_env(env, full))
         for name, argv, fresh in commands:
-            def ours(argv: list[str] = argv, fresh: bool = fresh) -> Sample:
-                command_env = env
+            command_env = env
+            if fresh:
+                stop_process(desk)
+                command_env = {**env, "MISSING_EPISODES_DATABASE_URL": ingest_db}
+                desk = server.start_desk("desk-ingest", env=_desk_env(env, ingest_db))
+            if fresh:
+                reset_sqlite(register, ingest_db)
+            first = run_process([*cli, *argv], command_env)  # see below
+            log(f"6. first (untimed) `{name}` on this desk: {first.seconds:.1f} s, CPU {first.result['cpu_s']:.2f} s")
+
+            def ours(argv: list[str] = argv, fresh: bool = fresh, command_env: dict[str, str] = command_env,
+                     desk_pid: int = desk.pid) -> Sample:
                 if fresh:  # set-up, before the clock: a database that has not seen this file
-                    command_env = {**env, "MISSING_EPISODES_DATABASE_URL": copy_sqlite(register, "ondemand-ingest")}
-                return run_process([*cli, *argv], command_env)
+                    reset_sqlite(register, ingest_db)
+                before = process_cpu_seconds(desk_pid)
+                sample = run_process([*cli, *argv], command_env)
+                sample.result["desk_cpu_s"] = process_cpu_seconds(desk_pid) - before
+                return sample
 
             log(f"6. `missing-episodes {name}` against the floor")
             a, b = compare(report.scale.repeats, ours, reference)
             report.rows.append(Row(
-                f"6. on-demand `{name}`, whole process, running server", a.seconds, b.seconds,
+                f"6. on-demand `{name}`, whole process, running server and desk", a.seconds, b.seconds,
                 "< 3 s wall on 2 cores (issue 18); ratio over one Prefect flow of one task", None, None, None,
-                f"CPU {a.result['cpu_s']:.2f} s / {b.result['cpu_s']:.2f} s", max_seconds=3.0))
+                f"CPU {a.result['cpu_s']:.2f} s + desk {a.result['desk_cpu_s']:.2f} s / {b.result['cpu_s']:.2f} s",
+                max_seconds=3.0))
         imported, floored = compare(report.scale.repeats,
                                     lambda: run_process([sys.executable, "-c", "import prefect"], env), reference)
         report.rows.append(Row("6. `python -c 'import prefect'` against the floor (one flow of one task)",
@@ -441,6 +466,12 @@ def bench_fanout(report: Report, dbs: Databases) -> None:
         note=f"{two.result['batches']} batches of {batch:,}; runs per worker {two.result['runs_per_worker']} / "
              f"{one.result['runs_per_worker']}; {before['actions']:,} actions unchanged, none twice; 2 cores "
              "shared by the server, PostgreSQL, the workers and their runs"))
+
+
+def _desk_env(env: dict[str, str], database_url: str) -> dict[str, str]:
+    """The desk's environment: the commands' settings (one database, one output store) and the server's."""
+    return {key: value for key, value in env.items() if key.startswith(("MISSING_EPISODES_", "PREFECT_"))} | {
+        "MISSING_EPISODES_DATABASE_URL": database_url}
 
 
 # --- the table -------------------------------------------------------------------------------------------------

@@ -648,3 +648,15 @@ def briefing_reference(html_path: str, out_dir: str) -> tuple[float, dict[str, A
     started = time.perf_counter()
     write_pdf(html, Path(out_dir) / "reference.pdf")
     return time.perf_counter() - started, {"html_bytes": len(html)}
+
+
+def apply_deployments() -> tuple[float, dict[str, Any]]:
+    """``python -m deployments``'s apply step against ``PREFECT_API_URL`` (benchmark 6's set-up: the desk pool and
+    the command line's deployments)."""
+    import asyncio
+
+    from deployments.apply import apply
+
+    started = time.perf_counter()
+    applied = asyncio.run(apply())
+    return time.perf_counter() - started, {"deployments": len(applied.deployments)}

@@ -18,7 +18,7 @@ import typer
 from cli import checks
 from cli._app import app
 from cli.checks import Mistake
-from cli.flows import run_flow
+from cli.flows import prefect_server_configured, run_flow
 from cli.progress import Progress
 from cli.values import date_value, plausible_day
 from missing_episodes.config import DATA_DIR
@@ -56,11 +56,19 @@ def ingest(
         raise typer.BadParameter("is empty; give a source name or leave the option out", param_hint="--source")
     checks.writable_database()
     checks.policy()
-    from flows.ingest import ingest_files
-
     files = [p.resolve() for p in paths]
-    with Progress.files(f"ingest {kind.value}", files):
-        result = run_flow(f"the {kind.value} ingest", ingest_files, kind.value, files, source, rules)
+    what = f"the {kind.value} ingest"
+    if prefect_server_configured():  # on the desk (``cli.desk``): this process never imports Prefect
+        from cli.desk import INGEST_NAMED_FILES, run_on_desk
+
+        with Progress.files(f"ingest {kind.value}", files):
+            result = run_on_desk(what, "ingest-files", {"kind": kind.value, "paths": [str(f) for f in files],
+                                                        "source": source, "run_rules": rules}, INGEST_NAMED_FILES)
+    else:
+        from flows.ingest import ingest_files
+
+        with Progress.files(f"ingest {kind.value}", files):
+            result = run_flow(what, ingest_files, kind.value, files, source, rules)
     _print_ingest(kind.value, result)
 
 

@@ -1,10 +1,10 @@
 """Document commands: the daily briefing, forms, the weekly list.
 
-``briefing``, ``form serious-notification`` and ``weekly-list`` run their Prefect flow (imported inside the
-command, so the rest of the CLI never loads Prefect) and therefore file and mail the document exactly as the
-scheduled deployment would. ``form rhi-record``, ``form incident-record`` and ``form written-confirmation`` only
-render a document for a worker to fill in, file or post; they never send, so they call their jobs
-(``missing_episodes.jobs.documents``) without the orchestrator.
+``briefing``, ``form serious-notification`` and ``weekly-list`` file and mail the document exactly as the
+scheduled deployment would: with ``PREFECT_API_URL`` set, as a run of their flow on the desk (``cli.desk``: the
+command itself never imports Prefect), else by calling their jobs. ``form rhi-record``,
+``form incident-record`` and ``form written-confirmation`` only render a document for a worker to fill in, file
+or post; they never send, so they call their jobs (``missing_episodes.jobs.documents``) without the orchestrator.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from cli import checks
 from cli._app import app
 from cli.checks import Mistake
-from cli.flows import prefect_server_configured, produce_and_deliver, run_flow
+from cli.flows import prefect_server_configured, produce_and_deliver
 from cli.values import optional_date, plausible_day, time_value, week_ending
 from missing_episodes.clock import last_sunday, today
 
@@ -38,17 +38,30 @@ def _ready(out: Path | None) -> str | None:
 
 
 def _document(what: str, flow: str, job: str, *args: object) -> None:
-    """Render, file and mail a document once, and print where it went: its flow (``flows.documents.<flow>``) when a
-    Prefect server is configured, so the run is recorded there, else its job
-    (``missing_episodes.jobs.documents.<job>``) and the delivery directly. Both take the same arguments."""
+    """Render, file and mail a document once, and print where it went: with a Prefect server configured, a run
+    of its flow (``flows.documents.<flow>``) on the desk (``cli.desk``), so the run is recorded there and answers
+    in seconds; else its job (``missing_episodes.jobs.documents.<job>``) and the delivery directly. Both take the
+    same arguments, in the order of ``FLOW_PARAMETERS``."""
     if prefect_server_configured():
-        from flows import documents as flows
+        from cli.desk import run_on_desk
 
-        _report(run_flow(what, getattr(flows, flow), *args))
+        name, parameters = FLOW_PARAMETERS[flow]
+        values = {key: value.isoformat() if hasattr(value, "isoformat") else value
+                  for key, value in zip(parameters, args, strict=True)}
+        _report(run_on_desk(what, name, values))
     else:
         from missing_episodes.jobs import documents as jobs
 
         _report(produce_and_deliver(what, getattr(jobs, job), *args))
+
+
+#: Each document flow's Prefect name and parameters, in the order ``_document`` is given them (the flows are not
+#: imported here: they import Prefect).
+FLOW_PARAMETERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "daily_briefing": ("daily-briefing", ("day", "out_dir")),
+    "weekly_list": ("weekly-list", ("week_ending", "out_dir")),
+    "serious_notification": ("serious-notification", ("episode_ref", "rule_id", "out_dir", "as_of")),
+}
 
 
 def _report(result: dict[str, object]) -> None:

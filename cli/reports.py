@@ -1,10 +1,10 @@
 """``report`` and ``export`` command groups (registered on the shared app).
 
-``report board`` and ``report oversight`` run their Prefect flows when a Prefect server is configured
-(``PREFECT_API_URL``), so the run is recorded there as a scheduled one would be; without one they call the job
-directly, like ``export …``: a report only reads the store and writes files, and running its flow would start a
-temporary Prefect server (15-20 s) only to record the run in this machine's local Prefect database, which no
-running server shows. Both ways print the same paths and counts.
+``report board`` and ``report oversight`` run their Prefect flows on the desk (``cli.desk``) when a Prefect
+server is configured (``PREFECT_API_URL``), so the run is recorded there as a scheduled one would be; without one
+they call the job directly, like ``export …``: a report only reads the store and writes files, and running its
+flow would start a temporary Prefect server (15-20 s) only to record the run in this machine's local Prefect
+database, which no running server shows. Both ways print the same paths and counts.
 ``export …`` commands only read the store: they call the same jobs as the flows' tasks
 (``missing_episodes.jobs.reports``) and never import Prefect.
 """
@@ -19,7 +19,7 @@ import typer
 
 from cli import checks
 from cli._app import app
-from cli.flows import prefect_server_configured, run_flow
+from cli.flows import prefect_server_configured
 from cli.values import collection_year, date_value, plausible_day
 
 report_app = typer.Typer(help="Reports for the board and for managers (Prefect flows when PREFECT_API_URL is set).",
@@ -64,9 +64,10 @@ def report_board(
         raise typer.BadParameter(f"{end.isoformat()} is before --from {start.isoformat()}", param_hint="--to")
     folder = _ready(out, prefect=True)
     if prefect_server_configured():
-        from flows.reports import board_report_flow
+        from cli.desk import run_on_desk
 
-        _print(run_flow("the board report", board_report_flow, start, end, str(folder)))
+        _print(run_on_desk("the board report", "board-report", {
+            "date_from": start.isoformat(), "date_to": end.isoformat(), "out_dir": str(folder)}))
     else:
         from missing_episodes.jobs.reports import board_report
 
@@ -82,9 +83,10 @@ def report_oversight(
     last_day = _day(day, "--date")
     folder = _ready(out, prefect=True)
     if prefect_server_configured():
-        from flows.reports import oversight_report_flow
+        from cli.desk import run_on_desk
 
-        _print(run_flow("the oversight report", oversight_report_flow, last_day, str(folder)))
+        _print(run_on_desk("the oversight report", "oversight-report", {
+            "day": last_day.isoformat(), "out_dir": str(folder)}))
     else:
         from missing_episodes.jobs.reports import oversight_report
 

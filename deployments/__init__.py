@@ -23,17 +23,19 @@ from prefect.client.schemas.schedules import CronSchedule
 
 from deployments.forms import form_schema
 from flows.daily import daily_run
-from flows.documents import weekly_list
+from flows.documents import daily_briefing, serious_notification, weekly_list
 from flows.fanout import RULES_RANGE_DEPLOYMENT, recompute_fan_out, rules_range
 from flows.ingest import FEED_CONCURRENCY_LIMIT, ingest_files, ingest_sources
 from flows.notify import notify
 from flows.operations import brief_for_date, monthly_board_report, record_outcome, regenerate_serious_notification
 from flows.recompute import recompute_actions
-from flows.reports import bimonthly_oversight_report
+from flows.reports import bimonthly_oversight_report, board_report_flow, oversight_report_flow
 from missing_episodes.config import PROJECT_ROOT, get_settings
 from missing_episodes.policy import Policy, load_policy
 
 WORK_POOL = "missing-episodes"
+#: The desk's pool (``deployments.desk``): on-demand runs executed inside one warm process, answered in seconds.
+DESK_POOL = "missing-episodes-desk"
 TAG = "missing-episodes"
 LONDON = "Europe/London"
 #: Runs at once across the pool: the machine has two cores, a flow run is a Python process of ~150 MB.
@@ -54,6 +56,8 @@ SERIOUS_NOTIFICATION = "Serious notification for an episode"
 INGEST_NAMED_FILES = "Ingest named files (operators)"
 RULES_RANGE = RULES_RANGE_DEPLOYMENT.split("/", 1)[1]
 RECOMPUTE_ACROSS_WORKERS = "Recompute every child across the workers"
+#: The deployments the command line runs on the desk when ``PREFECT_API_URL`` is set (``cli.desk``).
+COMMAND_LINE = "command line"
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,12 @@ class DeploymentSpec:
     #: The parameters the UI's form shows; None: all of them. Engineers' settings (``sample``, ``out_dir``,
     #: ``sources_file``) are left off coordinators' forms and take their defaults (or ``parameters``).
     form: tuple[str, ...] | None = None
+    #: On demand and wanted in seconds: the run goes to the desk's pool (``DESK_POOL``), whose worker runs it in
+    #: its own warm process, rather than to the process workers, which start a new Python for every run.
+    desk: bool = False
+    #: The server checks a run's parameters against the form (off only for the command line's deployments: their
+    #: form is empty, the command checked its values, and the flow checks their types again).
+    check_parameters: bool = True
 
     @property
     def entrypoint(self) -> str:
@@ -140,13 +150,13 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "The daily briefing pack for a day you choose: again after a late feed, or for a missed bank-holiday "
         "morning. Nobody who already had that day's pack is mailed again. The run page says what is in it and "
         "where it went.",
-        concurrency=None, tags=("documents", "coordinators"),
+        concurrency=None, tags=("documents", "coordinators"), desk=True,
     ),
     DeploymentSpec(
         SERIOUS_NOTIFICATION, regenerate_serious_notification,
         "The serious notification form of one episode, made again (and sent, if it never was). Give the EP- ref "
         "from the briefing or the police incident reference.",
-        concurrency=None, tags=("documents", "coordinators"),
+        concurrency=None, tags=("documents", "coordinators"), desk=True,
     ),
     DeploymentSpec(
         RECORD_AN_OUTCOME, record_outcome,
@@ -154,12 +164,12 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "not needed, ... Name the child by person id or CH- ref and the incident by the police reference; no "
         "names or notes here (they go in through the case-management system). The run page says which actions "
         "it closed.",
-        concurrency=None, tags=("coordinators",),
+        concurrency=None, tags=("coordinators",), desk=True,
     ),
     DeploymentSpec(
         INGEST_NAMED_FILES, ingest_files,
         "For operators: read named files of one feed now (paths on the worker's machine), then run the rules.",
-        concurrency=None, tags=("feeds", "operators"),
+        concurrency=None, tags=("feeds", "operators"), desk=True,
     ),
     DeploymentSpec(
         RECOMPUTE_ACROSS_WORKERS, recompute_fan_out,
@@ -176,6 +186,21 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "started from the UI does nothing.",
         parameters={"first_id": 0, "last_id": -1}, concurrency=None, form=(), tags=("operators",),
     ),
+    # What the command line runs (``missing-episodes form serious-notification``, ``report board``, ...): the
+    # same flows as without a server, on the desk, so a command answers in seconds and its run is recorded here.
+    *(DeploymentSpec(
+        COMMAND_LINE, flow,
+        f"Started by `missing-episodes {command}` when PREFECT_API_URL is set: the command checks its values and "
+        f"this records the run. Not for the UI's Run button (it has no form){also}.",
+        concurrency=None, tags=(kind, "command-line"), desk=True, form=(), check_parameters=False,
+    ) for flow, command, kind, also in (
+        (serious_notification, "form serious-notification", "documents",
+         "; use 'Serious notification for an episode'"),
+        (daily_briefing, "briefing", "documents", "; use 'Briefing for a chosen day'"),
+        (weekly_list, "weekly-list", "documents", ""),
+        (board_report_flow, "report board", "reports", ""),
+        (oversight_report_flow, "report oversight", "reports", ""),
+    )),
 )
 
 def job_variables() -> dict[str, Any]:
@@ -184,8 +209,11 @@ def job_variables() -> dict[str, Any]:
     return {"working_dir": str(PROJECT_ROOT)}
 
 
-def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | None = None):
+def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | None = None,
+          desk_pool: str = DESK_POOL):
     """The ``RunnerDeployment`` for one spec; offline (no API call), so the smoke test can build every one.
+    A desk spec goes to ``desk_pool`` (no job variables: its runs execute in the desk's own process), every other
+    to the process pool ``work_pool``.
 
     ``policy`` (default: the configured one) gives the forms the authority's id formats and reason list.
     """
@@ -201,10 +229,10 @@ def build(spec: DeploymentSpec, work_pool: str = WORK_POOL, policy: Policy | Non
         concurrency_limit=ConcurrencyLimitConfig(limit=spec.concurrency[0], collision_strategy=spec.concurrency[1])
         if spec.concurrency else None,
         tags=[TAG, *spec.tags],
-        work_pool_name=work_pool,
-        job_variables=job_variables(),
+        work_pool_name=desk_pool if spec.desk else work_pool,
+        job_variables=None if spec.desk else job_variables(),
         entrypoint_type=EntrypointType.MODULE_PATH,
-        enforce_parameter_schema=True,
+        enforce_parameter_schema=spec.check_parameters,
         _sync=True,  # the same object whether ``apply`` (async) or the smoke test (sync) asks
     )
     deployment.entrypoint = spec.entrypoint

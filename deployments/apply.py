@@ -26,6 +26,7 @@ from deployments import (
     ALERT_BLOCK_NAME,
     AUTOMATION_NAME,
     DEPLOYMENTS,
+    DESK_POOL,
     FEEDS_LIMIT,
     POOL_CONCURRENCY,
     TAG,
@@ -71,6 +72,22 @@ async def ensure_work_pool(name: str, concurrency: int = POOL_CONCURRENCY) -> No
             template = ProcessWorker.get_default_base_job_template()
             await client.create_work_pool(WorkPoolCreate(name=name, type="process", base_job_template=template,
                                                          concurrency_limit=concurrency))
+            return
+        await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency))
+
+
+async def ensure_desk_pool(name: str = DESK_POOL, concurrency: int = POOL_CONCURRENCY) -> None:
+    """The desk's pool (type ``in-process``, ``deployments.desk``): on-demand runs, executed in one warm process."""
+    from deployments.desk import DESK_TYPE, DeskWorker
+
+    async with get_client() as client:
+        try:
+            await client.read_work_pool(name)
+        except ObjectNotFound:
+            await client.create_work_pool(WorkPoolCreate(
+                name=name, type=DESK_TYPE, base_job_template=DeskWorker.get_default_base_job_template(),
+                concurrency_limit=concurrency, description="On-demand runs (forms, reports, named files, the "
+                "command line), executed inside the desk worker's own process: python -m deployments.desk"))
             return
         await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency))
 
@@ -131,17 +148,21 @@ async def _ensure_feed_alert(block_id: UUID) -> UUID:
 
 
 async def apply(work_pool: str = WORK_POOL, alert_webhook: str | None = None,
-                pool_concurrency: int = POOL_CONCURRENCY, only: Collection[str] | None = None) -> Applied:
+                pool_concurrency: int = POOL_CONCURRENCY, only: Collection[str] | None = None,
+                desk_pool: str = DESK_POOL) -> Applied:
     """The pool, the limits and every deployment; with ``only`` (flow names), those flows' deployments alone (a
     benchmark or a test that wants no cron deployment to put scheduled runs on its workers)."""
     await ensure_work_pool(work_pool, pool_concurrency)
+    await ensure_desk_pool(desk_pool, pool_concurrency)
     await ensure_global_limit()
     applied = Applied(work_pool)
     policy = load_policy(get_settings().policy_path)  # read and validated once, not once per deployment
     for spec in DEPLOYMENTS:
         if only is not None and spec.flow.name not in only:
             continue
-        applied.deployments[spec.full_name] = await build(spec, work_pool, policy).aapply(work_pool_name=work_pool)
+        pool = desk_pool if spec.desk else work_pool
+        applied.deployments[spec.full_name] = await build(spec, work_pool, policy, desk_pool).aapply(
+            work_pool_name=pool)
     if alert_webhook:
         applied.automation = await ensure_alert(alert_webhook)
     return applied
@@ -162,5 +183,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"automation {AUTOMATION_NAME!r}: {applied.automation}")
     else:
         print("no alert webhook given: failures show in the UI only (pass --alert-webhook URL)")
-    print(f"next: prefect worker start --pool {args.pool} --limit 2  (with MISSING_EPISODES_* in its environment)")
+    print(f"next: prefect worker start --pool {args.pool} --limit 2, and python -m deployments.desk (the on-demand "
+          f"runs of pool {DESK_POOL}), both with MISSING_EPISODES_* in their environment")
     return 0

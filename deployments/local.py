@@ -262,6 +262,31 @@ class PrefectServer:
                  else None)
         return process
 
+    def start_desk(self, name: str = "desk-1", limit: int = 2, env: dict[str, str] | None = None,
+                   log_path: Path | None = None) -> subprocess.Popen:
+        """The desk worker (``python -m deployments.desk``: on-demand runs inside its own warm process) on the
+        desk pool; returns once the server lists it ONLINE, that is after it imported the flows and WeasyPrint."""
+        from deployments import DESK_POOL
+
+        log = open(log_path or self.home / f"desk-{name}.log", "ab")  # noqa: SIM115 - outlives this call
+        try:
+            process = subprocess.Popen(
+                [*_tied_to_us(), sys.executable, "-m", "deployments.desk", "--name", name, "--limit", str(limit)],
+                env={**self.env, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+                cwd=PROJECT_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        self.workers.append(process)
+        wait_for(lambda: self._worker_online(DESK_POOL, name), WORKER_TIMEOUT_S, f"desk {name} online",
+                 interval=0.5, abort=lambda: f"exited with {process.returncode}" if process.poll() is not None
+                 else None)
+        return process
+
     def _worker_online(self, pool: str, name: str) -> bool:
         try:
             response = httpx.post(f"{self.api_url}/work_pools/{pool}/workers/filter", json={}, timeout=5,

@@ -1,4 +1,5 @@
-"""A whole Prefect stack on this machine: server, deployments applied, one process worker, an alert receiver.
+"""A whole Prefect stack on this machine: server, deployments applied, one process worker, the desk (the on-demand
+runs' worker, ``deployments.desk``), an alert receiver.
 
 The real-server tests, the browser tests and ``scripts/screenshots`` all need the same thing: the project exactly
 as an authority would run it (``python -m deployments``'s apply step, a worker on the pool with the product's
@@ -64,8 +65,22 @@ class LocalStack:
 
     @property
     def worker_log(self) -> Path:
-        """The worker's console (what an operator watching it would see)."""
+        """The process worker's console (what an operator watching it would see)."""
         return self.server.home / "worker-worker-1.log"
+
+    @property
+    def desk_log(self) -> Path:
+        """The desk's console: the on-demand runs' logs (``deployments.desk``)."""
+        return self.server.home / "desk-desk-1.log"
+
+    @property
+    def console_logs(self) -> tuple[Path, ...]:
+        return self.worker_log, self.desk_log
+
+    def console(self) -> str:
+        """Everything both workers printed."""
+        return "".join(log.read_text(encoding="utf-8", errors="replace") for log in self.console_logs
+                       if log.exists())
 
     def run_unchecked(self, name: str, parameters: dict[str, Any], **kwargs: Any):
         """A run created as the UI creates it with "Validate parameters" unticked (the server's schema check off),
@@ -130,7 +145,8 @@ class LocalStack:
 
 def start_stack(root: Path, *, worker_env: dict[str, str] | None = None, server_env: dict[str, str] | None = None,
                 before_worker: Callable[[LocalStack], None] | None = None) -> LocalStack:
-    """Server in ``root/prefect-home``, product database ``root/product.db``, deployments applied, one worker.
+    """Server in ``root/prefect-home``, product database ``root/product.db``, deployments applied, one process
+    worker and the desk.
 
     The worker gets the product's settings in its environment (never in job variables, which Prefect stores in
     clear) plus ``worker_env``; the server gets ``server_env`` on top of ``deployments.local.server_settings``.
@@ -169,6 +185,13 @@ def start_stack(root: Path, *, worker_env: dict[str, str] | None = None, server_
             **(worker_env or {}),
         })
         stack.timings["worker_online_s"] = time.monotonic() - started
+        started = time.monotonic()
+        server.start_desk("desk-1", env={
+            "MISSING_EPISODES_DATABASE_URL": product_db,
+            "MISSING_EPISODES_OUTPUT_DIR": str(stack.output_dir),
+            **(worker_env or {}),
+        })
+        stack.timings["desk_online_s"] = time.monotonic() - started
     except BaseException:
         stack.stop()
         raise

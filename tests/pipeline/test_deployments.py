@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from prefect.server.schemas.schedules import CronSchedule as ServerCronSchedule
 
-from deployments import DEPLOYMENTS, LONDON, TAG, WORK_POOL, build
+from deployments import DEPLOYMENTS, DESK_POOL, LONDON, TAG, WORK_POOL, build
 from flows.operations import board_period
 from missing_episodes.config import get_settings
 from missing_episodes.findings import CONCERNS
@@ -39,7 +39,9 @@ def test_names_are_unique_and_declared_once() -> None:
 @pytest.mark.parametrize("spec", DEPLOYMENTS, ids=SPEC_IDS)
 def test_deployment_builds(spec) -> None:
     deployment = build(spec)
-    assert deployment.work_pool_name == WORK_POOL
+    # On-demand runs go to the desk (one warm process, answers in seconds); scheduled ones to the process workers.
+    assert deployment.work_pool_name == (DESK_POOL if spec.desk else WORK_POOL)
+    assert spec.desk == (spec.cron is None)
     assert TAG in deployment.tags
     # The entrypoint is a module path the worker imports; it must name this very flow object.
     module_name, _, attribute = deployment.entrypoint.rpartition(".")
@@ -49,10 +51,16 @@ def test_deployment_builds(spec) -> None:
     shown = set(spec.flow.parameters.properties) if spec.form is None else set(spec.form)
     assert set(schema.properties) == shown and shown <= set(spec.flow.parameters.properties)
     hidden_required = set(spec.flow.parameters.required or []) - shown - set(spec.parameters)
-    assert not hidden_required, f"a hidden parameter has no default: {hidden_required}"
-    assert deployment.enforce_parameter_schema
-    assert deployment.job_variables["working_dir"]
-    assert "env" not in deployment.job_variables  # settings (passwords) stay in the worker's environment
+    if "command-line" not in spec.tags:  # the command gives every value; the UI has no form for these
+        assert not hidden_required, f"a hidden parameter has no default: {hidden_required}"
+    # The server checks every form's values; only the command line's deployments (no form) are checked by the
+    # command and the flow instead.
+    assert deployment.enforce_parameter_schema == ("command-line" not in spec.tags)
+    if spec.desk:  # the desk runs in its own process: no job to configure
+        assert not deployment.job_variables
+    else:
+        assert deployment.job_variables["working_dir"]
+    assert "env" not in (deployment.job_variables or {})  # settings (passwords) stay in the worker's environment
 
 
 @pytest.mark.parametrize("spec", [s for s in DEPLOYMENTS if s.cron], ids=lambda s: s.full_name)

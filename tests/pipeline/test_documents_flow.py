@@ -91,11 +91,22 @@ def test_cli_briefing_writes_the_pack_into_out(
     result = CliRunner().invoke(app, ["weekly-list", "--week-ending", "2026-10-25", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "weekly-list-2026-10-25.pdf").exists()
-    # With a Prefect server configured the same command runs the flow (here the harness's): same files, same key,
-    # and the delivery already done by the direct run is not done again.
+    # With a Prefect server configured the same command runs the flow on the desk (here the harness's, in this
+    # process, with the parameters the command would send): same files, same key, and the delivery already done
+    # by the direct run is not done again.
+    from prefect import Flow
+
+    import cli.desk
     import cli.documents
+    from cli.flows import run_flow
+    from flows import documents as document_flows
+
+    def on_desk(what: str, flow_name: str, parameters: dict, deployment: str = cli.desk.COMMAND_LINE) -> dict:
+        chosen = next(f for f in vars(document_flows).values() if isinstance(f, Flow) and f.name == flow_name)
+        return run_flow(what, chosen, **parameters)  # JSON values, as the desk gets them: the flow coerces them
 
     monkeypatch.setattr(cli.documents, "prefect_server_configured", lambda: True)
+    monkeypatch.setattr(cli.desk, "run_on_desk", on_desk)
     again = CliRunner().invoke(app, ["weekly-list", "--week-ending", "2026-10-25", "--out", str(out)])
     assert again.exit_code == 0, again.output
     assert "delivery weekly_list:2026-10-25: already_" in again.output

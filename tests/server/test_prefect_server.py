@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deployments import AUTOMATION_NAME, DEPLOYMENTS, FEEDS_LIMIT, RECORD_AN_OUTCOME, TAG, WORK_POOL
+from deployments import AUTOMATION_NAME, DEPLOYMENTS, DESK_POOL, FEEDS_LIMIT, RECORD_AN_OUTCOME, TAG, WORK_POOL
 from deployments.local import wait_for
 from tests.server.stack import CRON_SPECS, sample_daily_run, stack
 
@@ -31,16 +31,18 @@ def test_apply_creates_pool_deployments_limits_and_alert() -> None:
 
     async def read(client):
         pool = await client.read_work_pool(WORK_POOL)
+        desk = await client.read_work_pool(DESK_POOL)
         deployments = {spec.full_name: await client.read_deployment_by_name(spec.full_name) for spec in DEPLOYMENTS}
         automations = await client.read_automations_by_name(AUTOMATION_NAME)
         limit = await client.read_global_concurrency_limit_by_name(FEEDS_LIMIT)
-        return pool, deployments, automations, limit
+        return pool, desk, deployments, automations, limit
 
-    pool, deployments, automations, limit = current.call(read)
+    pool, desk, deployments, automations, limit = current.call(read)
     assert pool.type == "process" and pool.concurrency_limit
+    assert desk.type == "in-process" and desk.concurrency_limit
     for spec in DEPLOYMENTS:
         deployment = deployments[spec.full_name]
-        assert deployment.work_pool_name == WORK_POOL and TAG in deployment.tags
+        assert deployment.work_pool_name == (DESK_POOL if spec.desk else WORK_POOL) and TAG in deployment.tags
         assert deployment.entrypoint == spec.entrypoint
         if spec.cron:
             (schedule,) = deployment.schedules

@@ -118,7 +118,8 @@ class _Baseline:
     for what its own form put there (an earlier test's leak fails that test, not every later one)."""
 
     leaks: dict[str, list[str]]
-    console_offset: int
+    #: Each console (the process worker's, the desk's, which runs the forms' flows) and its size then.
+    console_offsets: dict[Path, int]
 
 
 def _needles() -> set[str]:
@@ -126,9 +127,8 @@ def _needles() -> set[str]:
 
 
 def _baseline() -> _Baseline:
-    log = stack().worker_log
     return _Baseline(leaks(dump_prefect_database(stack().prefect_db()), _needles()),
-                     log.stat().st_size if log.exists() else 0)
+                     {log: log.stat().st_size if log.exists() else 0 for log in stack().console_logs})
 
 
 def _assert_nothing_personal_kept(before: _Baseline) -> None:
@@ -136,10 +136,11 @@ def _assert_nothing_personal_kept(before: _Baseline) -> None:
     now = leaks(dump_prefect_database(stack().prefect_db()), _needles())
     new = {table: [n for n in found if n not in before.leaks.get(table, [])] for table, found in now.items()}
     assert {table: found for table, found in new.items() if found} == {}, "in Prefect's database"
-    with open(stack().worker_log, encoding="utf-8", errors="replace") as handle:
-        handle.seek(before.console_offset)
-        console = handle.read().lower()
-    assert sorted(n for n in _needles() if n in console) == [], "on the worker's console"
+    for log, offset in before.console_offsets.items():
+        with open(log, encoding="utf-8", errors="replace") as handle:
+            handle.seek(offset)
+            console = handle.read().lower()
+        assert sorted(n for n in _needles() if n in console) == [], f"on the console {log.name}"
 
 
 def _stored_parameters(ui: PrefectUI, run_id: str) -> str:

@@ -1,0 +1,195 @@
+"""The command line's on-demand path with ``PREFECT_API_URL`` set (``cli.desk``), against a stand-in for Prefect's
+REST API: the command never imports Prefect, sends the flow's parameters (refs, dates, folders), prints what the
+desk recorded, and says what went wrong in one line (exit 1 for a failed run or no desk, exit 2 for a server or
+deployment that is not there, before anything runs).
+
+The stand-in answers the four calls the command makes (deployment by name, create a flow run, read it, delete
+it) as Prefect 3.8 does; the real server and the desk are exercised in ``tests/server/test_desk.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RUN_ID = "6f1f0f5e-0000-4000-8000-000000000001"
+
+
+@dataclass
+class FakeApi:
+    """What the stand-in answers and what it was asked."""
+
+    states: list[str] = field(default_factory=lambda: ["PENDING", "RUNNING", "COMPLETED"])
+    deployments: set[str] = field(default_factory=lambda: {"oversight-report/command line"})
+    requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    reads: int = 0
+
+
+def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self, status: int, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> Any:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length)) if length else None
+
+        def do_GET(self) -> None:
+            from urllib.parse import unquote
+
+            path = unquote(self.path)
+            api.requests.append(("GET", path, None))
+            if path.startswith("/api/deployments/name/"):
+                name = path.removeprefix("/api/deployments/name/")
+                if name in api.deployments:
+                    self._answer(200, {"id": "dep-1", "name": name})
+                else:
+                    self._answer(404, {"detail": "Deployment not found"})
+            elif path == f"/api/flow_runs/{RUN_ID}":
+                state = api.states[min(api.reads, len(api.states) - 1)]
+                api.reads += 1
+                self._answer(200, {"id": RUN_ID, "name": "oversight-report-2026-10-31",
+                                   "state": {"type": state, "name": state.title()}})
+            else:
+                self._answer(404, {"detail": "not here"})
+
+        def do_POST(self) -> None:
+            body = self._body()
+            api.requests.append(("POST", self.path, body))
+            if self.path == "/api/deployments/dep-1/create_flow_run":
+                self._answer(201, {"id": RUN_ID, "name": "witty-fox", "state": {"type": "SCHEDULED"}})
+            else:
+                self._answer(404, {"detail": "not here"})
+
+        def do_DELETE(self) -> None:
+            api.requests.append(("DELETE", self.path, None))
+            self._answer(204, None)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def fake_api() -> Iterator[tuple[FakeApi, str]]:
+    api = FakeApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield api, f"http://127.0.0.1:{server.server_port}/api"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def work(tmp_path: Path, _sqlite_template: Path) -> Path:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "state.db").write_bytes(_sqlite_template.read_bytes())
+    return folder
+
+
+def _command(work: Path, url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``missing-episodes ARGS`` as a real process, with ``-X importtime`` so its imports can be checked."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    environment.update({"MISSING_EPISODES_DATABASE_URL": f"sqlite:///{work / 'state.db'}",
+                        "MISSING_EPISODES_OUTPUT_DIR": str(work / "out"), "PREFECT_API_URL": url,
+                        "PREFECT_HOME": str(work / "prefect"), **env})
+    code = "import sys; from cli import app; sys.exit(app())"
+    return subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args], cwd=work, env=environment,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def _errors(completed: subprocess.CompletedProcess[str]) -> list[str]:
+    """stderr without ``-X importtime``'s lines."""
+    return [line for line in completed.stderr.splitlines() if not line.startswith("import time:")]
+
+
+def _imported(completed: subprocess.CompletedProcess[str]) -> set[str]:
+    return {line.rsplit("|", 1)[1].strip() for line in completed.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def _outcome(work: Path, outcome: dict[str, Any]) -> None:
+    """What the desk writes when the run ends (``deployments.desk.record_outcome``)."""
+    runs = work / "out" / "runs"
+    runs.mkdir(parents=True)
+    (runs / f"{RUN_ID}.json").write_text(json.dumps({"flow_run": RUN_ID, **outcome}), encoding="utf-8")
+
+
+def test_a_report_runs_on_the_desk_and_the_command_never_imports_prefect(fake_api, work: Path) -> None:
+    api, url = fake_api
+    _outcome(work, {"state": "COMPLETED", "result": {"counts": {"repeat_missing_children": 6},
+                                                     "paths": {"csv": "/o/oversight-20261031.csv"}}})
+    completed = _command(work, url, "report", "oversight", "--date", "2026-10-31", "--out", "o")
+    assert completed.returncode == 0, _errors(completed)
+    assert completed.stdout.splitlines() == ["repeat_missing_children: 6", "csv: /o/oversight-20261031.csv"]
+    assert not (work / "out" / "runs" / f"{RUN_ID}.json").exists()  # read once, then gone
+    imported = _imported(completed)
+    assert "cli.desk" in imported and "missing_episodes.db.models" in imported  # the list is the real one
+    assert not {name for name in imported if name == "prefect" or name.startswith("prefect.")}
+    assert not {name for name in imported if name.startswith(("flows", "tasks", "deployments", "httpx"))}
+    (created,) = [body for method, path, body in api.requests if method == "POST"]
+    # Ids-only parameters, as the flow takes them: the day and the folder.
+    assert created["parameters"] == {"day": "2026-10-31", "out_dir": str((work / "o").resolve())}
+    assert created["idempotency_key"].startswith("cli-")  # a retried request makes one run
+
+
+def test_a_failed_run_is_one_line_naming_its_cause_and_exit_1(fake_api, work: Path) -> None:
+    api, url = fake_api
+    api.states = ["RUNNING", "FAILED"]
+    _outcome(work, {"state": "FAILED", "error": "NotADirectoryError: [Errno 20] Not a directory: '/dev/null/o'",
+                    "log": "/srv/out/log/desk-errors.log"})
+    completed = _command(work, url, "report", "oversight", "--date", "2026-10-31", "--out", "o")
+    assert completed.returncode == 1
+    (line,) = _errors(completed)
+    assert line.startswith("error: the oversight report failed: NotADirectoryError:")
+    assert "traceback in /srv/out/log/desk-errors.log" in line and "oversight-report-2026-10-31" in line
+    assert completed.stdout == ""
+
+
+def test_no_desk_taking_the_run_is_one_line_and_the_run_is_deleted(fake_api, work: Path) -> None:
+    api, url = fake_api
+    api.states = ["SCHEDULED"]
+    completed = _command(work, url, "report", "oversight", "--date", "2026-10-31", "--out", "o",
+                         MISSING_EPISODES_DESK_PICKUP_TIMEOUT="1")
+    assert completed.returncode == 1
+    (line,) = _errors(completed)
+    assert "no desk worker took the run" in line and "python -m deployments.desk" in line
+    assert ("DELETE", f"/api/flow_runs/{RUN_ID}", None) in api.requests
+
+
+def test_a_server_without_the_deployments_is_a_mistake_before_any_run(fake_api, work: Path) -> None:
+    api, url = fake_api
+    api.deployments = set()
+    completed = _command(work, url, "report", "oversight", "--date", "2026-10-31", "--out", "o")
+    assert completed.returncode == 2
+    (line,) = _errors(completed)
+    assert "no deployment oversight-report/command line" in line and "python -m deployments" in line
+    assert not [request for request in api.requests if request[0] == "POST"]
+
+
+def test_no_server_is_a_mistake_in_one_line(work: Path) -> None:
+    completed = _command(work, "http://127.0.0.1:1/api", "report", "oversight", "--date", "2026-10-31",
+                         "--out", "o")
+    assert completed.returncode == 2
+    (line,) = _errors(completed)
+    assert "no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:1/api" in line
