@@ -242,25 +242,10 @@ class PrefectServer:
     def start_worker(self, pool: str, name: str, limit: int = 2, env: dict[str, str] | None = None,
                      log_path: Path | None = None) -> subprocess.Popen:
         """A process worker on ``pool``; returns once the server lists it ONLINE (its first heartbeat)."""
-        log = open(log_path or self.home / f"worker-{name}.log", "ab")  # noqa: SIM115 - outlives this call
-        try:
-            process = subprocess.Popen(
-                [*_tied_to_us(), prefect_executable(), "worker", "start", "--pool", pool, "--name", name,
-                 "--limit", str(limit), "--type", "process"],
-                env={**self.env, **(env or {})},
-                cwd=PROJECT_ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
-        self.workers.append(process)
-        wait_for(lambda: self._worker_online(pool, name), WORKER_TIMEOUT_S, f"worker {name} online",
-                 interval=0.5, abort=lambda: f"exited with {process.returncode}" if process.poll() is not None
-                 else None)
-        return process
+        command = [prefect_executable(), "worker", "start", "--pool", pool, "--name", name, "--limit", str(limit),
+                   "--type", "process"]
+        return self._start(command, pool, name, {**self.env, **(env or {})},
+                           log_path or self.home / f"worker-{name}.log", f"worker {name}")
 
     def start_desk(self, name: str = "desk-1", limit: int = 2, env: dict[str, str] | None = None,
                    log_path: Path | None = None) -> subprocess.Popen:
@@ -268,11 +253,19 @@ class PrefectServer:
         desk pool; returns once the server lists it ONLINE, that is after it imported the flows and WeasyPrint."""
         from deployments import DESK_POOL
 
-        log = open(log_path or self.home / f"desk-{name}.log", "ab")  # noqa: SIM115 - outlives this call
+        command = [sys.executable, "-m", "deployments.desk", "--name", name, "--limit", str(limit)]
+        return self._start(command, DESK_POOL, name, {**self.env, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+                           log_path or self.home / f"desk-{name}.log", f"desk {name}")
+
+    def _start(self, command: list[str], pool: str, name: str, env: dict[str, str], log_path: Path,
+               what: str) -> subprocess.Popen:
+        """Start one worker process (tied to this one, its output to ``log_path``) and wait until it is ONLINE;
+        a worker that exits first is reported at once with its exit code."""
+        log = open(log_path, "ab")  # noqa: SIM115 - outlives this call
         try:
             process = subprocess.Popen(
-                [*_tied_to_us(), sys.executable, "-m", "deployments.desk", "--name", name, "--limit", str(limit)],
-                env={**self.env, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+                [*_tied_to_us(), *command],
+                env=env,
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -282,7 +275,7 @@ class PrefectServer:
         finally:
             log.close()
         self.workers.append(process)
-        wait_for(lambda: self._worker_online(DESK_POOL, name), WORKER_TIMEOUT_S, f"desk {name} online",
+        wait_for(lambda: self._worker_online(pool, name), WORKER_TIMEOUT_S, f"{what} online",
                  interval=0.5, abort=lambda: f"exited with {process.returncode}" if process.poll() is not None
                  else None)
         return process

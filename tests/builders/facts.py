@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from missing_episodes.clock import LONDON, UTC
+import pandas as pd
+
+from missing_episodes import bulk
+from missing_episodes.clock import COLUMN_TIME, LONDON, UTC
 from missing_episodes.rules import ChildFacts, EpisodeFacts, OutcomeFacts
 
 
@@ -55,3 +58,24 @@ def outcome(
     risk_level: str | None = None,
 ) -> OutcomeFacts:
     return OutcomeFacts(event_id, event, london(at), incident, by, rationale, None, risk_level)
+
+
+def bulk_facts(person: ChildFacts, episodes: list[EpisodeFacts]) -> bulk.Facts:
+    """The columns ``bulk.load_facts`` would read for one child (id 1) with these episodes and no case events."""
+    children = pd.DataFrame([{"id": 1, "ref": person.ref, "legal_status": person.legal_status, "uasc": person.uasc,
+                              "date_of_birth": person.date_of_birth,
+                              "has_immigration_solicitor": person.has_immigration_solicitor}])
+    frame = pd.DataFrame([
+        {"id": n, "ref": e.ref, "incident_ref": e.incident_ref, "child_id": 1, "kind": e.kind,
+         "started_at": e.started_at, "reported_at": e.reported_at, "found_at": e.found_at,
+         "return_notified_at": e.return_notified_at, "other_authority": e.other_authority}
+        for n, e in enumerate(episodes, start=1)
+    ])
+    for name in ("started_at", "reported_at", "found_at", "return_notified_at"):
+        frame[name] = pd.to_datetime(frame[name], utc=True).astype(COLUMN_TIME)
+    risks = pd.DataFrame(columns=["episode_id", "assessed_at", "risk_level", "notification_id"])
+    risks["assessed_at"] = risks["assessed_at"].astype(COLUMN_TIME)
+    outcomes = pd.DataFrame(columns=["child_id", "event_id", "event", "recorded_at", "incident_ref", "by",
+                                     "rationale", "notes", "risk_level"])
+    outcomes["recorded_at"] = outcomes["recorded_at"].astype(COLUMN_TIME)
+    return bulk.Facts(children, frame, risks, outcomes)

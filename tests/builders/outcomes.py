@@ -21,7 +21,10 @@ for every closing event of the default policy, built through the ordinary jobs (
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import datetime
+from pathlib import Path
 
 from missing_episodes.clock import LONDON
 from missing_episodes.jobs._shared import ingest_records
@@ -91,3 +94,25 @@ def build_every_closing_case() -> None:
         outcome_row(7, "CMS-10", "2026-11-01T10:00:00", "P000810", "hidden_missing"),
     ], source="case-management")
     review_next_batch(1000)
+
+
+def closing_cases_database(folder: Path, template: Path) -> Path:
+    """A copy of the migrated ``template`` database with every closing case built in it (once per test module:
+    the build runs the rules, copies are cheap)."""
+    from missing_episodes.db.engine import make_engine
+
+    path = folder / "built.db"
+    shutil.copy(template, path)
+    url = f"sqlite:///{path}"
+    saved = {name: os.environ.get(name) for name in ("MISSING_EPISODES_DATABASE_URL", "MISSING_EPISODES_NOW")}
+    os.environ.update(MISSING_EPISODES_DATABASE_URL=url, MISSING_EPISODES_NOW=NOW)
+    try:
+        build_every_closing_case()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    make_engine(url).dispose()
+    return path

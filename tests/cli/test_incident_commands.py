@@ -16,20 +16,12 @@ from typer.testing import CliRunner
 from cli import app
 from missing_episodes.db.engine import make_engine, session_scope
 from missing_episodes.db.models import Action, Child, ContactLog, Episode
-from tests.builders.outcomes import INCIDENTS, NOW, build_every_closing_case
+from tests.builders.outcomes import INCIDENTS, NOW, closing_cases_database
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Path:
-    path = tmp_path_factory.mktemp("incident") / "built.db"
-    shutil.copy(_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MISSING_EPISODES_DATABASE_URL", url)
-        patch.setenv("MISSING_EPISODES_NOW", NOW)
-        build_every_closing_case()
-    make_engine(url).dispose()
-    return path
+    return closing_cases_database(tmp_path_factory.mktemp("incident"), _sqlite_template)
 
 
 @pytest.fixture

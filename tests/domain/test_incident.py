@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pandas as pd
 import pytest
 from sqlalchemy import select
 
 from missing_episodes import bulk
-from missing_episodes.clock import COLUMN_TIME, as_london
+from missing_episodes.clock import as_london
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Action, ContactLog, Episode, Quarantine
@@ -32,7 +31,7 @@ from missing_episodes.jobs.rules import review_next_batch
 from missing_episodes.policy import load_policy, parse_policy
 from missing_episodes.rules import evaluate_child
 from missing_episodes.sources import RawRow
-from tests.builders.facts import child, episode, london, outcome
+from tests.builders.facts import bulk_facts, child, episode, london, outcome
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
 FAR = london("2030-01-01 00:00")
@@ -88,34 +87,14 @@ def test_an_unaccompanied_child_has_one_duty_team_action_for_lilac_and_surrey():
     assert told.status == "done"
 
 
-def _columns(person, episodes) -> bulk.Facts:
-    """The columns ``bulk.load_facts`` would read for one child (id 1) with these episodes and no case events."""
-    children = pd.DataFrame([{"id": 1, "ref": person.ref, "legal_status": person.legal_status, "uasc": person.uasc,
-                              "date_of_birth": person.date_of_birth, "has_immigration_solicitor": False}])
-    frame = pd.DataFrame([
-        {"id": n, "ref": e.ref, "incident_ref": e.incident_ref, "child_id": 1, "kind": e.kind,
-         "started_at": e.started_at, "reported_at": e.reported_at, "found_at": e.found_at,
-         "return_notified_at": e.return_notified_at, "other_authority": e.other_authority}
-        for n, e in enumerate(episodes, start=1)
-    ])
-    for name in ("started_at", "reported_at", "found_at", "return_notified_at"):
-        frame[name] = pd.to_datetime(frame[name], utc=True).astype(COLUMN_TIME)
-    risks = pd.DataFrame(columns=["episode_id", "assessed_at", "risk_level", "notification_id"])
-    risks["assessed_at"] = risks["assessed_at"].astype(COLUMN_TIME)
-    outcomes = pd.DataFrame(columns=["child_id", "event_id", "event", "recorded_at", "incident_ref", "by",
-                                     "rationale", "notes", "risk_level"])
-    outcomes["recorded_at"] = outcomes["recorded_at"].astype(COLUMN_TIME)
-    return bulk.Facts(children, frame, risks, outcomes)
-
-
 @pytest.mark.parametrize("legal_status", ["looked_after", "child_in_need"])
 def test_the_bulk_path_tells_the_same_parties_on_columns(legal_status: str):
     # Rules scoped by legal status stay on columns: a backlog of children in care is not evaluated one by one.
     person = child(legal_status=legal_status)
     episodes = [episode("EP-1", "2026-06-01 10:00", found="2026-06-01 20:00"), episode("EP-2", "2026-06-05 10:00")]
-    assert bulk.fallback_children(POLICY, _columns(person, episodes)) == set()
+    assert bulk.fallback_children(POLICY, bulk_facts(person, episodes)) == set()
     specs = actions(person, episodes)
-    assert bulk.evaluate_bulk(POLICY, _columns(person, episodes), FAR) == {1: specs}
+    assert bulk.evaluate_bulk(POLICY, bulk_facts(person, episodes), FAR) == {1: specs}
     assert len([s for s in specs if s.rule_id in INFORMED]) == (4 if legal_status == "looked_after" else 0)
 
 

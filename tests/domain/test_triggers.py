@@ -16,14 +16,13 @@ import pytest
 import yaml
 
 from missing_episodes import bulk, policy
-from missing_episodes.clock import COLUMN_TIME
 from missing_episodes.config import DATA_DIR
-from missing_episodes.facts import ChildFacts, EpisodeFacts
+from missing_episodes.facts import EpisodeFacts
 from missing_episodes.offsets import Offset, apply_offset, offset_series
 from missing_episodes.policy import PolicyError, load_policy, parse_policy
 from missing_episodes.rules import evaluate_child
 from missing_episodes.triggers import ChildRun, EpisodeColumns, EpisodeTrigger, Fired, InScope, TriggerType, registry
-from tests.builders.facts import child, episode, london
+from tests.builders.facts import bulk_facts, child, episode, london
 
 HORIZON = london("2026-12-01 00:00")
 BUILT_IN = {"missing_for", "outcome", "repeat_episodes", "returned", "risk_graded", "still_missing_at_age",
@@ -77,27 +76,6 @@ def reported_late() -> Iterator[type[TriggerType]]:
         policy.rebuild_trigger_schema()
 
 
-def _facts(person: ChildFacts, episodes: list[EpisodeFacts]) -> bulk.Facts:
-    """The columns ``bulk.load_facts`` would read for one child (id 1) with these episodes and no case events."""
-    children = pd.DataFrame([{"id": 1, "ref": person.ref, "legal_status": person.legal_status, "uasc": person.uasc,
-                              "date_of_birth": person.date_of_birth,
-                              "has_immigration_solicitor": person.has_immigration_solicitor}])
-    frame = pd.DataFrame([
-        {"id": n, "ref": e.ref, "incident_ref": e.incident_ref, "child_id": 1, "kind": e.kind,
-         "started_at": e.started_at, "reported_at": e.reported_at, "found_at": e.found_at,
-         "return_notified_at": e.return_notified_at, "other_authority": e.other_authority}
-        for n, e in enumerate(episodes, start=1)
-    ])
-    for name in ("started_at", "reported_at", "found_at", "return_notified_at"):
-        frame[name] = pd.to_datetime(frame[name], utc=True).astype(COLUMN_TIME)
-    risks = pd.DataFrame(columns=["episode_id", "assessed_at", "risk_level", "notification_id"])
-    risks["assessed_at"] = risks["assessed_at"].astype(COLUMN_TIME)
-    outcomes = pd.DataFrame(columns=["child_id", "event_id", "event", "recorded_at", "incident_ref", "by",
-                                     "rationale", "notes", "risk_level"])
-    outcomes["recorded_at"] = outcomes["recorded_at"].astype(COLUMN_TIME)
-    return bulk.Facts(children, frame, risks, outcomes)
-
-
 def test_a_new_trigger_type_is_one_class_and_evaluates_through_the_registry(reported_late):
     assert registry.lookup("reported_late") is reported_late
     example = parse_policy(yaml.safe_load(RULE_YAML), "example.yaml")
@@ -113,7 +91,7 @@ def test_a_new_trigger_type_is_one_class_and_evaluates_through_the_registry(repo
         ("EP-1:manager.reported_late", "manager.reported_late", london("2026-10-03 01:30"),
          london("2026-10-05 01:30")),
     ]
-    facts = _facts(person, episodes)
+    facts = bulk_facts(person, episodes)
     assert bulk.fallback_children(example, facts) == set()  # the bulk path takes it on columns, not per child
     assert bulk.evaluate_bulk(example, facts, HORIZON) == {1: specs}
 

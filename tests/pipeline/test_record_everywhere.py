@@ -29,7 +29,7 @@ from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.rules import review_next_batch
 from missing_episodes.policy import Policy, load_policy, parse_policy
 from missing_episodes.vocabulary import closing_events, contact_events, label, rationale_events
-from tests.builders.outcomes import NOW, NOW_AT, build_every_closing_case, outcome_row
+from tests.builders.outcomes import NOW, NOW_AT, closing_cases_database, outcome_row
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
 CLOSING = sorted(closing_events(POLICY))
@@ -136,15 +136,7 @@ def test_every_channel_asks_for_who_was_spoken_to_exactly_where_the_policy_does(
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Path:
-    path = tmp_path_factory.mktemp("closing") / "built.db"
-    shutil.copy(_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MISSING_EPISODES_DATABASE_URL", url)
-        patch.setenv("MISSING_EPISODES_NOW", NOW)
-        build_every_closing_case()
-    make_engine(url).dispose()
-    return path
+    return closing_cases_database(tmp_path_factory.mktemp("closing"), _sqlite_template)
 
 
 @pytest.fixture
