@@ -116,3 +116,15 @@ def closing_cases_database(folder: Path, template: Path) -> Path:
                 os.environ[name] = value
     make_engine(url).dispose()
     return path
+
+
+def use_closing_case(built: Path, folder: Path, setenv) -> str:
+    """A fresh copy of ``built`` in ``folder`` made the current database (``setenv`` is the test's
+    ``monkeypatch.setenv``), with the builder's clock and an output store of its own; returns its URL."""
+    path = folder / "case.db"
+    shutil.copy(built, path)
+    url = f"sqlite:///{path}"
+    setenv("MISSING_EPISODES_DATABASE_URL", url)
+    setenv("MISSING_EPISODES_NOW", NOW)
+    setenv("MISSING_EPISODES_OUTPUT_DIR", str(folder / "out"))
+    return url

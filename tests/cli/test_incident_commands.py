@@ -5,7 +5,6 @@ them, and ``form incident-record`` writing the episode's record.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from cli import app
 from missing_episodes.db.engine import make_engine, session_scope
 from missing_episodes.db.models import Action, Child, ContactLog, Episode
-from tests.builders.outcomes import INCIDENTS, NOW, closing_cases_database
+from tests.builders.outcomes import INCIDENTS, closing_cases_database, use_closing_case
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +25,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> P
 
 @pytest.fixture
 def case(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    path = tmp_path / "case.db"
-    shutil.copy(built, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", url)
-    monkeypatch.setenv("MISSING_EPISODES_NOW", NOW)
-    monkeypatch.setenv("MISSING_EPISODES_OUTPUT_DIR", str(tmp_path / "out"))
+    url = use_closing_case(built, tmp_path, monkeypatch.setenv)
     yield url
     make_engine(url).dispose()
 

@@ -7,7 +7,6 @@ closing event of the policy, recorded by each channel, closes its action.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from missing_episodes.jobs._shared import ingest_records
 from missing_episodes.jobs.rules import review_next_batch
 from missing_episodes.policy import Policy, load_policy, parse_policy
 from missing_episodes.vocabulary import closing_events, contact_events, label, rationale_events
-from tests.builders.outcomes import NOW, NOW_AT, closing_cases_database, outcome_row
+from tests.builders.outcomes import NOW, NOW_AT, closing_cases_database, outcome_row, use_closing_case
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
 CLOSING = sorted(closing_events(POLICY))
@@ -141,11 +140,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> P
 
 @pytest.fixture
 def case(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    path = tmp_path / "case.db"
-    shutil.copy(built, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", url)
-    monkeypatch.setenv("MISSING_EPISODES_NOW", NOW)
+    url = use_closing_case(built, tmp_path, monkeypatch.setenv)
     yield url
     make_engine(url).dispose()
 
