@@ -5,7 +5,16 @@ so they answer in about a second. Commands that do work import their flow inside
 coordinator's CLI run and a scheduled deployment go through the same orchestrated code.
 """
 
-from cli import core, documents, notices, quarantine, record, reports, worklist  # noqa: F401  (each registers its commands)
+from cli import (  # noqa: F401  (each registers its commands)
+    care_leavers,
+    core,
+    documents,
+    notices,
+    quarantine,
+    record,
+    reports,
+    worklist,
+)
 from cli._app import app
 
 __all__ = ["app"]

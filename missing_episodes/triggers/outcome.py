@@ -44,7 +44,7 @@ class OutcomeTrigger(TriggerType):
             if not self.on_return and self.every is None:
                 run.emit(rule, base, episode, outcome.recorded_at, high_risk=high)
                 continue
-            returned = _return_after(outcome.recorded_at, run.episodes, run.outcomes)
+            returned = return_after(outcome.recorded_at, run.episodes, run.outcomes)
             if self.on_return:
                 if returned is not None:
                     run.emit(rule, base, episode, returned, high_risk=high)
@@ -67,8 +67,11 @@ class OutcomeTrigger(TriggerType):
         return children["id"].isin(with_event)
 
 
-def _return_after(moment: datetime, episodes: list[EpisodeFacts], outcomes: list[OutcomeFacts]) -> datetime | None:
-    """The child's return after ``moment``: a ``returned`` case event or a police return, whichever is first."""
+def return_after(moment: datetime, episodes: list[EpisodeFacts], outcomes: list[OutcomeFacts]) -> datetime | None:
+    """The child's return after ``moment``: a ``returned`` case event or a police return, whichever is first.
+
+    Public because the care leavers' list (``reports.care_leavers``) ends a missing period exactly where the
+    rules stop the weekly reviews and fire the return duties."""
     times = [o.recorded_at for o in outcomes if o.event == "returned" and o.recorded_at > moment]
     times += [e.ended_at for e in episodes if e.ended_at is not None and e.ended_at > moment]
     return min(times) if times else None

@@ -45,6 +45,7 @@ CASES = [
     Case("as-of-word", ("actions", "--as-of", "yesterday"), ("--as-of", "yesterday", "ISO 8601")),
     Case("as-of-month-13", ("actions", "--as-of", "2026-13-40T08:30"), ("--as-of", "2026-13-40")),
     Case("as-of-spring-gap", ("actions", "--as-of", "2026-03-29T01:30"), ("--as-of", "does not exist")),
+    Case("care-leavers-as-of-word", ("care-leavers", "--as-of", "yesterday"), ("--as-of", "yesterday")),
     Case("due-before-word", ("actions", "--due-before", "soon"), ("--due-before", "soon")),
     Case("run-date-month-13", ("run", "--date", "2026-13-40"), ("--date", "2026-13-40", "YYYY-MM-DD")),
     Case("run-date-1900", ("run", "--date", "1900-01-01"), ("--date", "1900-01-01")),
@@ -84,6 +85,8 @@ CASES = [
     Case("unknown-option", ("actions", "--bogus"), ("--bogus",)),
     # the database
     Case("actions-no-database", ("actions", "--as-of", "2026-11-02T08:30", "--open"), ("no database", "db upgrade")),
+    Case("care-leavers-no-database", ("care-leavers",), ("no database", "db upgrade")),
+    Case("care-leavers-empty-file", ("care-leavers", "--csv"), ("no tables", "db upgrade"), db="empty"),
     Case("quarantine-no-database", ("quarantine",), ("no database", "db upgrade")),
     Case("ssda903-no-database", ("export", "ssda903", "--year", "2027", "--out", "o"), ("no database",)),
     Case("ssd-no-database", ("export", "ssd", "--out", "o"), ("no database",)),
