@@ -9,7 +9,7 @@ actions and when the next weekly review is due (``missing_episodes.reports.care_
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -20,9 +20,14 @@ from cli._app import app
 from cli.text import cell, console, escape, write_csv
 from cli.values import time_value
 
+if TYPE_CHECKING:
+    from missing_episodes.reports.care_leavers import CareLeaverEntry
+
 CSV_HEADER = ("list", "since", "child_id", "child_ref", "personal_advisor", "team", "assessed_by",
               "next_weekly_review", "open_actions")
-LISTS = {"missing": "assessed missing", "not_in_touch": "not in touch"}
+LISTS = {"missing": "missing", "not_in_touch": "not in touch"}
+#: Below this width the table stacks its facts in four columns (80-column terminals, split panes).
+NARROW = 120
 
 
 @app.command("care-leavers")
@@ -57,13 +62,13 @@ def _when(moment: datetime | None) -> str:
     return "" if moment is None else f"{as_london(moment):%d %b %Y %H:%M}"
 
 
-def _actions_text(entry) -> str:
-    """The open actions, one a line: the action, its status when overdue, and when it is due."""
-    return "\n".join(f"{item.action.replace('_', ' ')}{' (overdue)' if item.status == 'overdue' else ''}"
-                     f" {_when(item.due_at)}" for item in entry.open_actions)
+def _actions_text(entry: CareLeaverEntry) -> str:
+    """The open actions, one a line: when due, the action, and "overdue" when it is."""
+    return "\n".join(f"{_when(item.due_at)} {item.action.replace('_', ' ')}"
+                     f"{' (overdue)' if item.status == 'overdue' else ''}" for item in entry.open_actions)
 
 
-def _csv_row(entry, named: dict[str, str], names: bool) -> tuple[object, ...]:
+def _csv_row(entry: CareLeaverEntry, named: dict[str, str], names: bool) -> tuple[object, ...]:
     actions = "; ".join(f"{item.action} {item.status} {item.due_at.isoformat()}" for item in entry.open_actions)
     review = entry.next_weekly_review.isoformat() if entry.next_weekly_review else None
     row = (entry.status, entry.since.isoformat(), entry.person_id or entry.child_ref, entry.child_ref,
@@ -71,24 +76,36 @@ def _csv_row(entry, named: dict[str, str], names: bool) -> tuple[object, ...]:
     return (*row, named.get(entry.child_ref, "")) if names else row
 
 
-def _print_table(entries: list, moment: datetime, named: dict[str, str], names: bool) -> None:
+def _print_table(entries: list[CareLeaverEntry], moment: datetime, named: dict[str, str], names: bool) -> None:
+    """The wide table, or below ``NARROW`` columns the same facts stacked in four columns (as ``actions`` does)."""
     from missing_episodes.clock import as_london
 
     out = console()
+    narrow = out.width < NARROW
     table = Table(title=f"Care leavers as of {as_london(moment):%a %d %b %Y %H:%M} (London)",
                   box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    columns = ["list", "since", "young person"] + (["name"] if names else [])
-    columns += ["Personal Advisor / team", "next weekly review", "open actions (due)"]
-    for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column in ("since", "young person"))
+    if narrow:
+        table.add_column("list / since", overflow="fold", max_width=12)
+        table.add_column("young person / PA / team", overflow="fold", ratio=1)
+        table.add_column("next review", overflow="fold", max_width=11)
+        table.add_column("open actions (due)", overflow="fold", ratio=2)
+    else:
+        columns = ["list", "since", "young person"] + (["name"] if names else [])
+        columns += ["Personal Advisor / team", "next weekly review", "open actions (due)"]
+        for column in columns:
+            table.add_column(column, overflow="fold", no_wrap=column in ("since", "young person"))
     for entry in entries:
-        values = [cell(LISTS[entry.status], style="bold red" if entry.status == "missing" else ""),
-                  cell(_when(entry.since)), cell(entry.person_id or entry.child_ref)]
-        if names:
-            values.append(cell(named.get(entry.child_ref)))
-        adviser = " / ".join(part or "-" for part in (entry.personal_advisor, entry.team))
-        values += [cell(adviser), cell(_when(entry.next_weekly_review)), cell(_actions_text(entry))]
-        table.add_row(*values)
+        style = "bold red" if entry.status == "missing" else ""
+        who = [entry.person_id or entry.child_ref] + ([named.get(entry.child_ref) or "-"] if names else [])
+        adviser = [entry.personal_advisor or "-", entry.team or "-"]
+        if narrow:
+            table.add_row(cell(f"{LISTS[entry.status]}\n{_when(entry.since)}", style=style),
+                          cell("\n".join(who + adviser)), cell(_when(entry.next_weekly_review)),
+                          cell(_actions_text(entry)))
+        else:
+            table.add_row(cell(LISTS[entry.status], style=style), cell(_when(entry.since)), *map(cell, who),
+                          cell("\n".join(adviser)), cell(_when(entry.next_weekly_review)),
+                          cell(_actions_text(entry)))
     out.print(table)
     missing = sum(1 for entry in entries if entry.status == "missing")
     out.print(escape(f"{missing} assessed missing, {len(entries) - missing} not in touch"))
