@@ -39,9 +39,13 @@ def test_names_are_unique_and_declared_once() -> None:
 @pytest.mark.parametrize("spec", DEPLOYMENTS, ids=SPEC_IDS)
 def test_deployment_builds(spec) -> None:
     deployment = build(spec)
-    # On-demand runs go to the desk (one warm process, answers in seconds); scheduled ones to the process workers.
+    # On-demand runs go to the desk (one warm process, answers in seconds); scheduled ones to the process workers,
+    # and so do the fan-out's batches, whose point is to spread over every process worker of the pool.
     assert deployment.work_pool_name == (DESK_POOL if spec.desk else WORK_POOL)
-    assert spec.desk == (spec.cron is None)
+    if spec.cron is not None:
+        assert not spec.desk
+    elif not spec.desk:
+        assert spec.flow.name in {"recompute-fan-out", "rules-range"}, "an on-demand deployment off the desk"
     assert TAG in deployment.tags
     # The entrypoint is a module path the worker imports; it must name this very flow object.
     module_name, _, attribute = deployment.entrypoint.rpartition(".")
