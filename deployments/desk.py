@@ -41,7 +41,6 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -55,6 +54,7 @@ from prefect.states import Cancelled
 from prefect.workers.base import BaseJobConfiguration, BaseVariables, BaseWorker, BaseWorkerResult
 
 from deployments import DEPLOYMENTS, DESK_POOL
+from missing_episodes.clock import wall_clock
 from missing_episodes.config import get_settings
 
 #: The worker type the desk pool is created with (``prefect work-pool ls`` shows it).
@@ -176,7 +176,7 @@ def record_outcome(flow_run: FlowRun, state: Any, cancelled: bool = False) -> di
 def _prune(folder: Path) -> None:
     """Delete outcomes older than ``OUTCOME_KEEP_SECONDS``: a command deletes the one it reads, but nobody reads
     the outcome of a run started from the UI."""
-    oldest = time.time() - OUTCOME_KEEP_SECONDS
+    oldest = wall_clock().timestamp() - OUTCOME_KEEP_SECONDS  # file times are the real clock's, not a replay's
     for path in folder.glob("*.json"):
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < oldest:
@@ -185,7 +185,7 @@ def _prune(folder: Path) -> None:
 
 def _log_failure(flow_run: FlowRun, exc: BaseException) -> Path:
     path = error_log()
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    stamp = wall_clock().isoformat(timespec="seconds")
     _write_private(path, f"--- {stamp} flow run {flow_run.id} ({flow_run.name}) failed\n"
                    + "".join(traceback.format_exception(exc)), append=True)
     return path
