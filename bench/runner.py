@@ -353,7 +353,7 @@ def bench_ondemand(report: Report) -> None:
     episode = sides.serious_episode(full)
     # The product's bytecode, as an installed product has it (pip compiles a wheel's modules when it installs them):
     # under PYTHONDONTWRITEBYTECODE, which test and CI environments often set, an editable checkout's modules were
-    # compiled again by every command (0.3-0.5 s of CPU a command, measured on the four below).
+    # compiled again by every command (0.05-0.2 s of CPU a command, measured on the four below).
     import compileall
 
     for package in ("cli", "missing_episodes", "flows", "tasks", "deployments"):
