@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from cli import checks
 from cli._app import app
@@ -78,6 +76,9 @@ def _csv_row(entry: CareLeaverEntry, named: dict[str, str], names: bool) -> tupl
 
 def _print_table(entries: list[CareLeaverEntry], moment: datetime, named: dict[str, str], names: bool) -> None:
     """The wide table, or below ``NARROW`` columns the same facts stacked in four columns (as ``actions`` does)."""
+    from rich import box
+    from rich.table import Table
+
     from missing_episodes.clock import as_london
 
     out = console()

@@ -11,7 +11,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli import checks
 from cli._app import app
@@ -38,6 +37,8 @@ def notices(
             typer.echo(json.dumps({"status": status, "event_at": at.isoformat(), "action": action, "reason": reason,
                                    "role": role, "recipient": recipient, "attempts": attempts, "error": error}))
         return
+    from rich.table import Table
+
     table = Table(title=f"Notifications not yet delivered ({len(rows)})")
     for column in ("status", "when", "action", "reason", "to", "tries", "error"):
         table.add_column(column, overflow="fold")

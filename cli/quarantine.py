@@ -20,8 +20,6 @@ from functools import partial
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from cli import checks
 from cli._app import PROGRAM, app
@@ -65,6 +63,9 @@ def quarantine_list(
             query = query.where(Quarantine.resolved_at.is_(None))
         rows = session.scalars(query.offset(skip).limit(limit)).all()
     shown_total = waiting + resolved if everything else waiting
+    from rich import box
+    from rich.table import Table
+
     out = console()
     table = Table(title="Quarantined input, newest first", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("id", justify="right", no_wrap=True)
@@ -100,6 +101,9 @@ def quarantine_show(row_id: IdArgument) -> None:
 
     with session_scope(database.url) as session:
         row = _row(session, row_id)
+        from rich import box
+        from rich.table import Table
+
         out = console()
         table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
         table.add_column("", style="bold", no_wrap=True)

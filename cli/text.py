@@ -12,12 +12,16 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterable, Sequence
-
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from missing_episodes.formula_cells import neutralise
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+# Rich is imported by the functions that draw (a tenth of a second of CPU): a command that prints no table, such as
+# one that runs on the desk, never pays for it.
 
 __all__ = ["cell", "console", "csv_safe", "escape", "write_csv"]
 
@@ -26,12 +30,23 @@ __all__ = ["cell", "console", "csv_safe", "escape", "write_csv"]
 def console(*, stderr: bool = False) -> Console:
     """A console on the current stdout/stderr (made per command, so a test's captured streams are used);
     highlighting off, so refs and numbers in data are not coloured as if they meant something."""
+    from rich.console import Console
+
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False)
 
 
 def cell(value: object, *, style: str = "") -> Text:
     """A table cell showing ``value`` literally (None as a dash)."""
+    from rich.text import Text
+
     return Text("-" if value is None or value == "" else str(value), style=style)
+
+
+def escape(markup: str) -> str:
+    """``rich.markup.escape``: ``[`` in data printed as itself, not read as a style tag."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(markup)
 
 
 def csv_safe(value: object) -> str:

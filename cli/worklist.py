@@ -14,8 +14,6 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from cli import checks
 from cli._app import app
@@ -98,6 +96,9 @@ def _csv_row(item, named: dict[str, str]) -> tuple[object, ...]:
 
 
 def _print_table(rows: list, moment: datetime, named: dict[str, str], names: bool) -> None:
+    from rich import box
+    from rich.table import Table
+
     from missing_episodes.clock import as_london
 
     out = console()

@@ -17,7 +17,6 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.relativedelta import relativedelta
 
 if TYPE_CHECKING:
@@ -202,6 +201,10 @@ def _local_shift(moment: datetime, delta: relativedelta) -> datetime:
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
+    # Imported here, not at the top: ``holidays`` costs a tenth of a second of CPU (its calendars and its version
+    # check), which every command line start paid although most commands never count working days.
+    import holidays
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 

@@ -1,0 +1,45 @@
+"""The checks every command makes first avoid SQLAlchemy where they can (``cli.checks``): a plain SQLite URL is read
+without ``make_url``, the migrations folder is found without importing ``missing_episodes.db``. Each shortcut must
+give what the long way gives, and a command line start must not import the heavy libraries at all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli import checks
+from missing_episodes.db.engine import MIGRATIONS_DIR
+
+PLAIN = ["sqlite:///var/x.db", "sqlite:////tmp/a b/x.db", "sqlite+pysqlite:///rel/x.sqlite", "sqlite:///./x.db",
+         "sqlite:///C:/data/x.db", "sqlite:////srv/data/missing-episodes.db"]
+IN_MEMORY = ["sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true", "sqlite://", "sqlite:///"]
+
+
+@pytest.mark.parametrize("url", PLAIN)
+def test_a_plain_sqlite_url_reads_as_sqlalchemy_reads_it(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    assert checks._PLAIN_SQLITE_URL.fullmatch(url)
+    assert checks.database(url) == checks.Database(url, parsed.render_as_string(hide_password=True), "sqlite",
+                                                   Path(parsed.database))
+
+
+@pytest.mark.parametrize("url", IN_MEMORY)
+def test_an_in_memory_sqlite_url_is_still_refused(url: str) -> None:
+    with pytest.raises(checks.Mistake, match="names no file"):
+        checks.database(url)
+
+
+def test_the_migrations_folder_is_the_engines() -> None:
+    assert checks.MIGRATIONS_DIR == MIGRATIONS_DIR
+
+
+def test_starting_the_command_line_imports_no_heavy_library() -> None:
+    probe = ("import sys; from cli import app; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'holidays', 'rich', 'pandas', "
+             "'jinja2', 'prefect'}))")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "[]\n"
