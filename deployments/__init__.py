@@ -150,13 +150,13 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "The daily briefing pack for a day you choose: again after a late feed, or for a missed bank-holiday "
         "morning. Nobody who already had that day's pack is mailed again. The run page says what is in it and "
         "where it went.",
-        concurrency=None, tags=("documents", "coordinators"), desk=True,
+        concurrency=None, tags=("documents", "coordinators"),
     ),
     DeploymentSpec(
         SERIOUS_NOTIFICATION, regenerate_serious_notification,
         "The serious notification form of one episode, made again (and sent, if it never was). Give the EP- ref "
         "from the briefing or the police incident reference.",
-        concurrency=None, tags=("documents", "coordinators"), desk=True,
+        concurrency=None, tags=("documents", "coordinators"),
     ),
     DeploymentSpec(
         RECORD_AN_OUTCOME, record_outcome,
@@ -164,12 +164,12 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "not needed, ... Name the child by person id or CH- ref and the incident by the police reference; no "
         "names or notes here (they go in through the case-management system). The run page says which actions "
         "it closed.",
-        concurrency=None, tags=("coordinators",), desk=True,
+        concurrency=None, tags=("coordinators",),
     ),
     DeploymentSpec(
         INGEST_NAMED_FILES, ingest_files,
         "For operators: read named files of one feed now (paths on the worker's machine), then run the rules.",
-        concurrency=None, tags=("feeds", "operators"), desk=True,
+        concurrency=None, tags=("feeds", "operators"),
     ),
     DeploymentSpec(
         RECOMPUTE_ACROSS_WORKERS, recompute_fan_out,
