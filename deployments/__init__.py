@@ -169,7 +169,7 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         INGEST_NAMED_FILES, ingest_files,
         "For operators: read named files of one feed now (paths on the worker's machine), then run the rules.",
-        concurrency=None, tags=("feeds", "operators"),
+        concurrency=None, tags=("feeds", "operators"), desk=True,
     ),
     DeploymentSpec(
         RECOMPUTE_ACROSS_WORKERS, recompute_fan_out,
