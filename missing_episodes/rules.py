@@ -22,7 +22,7 @@ from datetime import datetime
 from missing_episodes.facts import ActionSpec, ChildFacts, EpisodeFacts, OutcomeFacts
 from missing_episodes.offsets import apply_offset
 from missing_episodes.policy import Policy
-from missing_episodes.triggers.base import ChildRun, child_in_scope, episode_for
+from missing_episodes.triggers.base import ChildRun, action_episode, action_subject, child_in_scope
 
 __all__ = [
     "ActionSpec", "ChildFacts", "EpisodeFacts", "OutcomeFacts", "apply_offset", "close_with_outcomes",
@@ -89,10 +89,10 @@ def fold_same_duties(policy: Policy, run: ChildRun) -> list[ActionSpec]:
     if not deferring:
         return run.specs
     named = set(deferring.values())
-    primaries = {(s.rule_id, _episode_of(s, run)): s for s in run.specs if s.rule_id in named and "#" not in s.key}
+    primaries = {(s.rule_id, action_episode(s, run)): s for s in run.specs if s.rule_id in named and "#" not in s.key}
     folded: set[str] = set()
     for spec in run.specs:
-        subject = (deferring.get(spec.rule_id), _episode_of(spec, run))
+        subject = (deferring.get(spec.rule_id), action_episode(spec, run))
         primary = primaries.get(subject)  # type: ignore[arg-type]
         if primary is None or "#" in spec.key or subject[1] is None:
             continue
@@ -106,16 +106,6 @@ def fold_same_duties(policy: Policy, run: ChildRun) -> list[ActionSpec]:
         folded.add(spec.key)
     merged = {s.key: s for s in primaries.values()}
     return [merged.get(s.key, s) for s in run.specs if s.key not in folded]
-
-
-def _episode_of(spec: ActionSpec, run: ChildRun) -> str | None:
-    """The episode an action is about: its own, or for an action about the child, its case event's episode."""
-    if spec.episode_ref is not None or not spec.key.startswith("CH-"):
-        return spec.episode_ref
-    event_id = _subject(spec)  # the case event that started it
-    outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
-    episode = episode_for(outcome, run.episodes) if outcome is not None else None
-    return episode.ref if episode is not None else None
 
 
 def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[EpisodeFacts],
@@ -158,8 +148,8 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
         if not candidates:
             continue
         subject = max(candidates, key=lambda s: (s.trigger_at, s.key))
-        subject_id = _subject(subject)
-        chosen = [s for s in candidates if _subject(s) == subject_id]
+        subject_id = action_subject(subject)
+        chosen = [s for s in candidates if action_subject(s) == subject_id]
         one_offs = [s for s in chosen if "#" not in s.key]
         repeating = sorted((s for s in chosen if "#" in s.key), key=lambda s: s.trigger_at)
         for spec in one_offs + repeating[:1]:
@@ -184,10 +174,3 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
 
 #: The group of ``close_with_outcomes``'s candidates that are about the child, not an episode's incident.
 _ABOUT_CHILD = object()
-
-
-def _subject(spec: ActionSpec) -> str:
-    """The episode an action belongs to, or for a case-event rule the event that started it."""
-    if spec.key.startswith("CH-"):
-        return spec.key.split("#")[0].rsplit(":", 1)[-1]
-    return spec.episode_ref or spec.key

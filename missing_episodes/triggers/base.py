@@ -109,6 +109,30 @@ def episode_for(outcome: OutcomeFacts, ordered: list[EpisodeFacts]) -> EpisodeFa
     return started[-1] if started else None
 
 
+def action_subject(spec: ActionSpec) -> str:
+    """The episode an action belongs to, or for a case-event rule (key ``CH-…:rule:event``) the event that started
+    it."""
+    if spec.key.startswith("CH-"):
+        return spec.key.split("#")[0].rsplit(":", 1)[-1]
+    return spec.episode_ref or spec.key
+
+
+def action_episode(spec: ActionSpec, run: ChildRun) -> str | None:
+    """The episode an action is about: its own, or for an action about the child, its case event's episode."""
+    if spec.episode_ref is not None or not spec.key.startswith("CH-"):
+        return spec.episode_ref
+    event_id = action_subject(spec)
+    outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
+    episode = episode_for(outcome, run.episodes) if outcome is not None else None
+    return episode.ref if episode is not None else None
+
+
+def children_with_event(children: pd.DataFrame, events: pd.Series, event: str) -> pd.Series:
+    """Which of ``children`` have ``event`` among their recorded case events (``events``: child id -> events)."""
+    with_event = [child_id for child_id, recorded in events.items() if event in recorded]
+    return children["id"].isin(with_event)
+
+
 def clock_start(rule: Rule, run: ChildRun, episode: EpisodeFacts) -> datetime | None:
     """When ``rule``'s clock starts for this episode: last seen, or for a care leaver under a rule with
     ``care_leaver_clock_from`` the first such case event about the episode (None: not assessed, no clock)."""

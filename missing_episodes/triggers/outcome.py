@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from missing_episodes.offsets import Offset, apply_offset
-from missing_episodes.triggers.base import ChildRun, TriggerType, applies, episode_for, high_risk
+from missing_episodes.triggers.base import ChildRun, TriggerType, applies, children_with_event, episode_for, high_risk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,8 +63,7 @@ class OutcomeTrigger(TriggerType):
 
     def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
         """Only children with this case event recorded can get an action from it."""
-        with_event = [child_id for child_id, recorded in events.items() if self.event in recorded]
-        return children["id"].isin(with_event)
+        return children_with_event(children, events, self.event)
 
 
 def return_after(moment: datetime, episodes: list[EpisodeFacts], outcomes: list[OutcomeFacts]) -> datetime | None:

@@ -22,7 +22,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from missing_episodes.triggers.base import ChildRun, TriggerType, applies, episode_for, high_risk
+from missing_episodes.triggers.base import (
+    ChildRun,
+    TriggerType,
+    action_episode,
+    applies,
+    children_with_event,
+    episode_for,
+    high_risk,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +53,8 @@ class StrategyUnresolvedTrigger(TriggerType):
                               "management_oversight_recorded"]
 
     def evaluate(self, rule: Rule, run: ChildRun) -> None:
+        if not any(o.event == self.event for o in run.outcomes):
+            return  # no interview recorded: nothing to sign off (and the strategy rules are not run again)
         called = self._called_for(run)
         checked: set[str] = set()
         for outcome in sorted(run.outcomes, key=lambda o: (o.recorded_at, o.event_id)):
@@ -68,7 +78,7 @@ class StrategyUnresolvedTrigger(TriggerType):
                 other.trigger.evaluate(other, scratch)
         called: dict[str, datetime] = {}
         for spec in scratch.specs:
-            ref = spec.episode_ref or _episode_of_event(spec.key, run)
+            ref = action_episode(spec, run)
             if ref is not None and (ref not in called or spec.trigger_at < called[ref]):
                 called[ref] = spec.trigger_at
         return called
@@ -85,13 +95,5 @@ class StrategyUnresolvedTrigger(TriggerType):
 
     def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
         """Only children with the interview recorded can get the enquiry."""
-        has = children["id"].map(lambda child_id: self.event in events.get(child_id, ()))
-        return has.astype(bool)
+        return children_with_event(children, events, self.event)
 
-
-def _episode_of_event(key: str, run: ChildRun) -> str | None:
-    """The episode of an action about the child (``CH-…:rule:event``): its case event's episode."""
-    event_id = key.split("#")[0].rsplit(":", 1)[-1]
-    outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
-    episode = episode_for(outcome, run.episodes) if outcome is not None else None
-    return episode.ref if episode is not None else None
