@@ -23,7 +23,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
 import typer
@@ -36,8 +36,6 @@ from missing_episodes.config import get_settings
 DESK_POOL = "missing-episodes-desk"
 COMMAND_LINE = "command line"
 INGEST_NAMED_FILES = "Ingest named files (operators)"
-#: How long a run may stay Scheduled before the command concludes that no desk is polling the pool.
-PICKUP_TIMEOUT_S = float(os.environ.get("MISSING_EPISODES_DESK_PICKUP_TIMEOUT", "30"))
 #: How long one request may wait for the server's answer.
 REQUEST_TIMEOUT_S = 60.0
 #: How long a run may take once the desk has it (a big ingest runs for minutes).
@@ -63,16 +61,17 @@ class Api:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url.rstrip("/"))
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+            raise Mistake(f"PREFECT_API_URL={url} is not an http(s) address: give the API's, e.g. "
+                          "http://127.0.0.1:4200/api, or unset it to run the command without a server")
         self.kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        self.host, self.port, self.prefix = parts.hostname or "localhost", parts.port, parts.path
+        self.host, self.port, self.prefix = parts.hostname, port, parts.path
         self.headers = {"Content-Type": "application/json", "Accept": "application/json", "Connection": "close",
                         **_headers()}
-
-    def __enter__(self) -> Api:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        pass
 
     def call(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
         """One request, again (after 0.5, 1, 2, 4 s) after a 503, a timeout or a dropped connection: a busy
@@ -103,11 +102,10 @@ class Api:
             return status, data.decode("utf-8", "replace")
 
 
-def _deployment_id(api: Api, flow: str, deployment: str) -> str:
-    url = os.environ.get("PREFECT_API_URL", "")
+def _deployment_id(api: Api, url: str, flow: str, deployment: str) -> str:
     try:
         status, body = api.call("GET", f"/deployments/name/{quote(flow)}/{quote(deployment)}")
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise Mistake(f"no Prefect server answers at PREFECT_API_URL={url} ({type(exc).__name__}): start it, or "
                       "unset PREFECT_API_URL to run the command without one") from None
     if status in (401, 403):
@@ -115,7 +113,9 @@ def _deployment_id(api: Api, flow: str, deployment: str) -> str:
     if status == 404:
         raise Mistake(f"the Prefect server at {url} has no deployment {flow}/{deployment}: run "
                       "`python -m deployments` once against it")
-    _expect(status, body, "reading the deployment")
+    if not (200 <= status < 300 and isinstance(body, dict) and "id" in body):
+        raise Mistake(f"the server at PREFECT_API_URL={url} did not answer as Prefect's API ({status}): give the "
+                      "API's address, e.g. http://127.0.0.1:4200/api")
     return str(body["id"])
 
 
@@ -134,21 +134,22 @@ def run_on_desk(what: str, flow: str, parameters: dict[str, Any], deployment: st
     # An unset value is left out (the flow's default is None), not sent as null: the deployment's form types an
     # optional field as the plain type, which refuses null.
     parameters = {key: value for key, value in parameters.items() if value is not None}
-    with Api(os.environ["PREFECT_API_URL"]) as api:
-        deployment_id = _deployment_id(api, flow, deployment)
-        try:
-            # The idempotency key makes a retried request (a timeout, a dropped connection) one run, not two.
-            status, run = api.call("POST", f"/deployments/{deployment_id}/create_flow_run",
-                                   {"parameters": parameters, "idempotency_key": f"cli-{uuid.uuid4()}"})
-            if status == 409:  # the deployment's form refused a value
-                detail = run.get("detail", run) if isinstance(run, dict) else run
-                raise Mistake(f"the server refused the parameters: {one_line(str(detail), limit=300)}")
-            _expect(status, run, "creating the flow run")
-            final = _wait(api, run["id"], what)
-        except (typer.Exit, Mistake):  # click's Exit is a RuntimeError too
-            raise
-        except (OSError, RuntimeError) as exc:
-            _fail(what, f"{type(exc).__name__}: {exc}")
+    url = os.environ["PREFECT_API_URL"]
+    api = Api(url)
+    deployment_id = _deployment_id(api, url, flow, deployment)
+    try:
+        # The idempotency key makes a retried request (a timeout, a dropped connection) one run, not two.
+        status, run = api.call("POST", f"/deployments/{deployment_id}/create_flow_run",
+                               {"parameters": parameters, "idempotency_key": f"cli-{uuid.uuid4()}"})
+        if status == 409:  # the deployment's form refused a value
+            detail = run.get("detail", run) if isinstance(run, dict) else run
+            raise Mistake(f"the server refused the parameters: {one_line(str(detail), limit=300)}")
+        _expect(status, run, "creating the flow run")
+        final = _wait(api, run["id"], what)
+    except (typer.Exit, Mistake):  # click's Exit is a RuntimeError too
+        raise
+    except (OSError, RuntimeError) as exc:
+        _fail(what, f"{type(exc).__name__}: {exc}")
     return _outcome(what, final)
 
 
@@ -164,9 +165,9 @@ def _wait(api: Api, flow_run_id: str, what: str) -> dict[str, Any]:
             return run
         picked = picked or state != "SCHEDULED"
         waited = time.monotonic() - started
-        if not picked and waited > PICKUP_TIMEOUT_S:
+        if not picked and waited > (pickup := get_settings().desk_pickup_timeout):
             api.call("DELETE", f"/flow_runs/{flow_run_id}")
-            _fail(what, f"no desk worker took the run within {PICKUP_TIMEOUT_S:g} s (the run is deleted): start "
+            _fail(what, f"no desk worker took the run within {pickup:g} s (the run is deleted): start "
                   f"`python -m deployments.desk` (pool {DESK_POOL}) with the product's settings")
         if waited > RUN_TIMEOUT_S:
             _fail(what, f"flow run {run.get('name')} ({flow_run_id}) still {state} after {RUN_TIMEOUT_S:g} s; "
@@ -189,7 +190,6 @@ def _outcome(what: str, run: dict[str, Any]) -> dict[str, Any]:
     cause = (recorded or {}).get("error") or f"the run ended {run['state'].get('name', state)}"
     where = f" (traceback in {recorded['log']})" if recorded and recorded.get("log") else ""
     _fail(what, f"{cause}{where}; flow run {run.get('name')}")
-    raise AssertionError("unreachable")
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -202,6 +202,6 @@ def _read(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def _fail(what: str, message: str) -> None:
+def _fail(what: str, message: str) -> NoReturn:
     typer.echo(f"error: {what} failed: {one_line(message, limit=500)}", err=True)
     raise typer.Exit(1)

@@ -44,6 +44,8 @@ class Settings:
     # Notifications: who is who (name, e-mail, role, team) and the out-of-hours on-call/EDT rota.
     staff_path: Path = field(default_factory=lambda: Path(_env("STAFF", str(DATA_DIR / "staff.csv"))))
     rota_path: Path = field(default_factory=lambda: Path(_env("ROTA", str(DATA_DIR / "rota.csv"))))
+    # Seconds a command's run may stay Scheduled before the command concludes no desk is polling its pool.
+    desk_pickup_timeout: float = field(default_factory=lambda: float(_env("DESK_PICKUP_TIMEOUT", "30")))
 
 
 def get_settings() -> Settings:

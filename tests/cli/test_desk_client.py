@@ -62,6 +62,13 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                     self._answer(200, {"id": "dep-1", "name": name})
                 else:
                     self._answer(404, {"detail": "Deployment not found"})
+            elif not path.startswith("/api/"):  # the UI's address: a page for any path, as Prefect's UI serves
+                data = b"<!doctype html><title>Prefect</title>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
             elif path == f"/api/flow_runs/{RUN_ID}":
                 state = api.states[min(api.reads, len(api.states) - 1)]
                 api.reads += 1
@@ -194,3 +201,28 @@ def test_no_server_is_a_mistake_in_one_line(work: Path) -> None:
     assert completed.returncode == 2
     (line,) = _errors(completed)
     assert "no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:1/api" in line
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("http://127.0.0.1:abc/api", "is not an http(s) address"),
+    ("127.0.0.1:4200/api", "is not an http(s) address"),
+    ("{base}", "did not answer as Prefect's API (200)"),  # the UI's address, not the API's
+])
+def test_a_wrong_api_address_is_a_mistake_in_one_line(fake_api, work: Path, url: str, said: str) -> None:
+    api, api_url = fake_api
+    url = url.format(base=api_url.removesuffix("/api"))
+    completed = _command(work, url, "report", "oversight", "--date", "2026-10-31", "--out", "o")
+    assert completed.returncode == 2, _errors(completed)
+    (line,) = _errors(completed)
+    assert line.startswith("error:") and said in line and "Traceback" not in completed.stderr
+    assert not [request for request in api.requests if request[0] == "POST"]
+
+
+def test_an_unreadable_pickup_timeout_is_a_mistake_in_one_line(fake_api, work: Path) -> None:
+    api, url = fake_api
+    completed = _command(work, url, "report", "oversight", "--date", "2026-10-31", "--out", "o",
+                         MISSING_EPISODES_DESK_PICKUP_TIMEOUT="abc")
+    assert completed.returncode == 2
+    (line,) = _errors(completed)
+    assert "MISSING_EPISODES_* setting is not a number" in line
+    assert not api.requests
