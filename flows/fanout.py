@@ -55,10 +55,12 @@ async def recompute_fan_out(everyone: bool = True, reason: str = "policy change:
     have ended (a retry of this run then does only what is still flagged).
     """
     ensure_schema()
-    flagged = flag_for_review(everyone, reason)
-    ranges = review_ranges(batch_size)
-    parent = flow_run.get_id() or "local"
     attempt = flow_run.get_run_count() or 1
+    # A retry flags nothing again: what the first attempt flagged and the failed batches left is still flagged, so
+    # only those ranges are cut and run (and the audit trail keeps one request).
+    flagged = flag_for_review(everyone, reason) if attempt == 1 else count_pending_reviews()
+    ranges = review_ranges(batch_size)
+    parent = flow_run.get_id()
 
     async def batch(first_id: int, last_id: int):
         return await run_deployment(

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from missing_episodes.config import DATA_DIR
 from missing_episodes.db.engine import copy_sqlite, session_scope
-from missing_episodes.db.models import Action, Child
+from missing_episodes.db.models import Action, AuditEvent, Child
 from tests.snapshot import snapshot
 
 SAMPLE = DATA_DIR / "sample"
@@ -258,3 +258,41 @@ def test_load_region_names_a_missing_feed_file_before_anything_runs(tmp_path, mo
     result = CliRunner().invoke(app, ["load-region", str(folder)])
     assert result.exit_code == 2
     assert "notifications.csv, outcomes.csv" in result.output
+
+
+@pytest.mark.slow
+def test_a_retried_fan_out_runs_only_the_batches_that_failed(prefect_harness, tmp_path, monkeypatch, sqlite_url):
+    """README "Across workers": a retried parent cuts ranges again from what is still flagged."""
+    from types import SimpleNamespace
+
+    from prefect.states import Completed, Failed
+
+    import flows.fanout as fanout
+    from tasks.rules import run_rules_range
+
+    files = _slice_of_sample(tmp_path / "region", children=12)
+    _run(monkeypatch, sqlite_url, files, bulk_threshold=0)
+    asked: list[tuple[str, int, int]] = []  # (attempt, first id, last id) of each batch run created
+
+    async def one_worker(name, parameters, idempotency_key, **_):
+        first, last = parameters["first_id"], parameters["last_id"]
+        attempt = idempotency_key.split(":")[1]
+        asked.append((attempt, first, last))
+        if attempt == "1" and len(asked) == 1:  # the first batch fails on the first attempt
+            return SimpleNamespace(state=Failed())
+        run_rules_range.fn(first, last)
+        return SimpleNamespace(state=Completed())
+
+    monkeypatch.setattr(fanout, "run_deployment", one_worker)
+    result = asyncio.run(fanout.recompute_fan_out.with_options(retries=1, retry_delay_seconds=0)(
+        everyone=True, reason="test: recompute", batch_size=5))
+    first_attempt = [(first, last) for attempt, first, last in asked if attempt == "1"]
+    second_attempt = [(first, last) for attempt, first, last in asked if attempt == "2"]
+    assert len(first_attempt) >= 2 and len(second_attempt) == 1
+    (retried,) = second_attempt
+    assert first_attempt[0][0] <= retried[0] and retried[1] <= first_attempt[0][1]  # within the failed range
+    assert result["still_flagged"] == 0 and 0 < result["flagged"] <= 5
+    with session_scope(sqlite_url) as session:
+        requests = session.scalar(select(func.count()).select_from(AuditEvent)
+                                  .where(AuditEvent.event == "review_requested"))
+        assert requests == 1
