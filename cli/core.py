@@ -138,13 +138,16 @@ def load_region_command(
     Ingests the three files in that order without the rules after each, then runs the rules once for every
     child in batches (the bulk path), and notifies nobody (the next notify run does). Safe to run again.
     """
+    from missing_episodes.feedfiles import region_files
+
+    try:
+        region_files(folder)  # a missing file is named before the database, the policy or Prefect is touched
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="FOLDER") from None
     checks.writable_database()
     checks.policy()
-    from flows.first_load import REGION_FILES, load_region
+    from flows.first_load import load_region
 
-    missing = [name for name in REGION_FILES.values() if not (folder / name).is_file()]
-    if missing:
-        raise typer.BadParameter(f"{folder} has no {', '.join(missing)}", param_hint="FOLDER")
     with Progress.activity("load the region"):
         result = run_flow("the region's first load", load_region, folder.resolve())
     for kind, totals in result["ingest"].items():

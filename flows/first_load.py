@@ -14,25 +14,13 @@ from pathlib import Path
 
 from prefect import get_run_logger
 
-from flows.review import BULK_BATCH, rules_batch
+from flows.review import review_backlog
+from missing_episodes.feedfiles import region_files
 from missing_episodes.feeds import DEFAULT_SOURCE
 from tasks.ingest import ensure_schema, ingest_file
 from tasks.privacy import private_flow
 
-#: The three feeds of a region's folder, in the order they are loaded (``missing-episodes generate`` writes these).
-REGION_FILES = {"children": "children.csv", "notifications": "notifications.csv", "outcomes": "outcomes.csv"}
-
 COUNTS = ("read", "new", "duplicate", "quarantined", "refused")
-
-
-def region_files(folder: Path) -> dict[str, Path]:
-    """The feed files of a region's folder, by kind; a missing one is named in the error."""
-    files = {kind: Path(folder) / name for kind, name in REGION_FILES.items()}
-    missing = [path.name for path in files.values() if not path.is_file()]
-    if missing:
-        raise FileNotFoundError(f"{folder} has no {', '.join(missing)} (a region folder holds "
-                                f"{', '.join(REGION_FILES.values())})")
-    return files
 
 
 @private_flow(name="load-region", flow_run_name="load-region")
@@ -44,14 +32,6 @@ async def load_region(folder: Path) -> dict[str, object]:
         summary = ingest_file(kind, path, DEFAULT_SOURCE[kind])
         ingested[kind] = {**{name: summary[name] for name in COUNTS}, "problems": summary["problems"]}
     totals: dict[str, int] = {}
-    number = 0
-    while True:
-        number += 1
-        summary = await rules_batch(number)
-        for key, value in summary.items():
-            totals[key] = totals.get(key, 0) + value
-        if summary["children"] < BULK_BATCH:  # the last, partial batch: nothing is left flagged
-            break
-    totals["batches"] = number
+    await review_backlog(totals)
     get_run_logger().info("region loaded: %s; rules: %s", ingested, totals)
     return {"ingest": ingested, "rules": totals}

@@ -45,7 +45,7 @@ async def review_changed(roll_forward: str | None = None) -> dict[str, int]:
         await _subflows(items, settings.episode_concurrency, totals)
     # A backlog, or the roll-forward's children not checked in a subflow above: whatever is still flagged.
     if (pending > len(items) or totals["still_missing"]) and count_pending_reviews():
-        await _batches(totals)
+        await review_backlog(totals)
     get_run_logger().info("rules ran for %s children: %s", totals["children"], totals)
     return totals
 
@@ -63,7 +63,7 @@ async def _subflows(items: list[ReviewItem], concurrency: int, totals: dict[str,
     totals["subflows"] += len(items)
 
 
-async def _batches(totals: dict[str, int]) -> None:
+async def review_backlog(totals: dict[str, int]) -> None:
     """``rules-batch`` runs of ``BULK_BATCH`` children until none is left flagged."""
     number = 0
     while True:

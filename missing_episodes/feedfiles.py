@@ -254,3 +254,17 @@ def _escaped_field(data: dict[str, Any]) -> str | None:
 
 def _has_escape(text: str) -> bool:
     return not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+#: The three feeds of a region's folder, in the order they are loaded (``missing-episodes generate`` writes these).
+REGION_FILES = {"children": "children.csv", "notifications": "notifications.csv", "outcomes": "outcomes.csv"}
+
+
+def region_files(folder: Path) -> dict[str, Path]:
+    """The feed files of a region's folder, by kind; a missing one is named in the error."""
+    files = {kind: Path(folder) / name for kind, name in REGION_FILES.items()}
+    missing = [path.name for path in files.values() if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder} has no {', '.join(missing)} (a region folder holds "
+                                f"{', '.join(REGION_FILES.values())})")
+    return files
