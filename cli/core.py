@@ -59,11 +59,11 @@ def ingest(
     files = [p.resolve() for p in paths]
     what = f"the {kind.value} ingest"
     if prefect_server_configured():  # on the desk (``cli.desk``): this process never imports Prefect
-        from cli.desk import INGEST_NAMED_FILES, run_on_desk
+        from cli.desk import run_on_desk
 
         with Progress.files(f"ingest {kind.value}", files):
             result = run_on_desk(what, "ingest-files", {"kind": kind.value, "paths": [str(f) for f in files],
-                                                        "source": source, "run_rules": rules}, INGEST_NAMED_FILES)
+                                                        "source": source, "run_rules": rules})
     else:
         from flows.ingest import ingest_files
 

@@ -3,10 +3,10 @@
 With ``PREFECT_API_URL`` set, ``form serious-notification``, ``briefing``, ``weekly-list``, ``report board``,
 ``report oversight`` and ``ingest`` used to import Prefect and run their flow in the command's own process: about
 2 s of CPU for ``import prefect`` alone, 6-8 s a command. Here the command asks the server for a run of the flow's
-desk deployment (``deployments.COMMAND_LINE``, or the operators' named-files ingest) with its parameters (refs,
-dates, folders and file paths, as the flow takes them: never a child's details), waits until the run is final,
-and reads what the flow returned from the output store (``runs/<flow run id>.json``, written by the desk). The
-desk, a worker that already imported Prefect, the flows and WeasyPrint, runs the flow in its own process.
+desk deployment (``deployments.COMMAND_LINE``) with its parameters (refs, dates, folders and file paths, as the
+flow takes them: never a child's details), waits until the run is final, and reads what the flow returned from the
+output store (``runs/<flow run id>.json``, written by the desk). The desk, a worker that already imported Prefect,
+the flows and WeasyPrint, runs the flow in its own process.
 
 Only the standard library's ``http.client`` is imported here (httpx would add a tenth of a second). What can go
 wrong is one line: a server that does not answer or has not had ``python -m deployments`` applied (exit 2, before
@@ -35,7 +35,6 @@ from missing_episodes.config import get_settings
 #: The pools' and deployments' names (``deployments``: not imported here, it imports Prefect).
 DESK_POOL = "missing-episodes-desk"
 COMMAND_LINE = "command line"
-INGEST_NAMED_FILES = "Ingest named files (operators)"
 #: How long one request may wait for the server's answer.
 REQUEST_TIMEOUT_S = 60.0
 #: How long a run may take once the desk has it (a big ingest runs for minutes).
@@ -125,7 +124,7 @@ def _expect(status: int, body: Any, doing: str) -> None:
         raise RuntimeError(f"the Prefect server answered {status} {doing}: {one_line(str(detail), limit=200)}")
 
 
-def run_on_desk(what: str, flow: str, parameters: dict[str, Any], deployment: str = COMMAND_LINE) -> dict[str, Any]:
+def run_on_desk(what: str, flow: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """Run ``flow``'s desk deployment with ``parameters`` (JSON values) and return what the flow returned.
 
     Exit 2 (one line) when the server or the deployment is not there, exit 1 (one line) when the run fails, is
@@ -136,7 +135,7 @@ def run_on_desk(what: str, flow: str, parameters: dict[str, Any], deployment: st
     parameters = {key: value for key, value in parameters.items() if value is not None}
     url = os.environ["PREFECT_API_URL"]
     api = Api(url)
-    deployment_id = _deployment_id(api, url, flow, deployment)
+    deployment_id = _deployment_id(api, url, flow, COMMAND_LINE)
     try:
         # The idempotency key makes a retried request (a timeout, a dropped connection) one run, not two.
         status, run = api.call("POST", f"/deployments/{deployment_id}/create_flow_run",

@@ -168,8 +168,9 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     ),
     DeploymentSpec(
         INGEST_NAMED_FILES, ingest_files,
-        "For operators: read named files of one feed now (paths on the worker's machine), then run the rules.",
-        concurrency=None, tags=("feeds", "operators"), desk=True,
+        "For operators: read named files of one feed now (paths on the worker's machine), then run the rules. "
+        "Runs on the process workers, so several at once spread over the pool.",
+        concurrency=None, tags=("feeds", "operators"),
     ),
     DeploymentSpec(
         RECOMPUTE_ACROSS_WORKERS, recompute_fan_out,
@@ -194,6 +195,7 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         f"this records the run. Not for the UI's Run button (it has no form){also}.",
         concurrency=None, tags=(kind, "command-line"), desk=True, form=(), check_parameters=False,
     ) for flow, command, kind, also in (
+        (ingest_files, "ingest", "feeds", "; use 'Ingest named files (operators)'"),
         (serious_notification, "form serious-notification", "documents",
          "; use 'Serious notification for an episode'"),
         (daily_briefing, "briefing", "documents", "; use 'Briefing for a chosen day'"),

@@ -226,3 +226,14 @@ def test_an_unreadable_pickup_timeout_is_a_mistake_in_one_line(fake_api, work: P
     (line,) = _errors(completed)
     assert "MISSING_EPISODES_* setting is not a number" in line
     assert not api.requests
+
+
+def test_the_command_line_names_the_pool_and_deployment_that_deployments_create() -> None:
+    """cli.desk copies two names from ``deployments`` (importing it would import Prefect): a rename in one place
+    would send every command to a deployment or pool that does not exist."""
+    import cli.desk
+    import deployments
+
+    assert (cli.desk.DESK_POOL, cli.desk.COMMAND_LINE) == (deployments.DESK_POOL, deployments.COMMAND_LINE)
+    assert any(spec.name == deployments.COMMAND_LINE and spec.flow.name == "ingest-files" and spec.desk
+               for spec in deployments.DEPLOYMENTS)

@@ -44,9 +44,9 @@ def test_deployment_builds(spec) -> None:
     assert deployment.work_pool_name == (DESK_POOL if spec.desk else WORK_POOL)
     if spec.cron is not None:
         assert not spec.desk
-    else:  # the command line's deployments (and the named-file ingest it uses) on the desk; the UI's forms on the
-        # process workers for now
-        assert spec.desk == ("command-line" in spec.tags or spec.flow.name == "ingest-files")
+    else:  # the command line's deployments on the desk; the UI's forms and the operators' ingest on the process
+        # workers (several operators' ingests at once spread over the pool: tests/server/test_scale_out.py)
+        assert spec.desk == ("command-line" in spec.tags)
     assert TAG in deployment.tags
     # The entrypoint is a module path the worker imports; it must name this very flow object.
     module_name, _, attribute = deployment.entrypoint.rpartition(".")

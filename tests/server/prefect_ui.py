@@ -163,11 +163,14 @@ class PrefectUI:
         """Tick or untick "Validate parameters" (ticked by default)."""
         self.page.get_by_label("Validate parameters").set_checked(on)
 
-    def submit(self, timeout: float = 60.0) -> str | None:
+    def submit(self, timeout: float = 60.0, busy_retries: int = 3) -> str | None:
         """Press Submit; the new run's id, or None if the form or the server refused it (``refusal`` says why).
 
         The server's refusal (HTTP 409 when a value fails the deployment's schema) is read from the network: the
-        UI of Prefect 3.8 shows nothing when that happens.
+        UI of Prefect 3.8 shows nothing when that happens. HTTP 503 is not a refusal: Prefect's server answers it
+        when its SQLite database was busy (``is_client_retryable_exception``; nothing was created), and Prefect's
+        own client retries it, but the UI only shows "Service Unavailable", so a coordinator presses Submit again:
+        so does this, up to ``busy_retries`` times, a second apart.
         """
         answers: list[Any] = []
 
@@ -178,20 +181,33 @@ class PrefectUI:
         self.refusal = ""
         self.page.on("response", on_response)
         try:
-            self.page.get_by_role("button", name="Submit", exact=True).click()
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if answers:
-                    if answers[0].ok:
-                        return str(answers[0].json()["id"])
-                    self.refusal = f"HTTP {answers[0].status}: {answers[0].text()}"
-                    return None
-                if errors := self.form_errors():
-                    self.refusal = errors
-                    return None
-                self.page.wait_for_timeout(250)
+            for attempt in range(busy_retries + 1):
+                answers.clear()
+                shown = set(self.form_errors().splitlines())  # the last attempt's "Service Unavailable" toast
+                self.page.get_by_role("button", name="Submit", exact=True).click()
+                answer = self._answer(answers, timeout, shown)
+                if answer is None or answer.status != 503 or attempt == busy_retries:
+                    break
+                self.page.wait_for_timeout(1000)
+            if answer is None:
+                self.refusal = self.form_errors()
+                return None
+            if answer.ok:
+                return str(answer.json()["id"])
+            self.refusal = f"HTTP {answer.status}: {answer.text()}"
+            return None
         finally:
             self.page.remove_listener("response", on_response)
+
+    def _answer(self, answers: list[Any], timeout: float, shown: set[str]) -> Any | None:
+        """The server's answer to Submit, or None when the form showed errors (beyond ``shown``) instead."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if answers:
+                return answers[0]
+            if set(self.form_errors().splitlines()) - shown:
+                return None
+            self.page.wait_for_timeout(250)
         raise TimeoutError(f"Submit: neither a new run nor a refusal within {timeout:.0f} s")
 
     def form_errors(self) -> str:

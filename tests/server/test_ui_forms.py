@@ -168,7 +168,7 @@ def _submit_json_without_validation(ui: PrefectUI, full_name: str, parameters: d
     ui.validate_parameters(False)
     ui.use_json(parameters)
     run_id = ui.submit()
-    assert run_id, f"with validation off the UI creates the run ({ui.refusal or ui.form_errors()})"
+    assert run_id, f"with validation off the UI creates the run ({ui.refusal})"
     return ui.wait_final(run_id)
 
 
@@ -192,7 +192,7 @@ def test_record_outcome_filled_as_a_coordinator_completes(ui: PrefectUI, before:
     ui.fill({"child": person_id, "incident_ref": incident_ref, "event": "Return home interview completed",
              "day": SAMPLE_DAY})
     run_id = ui.submit()
-    assert run_id, ui.form_errors()
+    assert run_id, ui.refusal
     run = ui.wait_final(run_id)
     assert run["state"]["type"] == "COMPLETED", run["state"].get("message")
     assert incident_ref in run["name"] and "RHI completed" in run["name"], "the run name says what it was for"
@@ -237,7 +237,7 @@ def test_briefing_picked_in_the_calendar_completes_with_its_artifact(ui: Prefect
     ui.open_custom_run(deployment_of("brief-for-date"))
     ui.fill({"day": SAMPLE_DAY})
     run_id = ui.submit()
-    assert run_id, ui.form_errors()
+    assert run_id, ui.refusal
     run = ui.wait_final(run_id)
     assert run["state"]["type"] == "COMPLETED", run["state"].get("message")
     assert SAMPLE_DAY in run["name"]
@@ -264,7 +264,7 @@ def test_serious_notification_by_incident_ref_completes(ui: PrefectUI, before: _
     ui.open_custom_run(deployment_of("regenerate-serious-notification"))
     ui.fill({"episode": incident_ref})
     run_id = ui.submit()
-    assert run_id, ui.form_errors()
+    assert run_id, ui.refusal
     run = ui.wait_final(run_id)
     assert run["state"]["type"] == "COMPLETED", run["state"].get("message")
     _assert_nothing_personal_kept(before)
