@@ -38,6 +38,14 @@ FEED_KINDS: tuple[str, ...] = ("notifications", "outcomes", "children")
 #: message id, so the same file ingested under another name would be stored twice).
 DEFAULT_SOURCE: dict[str, str] = {"children": "register", "notifications": "police", "outcomes": "case-management"}
 
+#: Who the service tells promptly when a child goes missing, one event each (Lilac Alliance s5: "Parents,
+#: guardians, social care teams and EDT will be promptly informed"): event -> the party, as the record names it.
+INFORMED_EVENTS: dict[str, str] = {
+    "parent_informed": "parent",
+    "guardian_informed": "guardian",
+    "social_care_informed": "social care team",
+    "edt_informed": "Emergency Duty Team",
+}
 #: Case events every authority can record; a policy may close its rules with further events (``done_by``).
 OUTCOME_EVENTS = frozenset(
     {
@@ -57,22 +65,15 @@ OUTCOME_EVENTS = frozenset(
         "safety_plan_recorded",
         "police_contacted",
         # Wakefield s2: "Hidden missing child ... A child who is or has been missing, but has not been reported to
-        # the police": recorded by the service, never by the police feed (``missing_episodes.hidden``).
+        # the police": recorded by the service, never by the police feed (rules ``hidden.police_report`` and
+        # ``rhi.hidden_missing``).
         "hidden_missing",
         # Surrey: "at risk of trafficking": the service's own record of the risk (the police feed's flag is the other
         # way in); ``ltm.trafficking_risk_director`` starts from it.
         "trafficking_risk_identified",
+        *INFORMED_EVENTS,
     }
 )
-#: Who the service tells promptly when a child goes missing, one event each (Lilac Alliance s5: "Parents,
-#: guardians, social care teams and EDT will be promptly informed"): event -> the party, as the record names it.
-INFORMED_EVENTS: dict[str, str] = {
-    "parent_informed": "parent",
-    "guardian_informed": "guardian",
-    "social_care_informed": "social care team",
-    "edt_informed": "Emergency Duty Team",
-}
-OUTCOME_EVENTS = OUTCOME_EVENTS | frozenset(INFORMED_EVENTS)
 #: Events that need their rationale or reason recorded when no policy says more (``OutcomeVocabulary``).
 RATIONALE_EVENTS = frozenset({"strategy_meeting_not_required", "nrm_not_referred", "rhi_declined"})
 

@@ -105,6 +105,14 @@ def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows
 
 #: The event id of a police flag's case event: the episode's ref after this prefix (one per episode and flag).
 POLICE_FLAG_PREFIX = "police-flag:"
+#: Where a case-event row (``OUTCOME_COLUMNS``) holds its time, and the (child, event, incident) that make it news.
+_AT = OUTCOME_COLUMNS.index("recorded_at")
+_NEWS = tuple(OUTCOME_COLUMNS.index(name) for name in ("child_id", "event", "incident_ref"))
+
+
+def _news(row: Any) -> tuple[int, str, str]:
+    """The (child, event, incident) of a case-event row: two rows with the same are the same news."""
+    return tuple(row[index] for index in _NEWS)  # type: ignore[return-value]
 
 
 def with_police_flags(flagged: list[Any], outcomes: list[Any]) -> list[Any]:
@@ -127,13 +135,12 @@ def with_police_flags(flagged: list[Any], outcomes: list[Any]) -> list[Any]:
         return outcomes
     earliest_recorded: dict[tuple[int, str, str], Any] = {}
     for row in outcomes:
-        key = (row[0], row[2], row[4])
-        if key in flags and (key not in earliest_recorded or row[3] < earliest_recorded[key]):
-            earliest_recorded[key] = row[3]
-    kept = [row for row in outcomes
-            if (key := (row[0], row[2], row[4])) not in flags or row[3] < flags[key][3]]
+        key = _news(row)
+        if key in flags and (key not in earliest_recorded or row[_AT] < earliest_recorded[key]):
+            earliest_recorded[key] = row[_AT]
+    kept = [row for row in outcomes if (key := _news(row)) not in flags or row[_AT] < flags[key][_AT]]
     kept += [flag for key, flag in sorted(flags.items(), key=lambda item: item[1][1])
-             if key not in earliest_recorded or flag[3] <= earliest_recorded[key]]
+             if key not in earliest_recorded or flag[_AT] <= earliest_recorded[key]]
     return kept
 
 

@@ -20,16 +20,14 @@ from missing_episodes.triggers.base import EpisodeColumns, Fired, InScope
 SPEC_COLUMNS = ["child_id", "key", "rule_id", "episode_ref", "trigger_at", "due_at"]
 
 
-def evaluate_frame(policy: Policy, facts: Facts, skip: set[int] | None = None) -> pd.DataFrame:
-    """The triggers of the column rules for every child not in ``skip``: one row per action, open.
+def evaluate_frame(policy: Policy, facts: Facts) -> pd.DataFrame:
+    """The triggers of the column rules for every child: one row per action, open.
 
     Columns: child_id, key, rule_id, episode_ref, trigger_at, due_at (UTC). Closing by case events is not done
     here (see ``bulk.evaluate.evaluate_bulk``).
     """
     episodes = facts.episodes
     children = facts.children.set_index("id")
-    if skip:
-        episodes = episodes[~episodes["child_id"].isin(list(skip))]
     episodes = episodes[episodes["started_at"].notna() & episodes["child_id"].isin(children.index)]
     episodes = episodes.reset_index(drop=True)
     dob = episodes["child_id"].map(children["date_of_birth"])

@@ -170,9 +170,9 @@ def load_records(session: Session, as_of: datetime) -> Records:
                 "started_at": e.started_at,
                 "ended_at": ended,
                 "return_notified_at": e.return_notified_at,
-                "start_date": london_date(e.started_at),
+                "start_date": (started := london_date(e.started_at)),
                 "end_date": london_date(ended),
-                "legal_status": status_on(e.child_id, london_date(e.started_at)),
+                "legal_status": status_on(e.child_id, started),
             }
         )
     foreign = select(Episode.id).where(Episode.other_authority.is_(True))
@@ -203,8 +203,8 @@ def load_records(session: Session, as_of: datetime) -> Records:
             "incident_ref": o.incident_ref,
             "event": o.event,
             "recorded_at": o.recorded_at,
-            "recorded_date": london_date(o.recorded_at),
-            "legal_status": status_on(o.child_id, london_date(o.recorded_at)),
+            "recorded_date": (recorded := london_date(o.recorded_at)),
+            "legal_status": status_on(o.child_id, recorded),
         }
         for o in session.scalars(select(Outcome).where(Outcome.recorded_at <= as_of).order_by(Outcome.recorded_at))
     ]

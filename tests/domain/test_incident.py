@@ -139,6 +139,18 @@ def test_no_enquiry_when_the_episode_called_for_no_meeting():
     assert by_rule(specs, "rhi.strategy_check") == []
 
 
+def test_a_strategy_discussion_the_interview_itself_raised_is_not_a_requirement_to_check():
+    """Harm found at the interview raises a strategy discussion at the interview's own time: that is the
+    interviewer's finding, not a meeting the episode called for before the sign-off, so no enquiry."""
+    short = episode("EP-Q", "2026-06-01 16:00", found="2026-06-01 22:00", incident="IQ")
+    specs = actions(child(), [short], [outcome("R", "rhi_completed", "2026-06-03 10:00", incident="IQ"),
+                                       outcome("H", "rhi_finding_harm_or_exploitation", "2026-06-03 10:00",
+                                               incident="IQ")])
+    [discussion] = by_rule(specs, "rhi_findings.strategy_discussion")
+    assert (discussion.kind, discussion.trigger_at) == ("strategy_meeting", london("2026-06-03 10:00"))
+    assert by_rule(specs, "rhi.strategy_check") == []
+
+
 def test_the_meeting_recorded_after_the_sign_off_closes_the_enquiry_and_the_meeting_alike():
     specs = actions(child(), _long_missing(), [
         outcome("R", "rhi_completed", "2026-06-04 10:00", incident="IS"),

@@ -7,7 +7,7 @@
 nullable: entries made before this migration and the police's own updates have neither.
 
 Revision ID: 0004_incident
-Revises: 0003_notify
+Revises: 0004_feedduties
 Create Date: 2026-11-30 07:00:00.000000
 """
 
