@@ -64,6 +64,26 @@ FLOW_PARAMETERS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: Where a user finds an episode's ref, said after a wrong one.
+EPISODE_REFS = "(episode refs are on the briefing and in `missing-episodes actions`)"
+
+
+def _render_only(out: Path | None, job: str, where_refs: str, *args: object, **kwargs: object) -> None:
+    """Render a document that is only written, never mailed (``missing_episodes.jobs.documents.<job>``, given
+    ``args``, ``kwargs`` and the output folder), and print its files; a ref that names nothing is one line saying
+    ``where_refs``."""
+    folder = _ready(out)
+    from missing_episodes.documents import DocumentError
+    from missing_episodes.jobs import documents as jobs
+
+    try:
+        produced = getattr(jobs, job)(*args, out_dir=folder, **kwargs)
+    except DocumentError as exc:
+        raise Mistake(f"{exc} {where_refs}") from None
+    for path in produced.files:
+        typer.echo(path)
+
+
 def _report(result: dict[str, object]) -> None:
     for path in result["files"]:  # type: ignore[union-attr]
         typer.echo(path)
@@ -128,7 +148,7 @@ def _serious_notification_possible(episode: str, rule: str | None, as_of: dateti
         with context.session() as session:
             build_serious_notification(session, episode, context.policy, rule_id=rule, as_of=as_of)
     except DocumentError as exc:
-        raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
+        raise Mistake(f"{exc} {EPISODE_REFS}") from None
 
 
 @form_app.command("rhi-record")
@@ -137,16 +157,7 @@ def rhi_record_command(
     out: OutOption = None,
 ) -> None:
     """Write the Return Home Interview record template for the interviewer (HTML, PDF, Word)."""
-    _ready(out)
-    from missing_episodes.documents import DocumentError
-    from missing_episodes.jobs.documents import produce_rhi_record
-
-    try:
-        produced = produce_rhi_record(episode, out)
-    except DocumentError as exc:
-        raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
-    for path in produced.files:
-        typer.echo(path)
+    _render_only(out, "produce_rhi_record", EPISODE_REFS, episode)
 
 
 @form_app.command("incident-record")
@@ -160,16 +171,7 @@ def incident_record_command(
 ) -> None:
     """Write the episode's incident record (HTML, PDF): who was informed, contacted and updated, the actions."""
     moment = time_value(as_of, "--as-of") if as_of else None
-    _ready(out)
-    from missing_episodes.documents import DocumentError
-    from missing_episodes.jobs.documents import produce_incident_record
-
-    try:
-        produced = produce_incident_record(episode.strip(), out, moment)
-    except DocumentError as exc:
-        raise Mistake(f"{exc} (episode refs are on the briefing and in `missing-episodes actions`)") from None
-    for path in produced.files:
-        typer.echo(path)
+    _render_only(out, "produce_incident_record", EPISODE_REFS, episode.strip(), as_of=moment)
 
 
 @form_app.command("written-confirmation")
@@ -180,13 +182,5 @@ def written_confirmation_command(
 ) -> None:
     """Write the care leaver's written confirmation letter (HTML, PDF, Word) for the Personal Advisor to send."""
     letter_day = optional_date(on, "--on")
-    _ready(out)
-    from missing_episodes.documents import DocumentError
-    from missing_episodes.jobs.documents import produce_written_confirmation
-
-    try:
-        produced = produce_written_confirmation(child, letter_day, out)
-    except DocumentError as exc:
-        raise Mistake(f"{exc} (child refs are in `missing-episodes actions`)") from None
-    for path in produced.files:
-        typer.echo(path)
+    _render_only(out, "produce_written_confirmation", "(child refs are in `missing-episodes actions`)", child,
+                 on=letter_day)
