@@ -15,7 +15,7 @@ import typer
 
 from cli import checks
 from cli._app import app
-from cli.text import cell, console, escape, write_csv
+from cli.text import NARROW, cell, console, escape, write_csv
 from cli.values import time_value
 
 if TYPE_CHECKING:
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 CSV_HEADER = ("list", "since", "child_id", "child_ref", "personal_advisor", "team", "assessed_by",
               "next_weekly_review", "open_actions")
 LISTS = {"missing": "missing", "not_in_touch": "not in touch"}
-#: Below this width the table stacks its facts in four columns (80-column terminals, split panes).
-NARROW = 120
 
 
 @app.command("care-leavers")

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 # Rich is imported by the functions that draw (a tenth of a second of CPU): a command that prints no table, such as
 # one that runs on the desk, never pays for it.
 
-__all__ = ["cell", "console", "csv_safe", "escape", "write_csv"]
+__all__ = ["NARROW", "cell", "console", "csv_safe", "escape", "write_csv"]
 
+#: Below this width a command's table stacks its facts in fewer columns (80-column terminals, split panes).
+NARROW = 120
 
 
 def console(*, stderr: bool = False) -> Console:

@@ -17,7 +17,7 @@ import typer
 
 from cli import checks
 from cli._app import app
-from cli.text import cell, console, escape, write_csv
+from cli.text import NARROW, cell, console, escape, write_csv
 from cli.values import time_value
 from missing_episodes.action_kinds import ACTION_KINDS
 
@@ -25,7 +25,6 @@ KINDS = ACTION_KINDS
 ActionKind = Enum("ActionKind", {kind: kind for kind in KINDS}, type=str)  # type: ignore[misc]
 
 #: Below this width the table stacks the refs in one column (80-column terminals, split panes).
-NARROW = 120
 CSV_HEADER = ("due_at", "status", "action", "rule", "child_id", "child_ref", "episode_ref", "incident_ref",
               "assigned_to", "trigger_at", "done_at")
 
