@@ -65,29 +65,27 @@ async def ensure_work_pool(name: str, concurrency: int = POOL_CONCURRENCY) -> No
     """A ``process`` pool with Prefect's default job template and a concurrency limit for the whole pool."""
     from prefect.workers.process import ProcessWorker
 
-    async with get_client() as client:
-        try:
-            await client.read_work_pool(name)
-        except ObjectNotFound:
-            template = ProcessWorker.get_default_base_job_template()
-            await client.create_work_pool(WorkPoolCreate(name=name, type="process", base_job_template=template,
-                                                         concurrency_limit=concurrency))
-            return
-        await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency))
+    await _ensure_pool(name, "process", ProcessWorker.get_default_base_job_template(), concurrency,
+                       "Scheduled runs, the coordinators' forms and the operators' runs: a new Python per run.")
 
 
 async def ensure_desk_pool(name: str = DESK_POOL, concurrency: int = POOL_CONCURRENCY) -> None:
     """The desk's pool (type ``in-process``, ``deployments.desk``): on-demand runs, executed in one warm process."""
     from deployments.desk import DESK_TYPE, DeskWorker
 
+    await _ensure_pool(name, DESK_TYPE, DeskWorker.get_default_base_job_template(), concurrency,
+                       "The command line's runs, executed inside the desk worker's own process: "
+                       "python -m deployments.desk")
+
+
+async def _ensure_pool(name: str, type_: str, template: dict, concurrency: int, description: str) -> None:
+    """Create the pool if it is not there; either way, set its concurrency limit for the whole pool."""
     async with get_client() as client:
         try:
             await client.read_work_pool(name)
         except ObjectNotFound:
-            await client.create_work_pool(WorkPoolCreate(
-                name=name, type=DESK_TYPE, base_job_template=DeskWorker.get_default_base_job_template(),
-                concurrency_limit=concurrency, description="On-demand runs (forms, reports, named files, the "
-                "command line), executed inside the desk worker's own process: python -m deployments.desk"))
+            await client.create_work_pool(WorkPoolCreate(name=name, type=type_, base_job_template=template,
+                                                         concurrency_limit=concurrency, description=description))
             return
         await client.update_work_pool(name, WorkPoolUpdate(concurrency_limit=concurrency))
 
@@ -160,9 +158,7 @@ async def apply(work_pool: str = WORK_POOL, alert_webhook: str | None = None,
     for spec in DEPLOYMENTS:
         if only is not None and spec.flow.name not in only:
             continue
-        pool = desk_pool if spec.desk else work_pool
-        applied.deployments[spec.full_name] = await build(spec, work_pool, policy, desk_pool).aapply(
-            work_pool_name=pool)
+        applied.deployments[spec.full_name] = await build(spec, work_pool, policy, desk_pool).aapply()
     if alert_webhook:
         applied.automation = await ensure_alert(alert_webhook)
     return applied
