@@ -62,18 +62,7 @@ def recompute(product_url: str, prefect_url: str, workers: int, batch_size: int,
             summary = asyncio.run(recompute_fan_out(everyone=True, reason="benchmark: fan-out recompute",
                                                     batch_size=batch_size))
             seconds = time.perf_counter() - started
-        executed = _runs_per_worker(server.home, workers)
+        executed = {f"worker-{n + 1}": len(server.runs_executed_by(f"worker-{n + 1}")) for n in range(workers)}
     return seconds, {**summary, "workers": workers, "runs_per_worker": executed, **actions_digest(product_url)}
 
 
-def _runs_per_worker(home: Path, workers: int) -> dict[str, int]:
-    """How many flow runs each worker executed (submitted and not aborted), from its console log."""
-    import re
-
-    counts = {}
-    for number in range(workers):
-        log = (home / f"worker-worker-{number + 1}.log").read_text(errors="replace")
-        aborted = set(re.findall(r"Aborted submission of flow run '([0-9a-f-]{36})'", log))
-        submitted = set(re.findall(r"submitting flow run '([0-9a-f-]{36})'", log))
-        counts[f"worker-{number + 1}"] = len(submitted - aborted)
-    return counts

@@ -186,7 +186,8 @@ def bench_rules(report: Report, url: str, episodes: int) -> None:
 
 def bench_firstload(report: Report, dbs: Databases, directory: Path, episodes: int) -> None:
     """Issue 19 goal 1: register, notifications and outcomes from files to every action stored, through the
-    product's own path (what ``missing-episodes load-region`` runs), against the floor of the same work: pandas
+    product's own path (the jobs ``missing-episodes load-region`` runs, called directly: the flow adds a task run
+    per file and per batch, about 5 ms each, nothing at this scale), against the floor of the same work: pandas
     reading the three files and bulk-inserting their rows, then DuckDB computing the windows over the same facts
     and one bulk insert of the actions. One run of each (a build is minutes at the full scale)."""
     built = report.built.get("big")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -246,6 +247,13 @@ class PrefectServer:
                    "--type", "process"]
         return self._start(command, pool, name, {**self.env, **(env or {})},
                            log_path or self.home / f"worker-{name}.log", f"worker {name}")
+
+    def runs_executed_by(self, worker: str) -> set[str]:
+        """The flow runs the process worker ``worker`` (started by ``start_worker``) executed: submitted and not
+        told to abort (another worker had it first), read from its console log."""
+        log = (self.home / f"worker-{worker}.log").read_text(errors="replace")
+        aborted = set(re.findall(r"Aborted submission of flow run '([0-9a-f-]{36})'", log))
+        return set(re.findall(r"submitting flow run '([0-9a-f-]{36})'", log)) - aborted
 
     def start_desk(self, name: str = "desk-1", limit: int = 2, env: dict[str, str] | None = None,
                    log_path: Path | None = None) -> subprocess.Popen:

@@ -177,20 +177,13 @@ def start_stack(root: Path, *, worker_env: dict[str, str] | None = None, server_
         if before_worker is not None:
             before_worker(stack)
         started = time.monotonic()
-        server.start_worker(WORK_POOL, "worker-1", limit=2, env={
-            "MISSING_EPISODES_DATABASE_URL": product_db,
-            "MISSING_EPISODES_OUTPUT_DIR": str(stack.output_dir),
-            # The worker asks for work every 10 s by default; 2 s keeps waits for a run short.
-            "PREFECT_WORKER_QUERY_SECONDS": "2",
-            **(worker_env or {}),
-        })
+        product = {"MISSING_EPISODES_DATABASE_URL": product_db, "MISSING_EPISODES_OUTPUT_DIR": str(stack.output_dir)}
+        # The worker asks for work every 10 s by default; 2 s keeps waits for a run short.
+        server.start_worker(WORK_POOL, "worker-1", limit=2,
+                            env={**product, "PREFECT_WORKER_QUERY_SECONDS": "2", **(worker_env or {})})
         stack.timings["worker_online_s"] = time.monotonic() - started
         started = time.monotonic()
-        server.start_desk("desk-1", env={
-            "MISSING_EPISODES_DATABASE_URL": product_db,
-            "MISSING_EPISODES_OUTPUT_DIR": str(stack.output_dir),
-            **(worker_env or {}),
-        })
+        server.start_desk("desk-1", env={**product, **(worker_env or {})})
         stack.timings["desk_online_s"] = time.monotonic() - started
     except BaseException:
         stack.stop()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from deployments import WORK_POOL
 from deployments.apply import apply
-from deployments.local import running_server
+from deployments.local import PrefectServer, running_server
 from flows.fanout import recompute_fan_out
 from missing_episodes.config import DATA_DIR, Settings
 from missing_episodes.db.engine import make_engine, session_scope
@@ -32,13 +32,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("p
 BATCH = 12
 
 
-def _executed(home: Path, workers: list[str]) -> dict[str, list[str]]:
-    """Flow run id -> the workers that executed it (submitted it and were not told to abort)."""
+def _executed(server: PrefectServer, workers: list[str]) -> dict[str, list[str]]:
+    """Flow run id -> the workers that executed it."""
     executed: dict[str, list[str]] = {}
     for name in workers:
-        log = (home / f"worker-{name}.log").read_text(errors="replace")
-        aborted = set(re.findall(r"Aborted submission of flow run '([0-9a-f-]{36})'", log))
-        for run_id in set(re.findall(r"submitting flow run '([0-9a-f-]{36})'", log)) - aborted:
+        for run_id in server.runs_executed_by(name):
             executed.setdefault(run_id, []).append(name)
     return executed
 
@@ -75,7 +73,7 @@ def test_two_workers_share_the_batches_of_a_recompute_and_store_nothing_twice(pg
                             name=FlowFilterName(any_=["rules-range"])))
 
                 runs = asyncio.run(batch_runs())
-            executed = _executed(server.home, workers)
+            executed = _executed(server, workers)
         assert summary["flagged"] > 3 * BATCH and summary["still_flagged"] == 0
         assert summary["batches"] == -(-summary["flagged"] // BATCH) == len(runs)
         for flow_run in runs:
