@@ -31,8 +31,15 @@ class OutcomeTrigger(TriggerType):
     on_return: bool = False
 
     def evaluate(self, rule: Rule, run: ChildRun) -> None:
+        # A repeating or on-return rule follows a period: from the event to the child's return. The same event
+        # recorded again before that return (a second ``assessed_missing`` while still missing) is the same period,
+        # so it starts no second schedule and no second return duty.
+        running = False  # a period is running
+        returned: datetime | None = None  # the return that ends it (None: not yet)
         for outcome in sorted(run.outcomes, key=lambda o: (o.recorded_at, o.event_id)):
             if outcome.event != self.event:
+                continue
+            if running and (returned is None or outcome.recorded_at < returned):
                 continue
             episode = episode_for(outcome, run.episodes) if rule.applies_to.episode_kinds else None
             if rule.applies_to.episode_kinds and episode is None:
@@ -45,6 +52,7 @@ class OutcomeTrigger(TriggerType):
                 run.emit(rule, base, episode, outcome.recorded_at, high_risk=high)
                 continue
             returned = return_after(outcome.recorded_at, run.episodes, run.outcomes)
+            running = True
             if self.on_return:
                 if returned is not None:
                     run.emit(rule, base, episode, returned, high_risk=high)

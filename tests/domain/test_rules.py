@@ -245,6 +245,20 @@ def test_care_leaver_weekly_reviews_stop_and_a_return_meeting_is_due_on_return()
     assert meeting.trigger_at == london("2026-05-20 10:00") and meeting.due_at == london("2026-05-28 10:00")
 
 
+def test_a_second_assessment_while_still_missing_starts_no_second_schedule_or_return_meeting():
+    """Assessed missing again on 4 May with no return between: the same missing period (Wokingham: reviewed
+    weekly "while missing", a meeting "when care leavers cease to be missing"). Missing again after the return
+    on 20 May is a new period with its own reviews."""
+    leaver = child("CH-L", legal_status="care_leaver", dob=date(2004, 3, 1))
+    specs = actions(leaver, [], [
+        outcome("A1", "assessed_missing", "2026-05-01 10:00"), outcome("A2", "assessed_missing", "2026-05-04 09:00"),
+        outcome("R1", "returned", "2026-05-20 10:00"), outcome("A3", "assessed_missing", "2026-06-01 10:00"),
+    ], horizon=london("2026-06-09 00:00"))
+    assert [s.trigger_at for s in specs if s.kind == "weekly_review"] == [
+        london("2026-05-08 10:00"), london("2026-05-15 10:00"), london("2026-06-08 10:00")]
+    assert [s.trigger_at for s in specs if s.kind == "return_meeting"] == [london("2026-05-20 10:00")]
+
+
 def test_care_leaver_steps_recorded_against_the_incident_close_the_assessments_actions():
     leaver = child("CH-L", legal_status="care_leaver", dob=date(2004, 3, 1))
     specs = actions(leaver, [episode("EP-1", "2026-05-01 08:00", incident="I1")], [
