@@ -184,7 +184,7 @@ class PrefectUI:
             for attempt in range(busy_retries + 1):
                 answers.clear()
                 shown = set(self.form_errors().splitlines())  # the last attempt's "Service Unavailable" toast
-                self.page.get_by_role("button", name="Submit", exact=True).click()
+                self._press_submit()
                 answer = self._answer(answers, timeout, shown)
                 if answer is None or answer.status != 503 or attempt == busy_retries:
                     break
@@ -198,6 +198,17 @@ class PrefectUI:
             return None
         finally:
             self.page.remove_listener("response", on_response)
+
+    def _press_submit(self) -> None:
+        """Click Submit; if something lies over it (the UI's toasts stack up in its corner when the server is busy,
+        each answer of its own polling adding one), send the button the click directly instead."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        button = self.page.get_by_role("button", name="Submit", exact=True)
+        try:
+            button.click(timeout=10_000)
+        except PlaywrightTimeout:
+            button.dispatch_event("click")
 
     def _answer(self, answers: list[Any], timeout: float, shown: set[str]) -> Any | None:
         """The server's answer to Submit, or None when the form showed errors (beyond ``shown``) instead."""

@@ -270,6 +270,30 @@ def test_serious_notification_by_incident_ref_completes(ui: PrefectUI, before: _
     _assert_nothing_personal_kept(before)
 
 
+def test_a_busy_server_s_503_on_submit_is_answered_by_pressing_submit_again(ui: PrefectUI) -> None:
+    """A SQLite-backed server that is busy answers Submit with 503 and creates nothing; the UI only shows a toast
+    (over the Submit button). Pressing Submit again, as a coordinator would, creates exactly one run."""
+    incident_ref = _serious_episode()
+    name = deployment_of("regenerate-serious-notification")
+    runs_before = _runs_of(ui, name)
+    busy: list[str] = []
+
+    def busy_once(route: Any) -> None:
+        if busy:
+            route.continue_()
+            return
+        busy.append(route.request.url)
+        route.fulfill(status=503, content_type="application/json", body='{"exception_message":"Service Unavailable"}')
+
+    ui.page.route("**/create_flow_run", busy_once)
+    ui.open_custom_run(name)
+    ui.fill({"episode": incident_ref})
+    run_id = ui.submit()
+    assert busy and run_id, ui.refusal
+    assert ui.wait_final(run_id)["state"]["type"] == "COMPLETED"
+    assert _runs_of(ui, name) == runs_before + 1
+
+
 def test_serious_notification_refuses_a_name_as_the_episode(ui: PrefectUI, before: _Baseline) -> None:
     _refused_by_the_form(ui, deployment_of("regenerate-serious-notification"), {"episode": TYPED["surname"]})
     _assert_nothing_personal_kept(before)
