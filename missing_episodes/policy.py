@@ -8,6 +8,7 @@ a new rule of a known type (a 48-hour meeting, say) is a new entry in the file.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -355,17 +356,37 @@ def _problem(error: Any, data: object) -> str:
     return f"{where}: {message}".replace("\n", " ").replace("\r", " ")
 
 
+#: Bumped by ``rebuild_trigger_schema``: a policy validated against an older trigger schema is not reused.
+_schema_generation = 0
+
+
 def load_policy(path: Path | str) -> Policy:
-    """Read and validate a policy file; a wrong file fails here with the file and key named."""
+    """Read and validate a policy file; a wrong file fails here with the file and key named.
+
+    A file read before is not parsed again while it is unchanged (same size and modification time): a
+    long-running process (the desk, a worker) loads the policy for every run, and validating it costs about
+    0.1 s. An authority's edit changes the file's time, so the next run reads the new rules; the policy is
+    immutable, so sharing one instance is safe."""
     path = Path(path)
     try:
+        stat = path.stat()
+    except FileNotFoundError as exc:
+        raise PolicyError(f"{path}: policy file not found") from exc
+    return _load_unchanged(str(path), stat.st_mtime_ns, stat.st_size, _schema_generation)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_unchanged(path: str, mtime_ns: int, size: int, generation: int) -> Policy:
+    """``load_policy``'s work, remembered per file version (the arguments after ``path`` are the cache key)."""
+    try:
         # libyaml's safe loader when built in: the same data, a tenth of the CPU (every command reads the policy).
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError as exc:
         raise PolicyError(f"{path}: policy file not found") from exc
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_policy(data, str(path))
+    return parse_policy(data, path)
 
 
 def rebuild_trigger_schema() -> None:
@@ -375,8 +396,9 @@ def rebuild_trigger_schema() -> None:
     type is a module of ``missing_episodes.triggers``, imported by the registry). A test that defines a type of
     its own calls this after defining it, and again after restoring the registry.
     """
-    global Trigger
+    global Trigger, _schema_generation
     Trigger = trigger_union()
+    _schema_generation += 1
     # The field's annotation was resolved when the class was made; give it the new union, then rebuild the
     # validators of the rule and of the policy that embeds it.
     Rule.__pydantic_fields__["trigger"] = FieldInfo.from_annotation(Trigger)

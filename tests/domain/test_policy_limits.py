@@ -99,3 +99,17 @@ def test_the_default_policy_and_a_year_long_offset_still_load():
     assert load_policy(DATA_DIR / "policies" / "default.yaml").rules
     assert Offset(hours=8784).hours == 8784 and Offset(months=12).months == 12
     assert Offset(days=28).backwards().days == -28  # the product's own arithmetic is not a policy value
+
+
+def test_an_authority_s_edit_is_read_by_the_next_load_in_a_running_process(tmp_path: Path) -> None:
+    """A worker or the desk loads the policy for every run and keeps the parsed file while it is unchanged; the
+    authority's change of the RHI timescale from 72 to 48 hours reaches the very next load."""
+    path = tmp_path / "authority.yaml"
+    path.write_text(yaml.safe_dump(DEFAULT, allow_unicode=True), encoding="utf-8")
+    first = load_policy(path)
+    assert load_policy(path) is first  # unchanged: not parsed again
+    assert first.rule("rhi.within_72h_of_return").due.hours == 72
+
+    path.write_text(yaml.safe_dump(changed("rhi.within_72h_of_return", lambda rule: rule["due"].update(hours=48)),
+                                   allow_unicode=True), encoding="utf-8")
+    assert load_policy(path).rule("rhi.within_72h_of_return").due.hours == 48
