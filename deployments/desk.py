@@ -33,10 +33,12 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import functools
 import importlib
 import inspect
 import json
 import os
+import ssl
 import threading
 import time
 import traceback
@@ -59,8 +61,8 @@ from missing_episodes.config import get_settings
 
 #: The worker type the desk pool is created with (``prefect work-pool ls`` shows it).
 DESK_TYPE = "in-process"
-#: How often the desk asks the server for new runs (Prefect's default is 10 s: a command would wait that long).
-QUERY_SECONDS = 0.5
+#: How often the desk looks at the doorbell a command rings after creating its run (a file's time: no server call).
+DOORBELL_SECONDS = 0.02
 #: How often a running run's state is read to notice a cancellation.
 CANCEL_CHECK_SECONDS = 1.0
 #: How long an async flow asked to stop may run on before its thread is interrupted: its task is cancelled at its
@@ -160,9 +162,11 @@ def record_outcome(flow_run: FlowRun, state: Any, cancelled: bool = False) -> di
     if cancelled:  # however the engine ended it, the run was stopped on request
         outcome.update(state="CANCELLED", error="the run was cancelled")
     elif state.is_completed():
-        outcome["result"] = state.result()
+        # ``_sync``: the hook runs inside an async flow's event loop, where ``result()`` would return a coroutine.
+        outcome["result"] = state.result(_sync=True)
     else:
-        failure = state.result(raise_on_failure=False) if state.is_failed() or state.is_crashed() else None
+        failure = (state.result(raise_on_failure=False, _sync=True) if state.is_failed() or state.is_crashed()
+                   else None)
         if isinstance(failure, BaseException):
             outcome["error"] = _one_line(failure)
             outcome["log"] = str(_log_failure(flow_run, failure))
@@ -191,11 +195,34 @@ def _log_failure(flow_run: FlowRun, exc: BaseException) -> Path:
     return path
 
 
+#: The runs being executed here, by flow run id: ``_record_completion`` finds its run's execution in it.
+_EXECUTING: dict[UUID, _Execution] = {}
+
+
+def _record_completion(flow: Flow, flow_run: FlowRun, state: Any) -> None:
+    """Prefect's ``on_completion`` hook on every flow the desk runs. Hooks run as the Completed state is set,
+    before the engine's teardown, and that teardown is slow: a sync flow's engine joins its heartbeat thread,
+    which sleeps in whole seconds (0.3-1 s measured), then stops its suspension observer. Writing the outcome
+    here lets the waiting command print and exit meanwhile. ``execute`` writes it otherwise (other end states, a
+    hook that failed)."""
+    execution = _EXECUTING.get(flow_run.id)
+    if execution is not None and not execution.cancel_requested and not execution.outcome:
+        execution.outcome = record_outcome(flow_run, state)
+
+
+@functools.lru_cache(maxsize=64)
+def _reporting_completion(flow: Flow) -> Flow:
+    """``flow`` with ``_record_completion`` added to its own completion hooks (made once per flow)."""
+    return flow.with_options(on_completion=[*flow.on_completion_hooks, _record_completion])
+
+
 def execute(flow: Flow, flow_run: FlowRun, execution: _Execution) -> None:
     """Run ``flow_run`` to a final state in this thread (the engine reports every state to the server) and record
-    its outcome; never raises, so one run's crash cannot reach the worker."""
+    its outcome once (at completion, by ``_record_completion``, or when the engine returns); never raises, so one
+    run's crash cannot reach the worker."""
+    _EXECUTING[flow_run.id] = execution
     try:
-        state = run_flow(flow, flow_run=flow_run, return_type="state")
+        state = run_flow(_reporting_completion(flow), flow_run=flow_run, return_type="state")
         if inspect.iscoroutine(state):
             loop = asyncio.new_event_loop()
             execution.loop = loop
@@ -206,7 +233,8 @@ def execute(flow: Flow, flow_run: FlowRun, execution: _Execution) -> None:
                 state = loop.run_until_complete(execution.task)
             finally:
                 loop.close()
-        execution.outcome = record_outcome(flow_run, state, cancelled=execution.cancel_requested)
+        if not execution.outcome:
+            execution.outcome = record_outcome(flow_run, state, cancelled=execution.cancel_requested)
     except (RunCancelled, asyncio.CancelledError):
         execution.outcome = {"flow_run": str(flow_run.id), "name": flow_run.name, "state": "CANCELLED",
                              "error": "the run was cancelled"}
@@ -217,6 +245,7 @@ def execute(flow: Flow, flow_run: FlowRun, execution: _Execution) -> None:
         with contextlib.suppress(OSError):
             _write_private(outcome_path(flow_run.id), json.dumps(execution.outcome))
     finally:
+        _EXECUTING.pop(flow_run.id, None)
         execution.done.set()
 
 
@@ -302,6 +331,42 @@ class DeskWorker(BaseWorker[DeskJobConfiguration, DeskVariables, DeskResult]):
         await super()._cancel_run(flow_run_id)
 
 
+class _TrustStoreOnce:
+    """Stands in for the ``ssl`` module inside Prefect's client modules, in the desk's process only.
+
+    Prefect builds a new verifying SSL context, parsing certifi's (or ``PREFECT_API_SSL_CERT_FILE``'s) whole CA
+    bundle, for every client it creates: the engine makes several per flow run and one per task call, 60-70 ms of
+    CPU each, 0.2-0.4 s a form. A context that verifies against a given CA file is the same every time and is
+    never changed after it is made, so the desk builds it once per file and shares it (OpenSSL contexts are safe
+    to share between connections and threads). A context made without a CA file is the one Prefect weakens when
+    ``PREFECT_API_TLS_INSECURE_SKIP_VERIFY`` is set: it is always new. A changed bundle is read when the desk
+    restarts. Everything else is the real module."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(ssl, name)
+
+    @staticmethod
+    def create_default_context(purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH, *, cafile: str | None = None,
+                               capath: str | None = None, cadata: str | bytes | None = None) -> ssl.SSLContext:
+        if cafile is None or capath is not None or cadata is not None:
+            return ssl.create_default_context(purpose, cafile=cafile, capath=capath, cadata=cadata)
+        return _verifying_context(purpose, cafile)
+
+
+@functools.lru_cache(maxsize=4)
+def _verifying_context(purpose: ssl.Purpose, cafile: str) -> ssl.SSLContext:
+    return ssl.create_default_context(purpose, cafile=cafile)
+
+
+def share_trust_store() -> None:
+    """Give Prefect's API and websocket clients ``_TrustStoreOnce`` (see there)."""
+    import prefect._internal.websockets
+    import prefect.client.orchestration
+
+    for module in (prefect.client.orchestration, prefect._internal.websockets):
+        module.ssl = _TrustStoreOnce()  # type: ignore[assignment]
+
+
 def warm_up() -> None:
     """Import every desk flow, and what they render with, before the first run asks: each import here is CPU a
     command would otherwise wait for. A tiny PDF also loads WeasyPrint's fonts."""
@@ -317,13 +382,52 @@ def warm_up() -> None:
         HTML(string="<p>warm</p>").write_pdf()
 
 
+def doorbell() -> Path:
+    """The file a command touches after creating its run (``cli.desk``), in the output store both share."""
+    return get_settings().output_dir / "runs" / ".doorbell"
+
+
+async def answer_doorbell(worker: DeskWorker) -> None:
+    """Poll the pool as soon as a command rings (the doorbell's time changes), not at the next regular poll
+    (``MISSING_EPISODES_DESK_QUERY_SECONDS``, 2 s; Prefect's default is 10): a command's run is picked up within
+    ``DOORBELL_SECONDS`` plus one poll's round trip, and the server sees one poll per command. A second claim of
+    a run the regular poll took is refused by the server, as when two workers share a pool."""
+    bell = doorbell()
+    last = _mtime(bell)
+    while True:
+        await anyio.sleep(DOORBELL_SECONDS)
+        rung = _mtime(bell)
+        if rung == last:
+            continue
+        last = rung
+        if getattr(worker, "_work_pool", None) is None:  # not started yet: its first poll comes anyway
+            continue
+        try:
+            await worker.get_and_submit_flow_runs()
+        except Exception as exc:  # the regular poll is still there
+            worker._logger.debug("Answering the doorbell failed: %s", _one_line(exc))
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 async def serve(pool: str = DESK_POOL, name: str | None = None, limit: int = 2, run_once: bool = False) -> None:
     from prefect.settings import PREFECT_WORKER_QUERY_SECONDS, temporary_settings
 
-    with temporary_settings(updates={PREFECT_WORKER_QUERY_SECONDS: QUERY_SECONDS}):
+    with temporary_settings(updates={PREFECT_WORKER_QUERY_SECONDS: get_settings().desk_query_seconds}):
         worker = DeskWorker(work_pool_name=pool, name=name, limit=limit, prefetch_seconds=0,
                             base_job_template=DeskWorker.get_default_base_job_template())
-        await worker.start(run_once=run_once)
+        if run_once:
+            await worker.start(run_once=True)
+            return
+        async with anyio.create_task_group() as group:
+            group.start_soon(answer_doorbell, worker)
+            await worker.start()
+            group.cancel_scope.cancel()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     warm_up()
     print(f"desk: flows and renderers loaded in {time.monotonic() - started:.1f} s", flush=True)
+    share_trust_store()
     asyncio.run(serve(args.pool, args.name, args.limit))
     return 0
 

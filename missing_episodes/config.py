@@ -46,6 +46,10 @@ class Settings:
     rota_path: Path = field(default_factory=lambda: Path(_env("ROTA", str(DATA_DIR / "rota.csv"))))
     # Seconds a command's run may stay Scheduled before the command concludes no desk is polling its pool.
     desk_pickup_timeout: float = field(default_factory=lambda: float(_env("DESK_PICKUP_TIMEOUT", "30")))
+    # Seconds between the desk's polls of its pool. A command rings the desk's doorbell and is picked up at once;
+    # the poll finds runs started elsewhere (the UI, the API). Each poll is a write on Prefect's database, which a
+    # SQLite-backed server serialises with the UI's and the workers' (0.5 s polls made it answer 503).
+    desk_query_seconds: float = field(default_factory=lambda: float(_env("DESK_QUERY_SECONDS", "2")))
 
 
 def get_settings() -> Settings:

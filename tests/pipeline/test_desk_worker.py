@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import stat
 import threading
 import time
@@ -18,11 +19,27 @@ from typing import Any
 import pytest
 from prefect import flow
 
-from deployments.desk import DESK_ENTRYPOINTS, _Execution, error_log, execute, load_desk_flow, outcome_path
+from deployments.desk import (
+    DESK_ENTRYPOINTS,
+    _Execution,
+    _TrustStoreOnce,
+    answer_doorbell,
+    doorbell,
+    error_log,
+    execute,
+    load_desk_flow,
+    outcome_path,
+    share_trust_store,
+)
 
 
 @flow(name="desk-test-returns")
 def returns_counts() -> dict[str, Any]:
+    return {"key": "serious_notification:EP-TEST", "files": ["/out/form.pdf"]}
+
+
+@flow(name="desk-test-returns-async")
+async def returns_counts_async() -> dict[str, Any]:
     return {"key": "serious_notification:EP-TEST", "files": ["/out/form.pdf"]}
 
 
@@ -67,7 +84,7 @@ def _until(predicate, seconds: float = 60) -> None:
     ends = time.monotonic() + seconds
     while not predicate():
         assert time.monotonic() < ends, "timed out"
-        time.sleep(0.1)
+        time.sleep(0.02)
 
 
 def _private(path) -> bool:
@@ -81,6 +98,28 @@ def test_a_completed_run_leaves_its_return_value_for_the_command(prefect_harness
     assert recorded["state"] == "COMPLETED" and recorded["result"]["files"] == ["/out/form.pdf"]
     assert _private(outcome_path(flow_run.id))
     assert _state(flow_run.id) == "COMPLETED"
+
+
+def test_a_completed_run_s_outcome_is_written_before_the_engine_s_teardown_ends(prefect_harness: None) -> None:
+    """The command waits for this file: it is written as the Completed state is set, not after the engine has
+    joined its heartbeat thread (which sleeps in whole seconds), and once only."""
+    flow_run, execution = _start(returns_counts)
+    _until(lambda: outcome_path(flow_run.id).exists(), seconds=120)
+    assert not execution.done.is_set()  # the run's thread is still tearing down
+    recorded = json.loads(outcome_path(flow_run.id).read_text(encoding="utf-8"))
+    outcome_path(flow_run.id).unlink()  # read by the command, which deletes it
+    assert execution.done.wait(120)
+    assert not outcome_path(flow_run.id).exists()  # not written a second time
+    assert recorded["result"]["key"] == "serious_notification:EP-TEST"
+
+
+def test_an_async_flow_s_return_value_is_recorded_as_it_was_returned(prefect_harness: None) -> None:
+    """Most desk flows are async: the completion hook then runs in the flow's event loop, and still records the
+    value, not a coroutine's name."""
+    flow_run, execution = _start(returns_counts_async)
+    assert execution.done.wait(120)
+    recorded = json.loads(outcome_path(flow_run.id).read_text(encoding="utf-8"))
+    assert recorded["result"] == {"key": "serious_notification:EP-TEST", "files": ["/out/form.pdf"]}
 
 
 def test_a_failed_run_is_one_line_and_a_private_traceback_and_never_reaches_the_worker(prefect_harness: None) -> None:
@@ -113,3 +152,58 @@ def test_only_desk_flows_are_loaded() -> None:
     for refused in ("os.system", "flows.daily.daily_run", ""):
         with pytest.raises(PermissionError):
             load_desk_flow(refused)
+
+
+def test_the_desk_s_prefect_clients_share_one_verifying_tls_context_and_never_a_weakened_one(monkeypatch) -> None:
+    """Prefect parses the CA bundle again for every client (60-70 ms each, several per run); the desk shares the
+    verifying context, which nobody changes, and leaves the one Prefect weakens for
+    ``PREFECT_API_TLS_INSECURE_SKIP_VERIFY`` unshared."""
+    import certifi
+    import prefect._internal.websockets
+    import prefect.client.orchestration
+    from prefect.client.orchestration import get_client
+
+    for module in (prefect.client.orchestration, prefect._internal.websockets):
+        monkeypatch.setattr(module, "ssl", module.ssl)  # restored after the test
+    share_trust_store()
+    contexts = [get_client(sync_client=True)._client._transport._pool._ssl_context for _ in range(2)]
+    assert contexts[0] is contexts[1]
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname
+
+    store = _TrustStoreOnce()
+    assert store.create_default_context(cafile=certifi.where()) is store.create_default_context(cafile=certifi.where())
+    assert store.create_default_context() is not store.create_default_context()
+    assert store.SSLContext is ssl.SSLContext and store.CERT_NONE is ssl.CERT_NONE
+
+
+def test_a_command_s_doorbell_makes_the_desk_poll_at_once_and_only_then(monkeypatch, tmp_path) -> None:
+    """The command touches the doorbell after creating its run; the desk polls its pool within a fraction of a
+    second instead of at its next regular poll (2 s), and does not poll while nobody rings."""
+    import anyio
+
+    from cli.desk import _ring_doorbell
+
+    monkeypatch.setenv("MISSING_EPISODES_OUTPUT_DIR", str(tmp_path))
+
+    class Worker:
+        _work_pool = object()
+        polls: list[float] = []
+
+        async def get_and_submit_flow_runs(self) -> None:
+            self.polls.append(time.monotonic())
+
+    async def scenario() -> tuple[list[float], float]:
+        worker = Worker()
+        async with anyio.create_task_group() as group:
+            group.start_soon(answer_doorbell, worker)
+            await anyio.sleep(0.3)
+            assert worker.polls == []  # nobody rang
+            rung = time.monotonic()
+            _ring_doorbell()
+            await anyio.sleep(0.5)
+            group.cancel_scope.cancel()
+        return worker.polls, rung
+
+    polls, rung = anyio.run(scenario)
+    assert len(polls) == 1 and polls[0] - rung < 0.3
+    assert stat.S_IMODE(doorbell().stat().st_mode) == 0o600
