@@ -75,15 +75,19 @@ def test_daily_feed_has_the_size_asked_for(tiny_region: Path, tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_ondemand_commands_run_against_a_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Benchmark 6 end to end at one repeat: a real Prefect server, each command and the floor as whole processes."""
+    """Benchmark 6 end to end at one repeat: a real Prefect server on PostgreSQL (the production recipe), each
+    command and the floor as whole processes."""
     from bench import harness
 
     monkeypatch.setattr(runner, "WORK", tmp_path)
     monkeypatch.setattr(harness, "WORK", tmp_path)
     report = runner.Report(runner.SCALES["tiny"])
-    runner.bench_ondemand(report)
+    with harness.databases() as dbs:
+        runner.bench_ondemand(report, dbs)
     names = [row.benchmark for row in report.rows]
+    assert all("(PostgreSQL)" in name for name in names if "on-demand" in name)
     assert [n for n in names if "form serious-notification" in n] and [n for n in names if "report board" in n]
     assert [n for n in names if "ingest" in n] and len(names) == 5
     assert all(row.ours and row.reference and row.note.startswith("CPU ") for row in report.rows)
