@@ -158,7 +158,8 @@ def run_on_desk(what: str, flow: str, parameters: dict[str, Any]) -> dict[str, A
 
 def _ring_doorbell() -> None:
     """Touch ``runs/.doorbell`` in the output store: a desk sharing it asks the server for new runs at once rather
-    than at its next poll (``deployments.desk.DOORBELL``). A desk elsewhere finds the run by polling anyway."""
+    than at its next poll (``deployments.desk.answer_doorbell``; the path is ``deployments.desk.doorbell``, not
+    imported here: that module imports Prefect). A desk elsewhere finds the run by polling anyway."""
     bell = get_settings().output_dir / "runs" / ".doorbell"
     try:
         bell.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
