@@ -238,8 +238,7 @@ def bench_daily(report: Report, big_url: str, small_url: str, big_dir: Path, epi
             prefect = dbs.postgres() if dbs is not None else None
             try:
                 sample = run_child("bench.sides:daily_run", url=copy, feed=str(feed), day=DAY, workdir=str(workdir),
-                                   prefect_url=prefect.replace("postgresql+psycopg://", "postgresql+asyncpg://")
-                                   if prefect else None, concurrency=PG_EPISODE_CONCURRENCY if prefect else None)
+                                   prefect_url=prefect, concurrency=PG_EPISODE_CONCURRENCY if prefect else None)
             finally:
                 if prefect is not None:
                     dbs.drop(prefect)
@@ -375,8 +374,7 @@ def bench_ondemand(report: Report, dbs: Databases | None) -> None:
     ]
     prefect = dbs.postgres() if dbs is not None else None
     backend = "PostgreSQL" if prefect else "SQLite"
-    with running_server(work / "prefect-server", ui=False, database_url=prefect.replace(
-            "postgresql+psycopg://", "postgresql+asyncpg://") if prefect else None) as server:
+    with running_server(work / "prefect-server", ui=False, database_url=prefect) as server:
         log(f"6. Prefect server ({backend}) on {server.api_url} (started in {server.start_seconds:.0f} s)")
         env = clean_environment({
             "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(work / "prefect-client"),
@@ -459,7 +457,7 @@ def bench_fanout(report: Report, dbs: Databases) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
         log(f"7. recompute of {before['children']:,} children fanned out over {workers} worker(s)")
         result = run_child("bench.fanout:recompute", product_url=product,
-                           prefect_url=prefect.replace("postgresql+psycopg://", "postgresql+asyncpg://"),
+                           prefect_url=prefect,
                            workers=workers, batch_size=batch, workdir=str(workdir))
         after = result.result
         if (after["hash"], after["actions"]) != (before["hash"], before["actions"]) or after["flagged"] or (

@@ -59,7 +59,8 @@ def server_settings(
     * the DB vacuum service deletes flow runs ``FLOW_RUN_RETENTION_DAYS`` after they end (Prefect 3.8 keeps
       them forever by default: only events are vacuumed unless ``flow_runs`` is enabled), and events after
       ``EVENT_RETENTION_DAYS``;
-    * ``database_url`` (``postgresql+asyncpg://…``) puts Prefect's own database on PostgreSQL; the default is
+    * ``database_url`` (``postgresql://…``, any driver: see ``async_driver``) puts Prefect's own database on
+      PostgreSQL; the default is
       a SQLite file in ``PREFECT_HOME``;
     * ``auth_string`` (``user:password``) turns on Prefect's HTTP basic authentication: the server refuses every
       API call without it (401; only ``GET /api/health`` and ``/api/ready`` stay open) and the clients given
@@ -79,11 +80,20 @@ def server_settings(
         "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
     }
     if database_url:
-        settings["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+        settings["PREFECT_API_DATABASE_CONNECTION_URL"] = async_driver(database_url)
     if auth_string:
         settings["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
         settings["PREFECT_API_AUTH_STRING"] = auth_string
     return settings
+
+
+def async_driver(database_url: str) -> str:
+    """The URL with the driver Prefect's server needs: it opens its database with asyncpg, while the product (and
+    ``tests.pg``) write ``postgresql://`` or ``postgresql+psycopg://``; one database URL serves both."""
+    for prefix in ("postgresql+psycopg://", "postgresql://"):
+        if database_url.startswith(prefix):
+            return "postgresql+asyncpg://" + database_url.removeprefix(prefix)
+    return database_url
 
 
 #: Where ``scripts/prefect-server`` keeps the API credential when none is given: in the server's home, 0600.
@@ -375,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, default=Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser())
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless behind a proxy)")
     parser.add_argument("--database-url", default=os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"),
-                        help="postgresql+asyncpg://… for Prefect's own database (default: SQLite in --home)")
+                        help="postgresql://… for Prefect's own database, any driver (default: SQLite in --home)")
     parser.add_argument("--auth-file", type=Path, default=None,
                         help=f"file holding the API's user:password (default HOME/{AUTH_FILE_NAME}, created)")
     parser.add_argument("--no-auth", action="store_true",

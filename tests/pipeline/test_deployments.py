@@ -206,3 +206,15 @@ def test_board_report_covers_whole_months(months, last_month, today, expected) -
 def test_the_bimonthly_oversight_list_covers_the_two_whole_months_just_ended(today, period) -> None:
     window = two_months_to(last_month_end(today))
     assert (window.start, window.end) == period
+
+
+@pytest.mark.parametrize("given", ["postgresql://prefect:pw@127.0.0.1:5432/prefect",
+                                   "postgresql+psycopg://prefect:pw@127.0.0.1:5432/prefect",
+                                   "postgresql+asyncpg://prefect:pw@127.0.0.1:5432/prefect"])
+def test_prefect_s_server_gets_its_async_driver_whatever_url_it_is_given(given: str, tmp_path) -> None:
+    """The product's (and tests.pg's) URLs name psycopg or no driver; Prefect's server opens asyncpg only."""
+    from deployments.local import server_settings
+
+    url = server_settings(tmp_path, 4200, given)["PREFECT_API_DATABASE_CONNECTION_URL"]
+    assert url == "postgresql+asyncpg://prefect:pw@127.0.0.1:5432/prefect"
+    assert "PREFECT_API_DATABASE_CONNECTION_URL" not in server_settings(tmp_path, 4200)  # SQLite in its home

@@ -50,7 +50,7 @@ def test_two_workers_share_the_batches_of_a_recompute_and_store_nothing_twice(pg
         ingest_path(kind, DATA_DIR / "sample" / f"{kind}.csv", source, context)
     make_engine(pg_url).dispose()
     prefect_db = pg_server.create_database(prefix="me_test_prefect")
-    prefect_url = pg_server.url_for(prefect_db).replace("postgresql+psycopg://", "postgresql+asyncpg://")
+    prefect_url = pg_server.url_for(prefect_db)
     worker_env = {"MISSING_EPISODES_DATABASE_URL": pg_url, "MISSING_EPISODES_OUTPUT_DIR": str(root / "out"),
                   "PREFECT_WORKER_QUERY_SECONDS": "2"}
     try:

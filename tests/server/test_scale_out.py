@@ -55,7 +55,7 @@ def test_two_workers_share_one_pool_without_double_processing(pg_server, pg_url)
     engine_env = {"MISSING_EPISODES_DATABASE_URL": pg_url, "MISSING_EPISODES_OUTPUT_DIR": str(root / "out"),
                   "PREFECT_WORKER_QUERY_SECONDS": "2"}
     prefect_db = pg_server.create_database(prefix="me_test_prefect")
-    prefect_url = pg_server.url_for(prefect_db).replace("postgresql+psycopg://", "postgresql+asyncpg://")
+    prefect_url = pg_server.url_for(prefect_db)
     try:
         with running_server(root / "prefect-home", database_url=prefect_url, ui=False) as server:
             with server.client_settings():
