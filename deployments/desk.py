@@ -438,6 +438,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=None, help="worker name shown in the UI")
     parser.add_argument("--limit", type=int, default=2, help="runs at once (default 2: the machine's two cores)")
     args = parser.parse_args(argv)
+    if args.limit < 1:
+        parser.error(f"--limit {args.limit}: the desk must run at least one run at a time; give 1 or more")
+    try:
+        query_seconds = get_settings().desk_query_seconds
+    except ValueError as exc:  # before anything starts: one line, as the command line says a setting's mistake
+        parser.error(f"a MISSING_EPISODES_* setting is not a number ({exc}): fix or unset it")
+    if not query_seconds > 0:
+        parser.error(f"MISSING_EPISODES_DESK_QUERY_SECONDS={query_seconds:g}: give the seconds between two polls, "
+                     "more than 0 (default 2)")
     started = time.monotonic()
     warm_up()
     print(f"desk: flows and renderers loaded in {time.monotonic() - started:.1f} s", flush=True)

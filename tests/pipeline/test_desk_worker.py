@@ -207,3 +207,20 @@ def test_a_command_s_doorbell_makes_the_desk_poll_at_once_and_only_then(monkeypa
     polls, rung = anyio.run(scenario)
     assert len(polls) == 1 and polls[0] - rung < 0.3
     assert stat.S_IMODE(doorbell().stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("env", "args", "said"), [
+    ({"MISSING_EPISODES_DESK_QUERY_SECONDS": "abc"}, [], "is not a number"),
+    ({"MISSING_EPISODES_DESK_QUERY_SECONDS": "0"}, [], "MISSING_EPISODES_DESK_QUERY_SECONDS=0: give the seconds"),
+    ({}, ["--limit", "0"], "--limit 0: the desk must run at least one run"),
+], ids=["unreadable-poll", "zero-poll", "zero-limit"])
+def test_a_desk_started_wrongly_says_what_to_fix_in_one_line_before_it_starts(env, args, said) -> None:
+    import os
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "deployments.desk", *args], capture_output=True, text=True,
+                               env={**os.environ, **env}, timeout=120, check=False)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert said in completed.stderr.strip().splitlines()[-1]
