@@ -202,11 +202,23 @@ def _assignment(node: object) -> tuple[str | None, object]:
         return None, None
 
 
-def policy() -> None:
-    """The policy file validates (the one-line reason otherwise): flows would fail on it much later, in Prefect."""
-    from missing_episodes.policy import PolicyError, load_policy
+def policy(*, on_desk: bool = False) -> None:
+    """The policy file validates (the one-line reason otherwise): flows would fail on it much later, in Prefect.
+
+    ``on_desk``: the command's flow will run on the desk, so the desk checks the policy it will use
+    (``desk_check``)."""
+    desk_check("policy", on_desk=on_desk)
+
+
+def desk_check(check: str, *arguments: str | None, on_desk: bool = True, hint: str = "") -> None:
+    """One of ``missing_episodes.desk.CHECKS``, asked of the desk when the command's flow runs there (it answers in
+    a hundredth of a second, with what it has loaded), else made here; a refusal is a ``Mistake`` (with ``hint``)."""
+    from missing_episodes import desk
 
     try:
-        load_policy(get_settings().policy_path)
-    except PolicyError as exc:
-        raise Mistake(f"{exc} (fix the file or set MISSING_EPISODES_POLICY)") from None
+        if on_desk:
+            desk.checked(check, *arguments)
+        else:
+            desk.CHECKS[check](*arguments)
+    except desk.Refused as exc:
+        raise Mistake(f"{exc}{hint}") from None

@@ -31,6 +31,7 @@ import typer
 from cli._app import one_line
 from cli.checks import Mistake
 from missing_episodes.config import get_settings
+from missing_episodes.desk import doorbell, outcome_path
 
 #: The pools' and deployments' names (``deployments``: not imported here, it imports Prefect).
 DESK_POOL = "missing-episodes-desk"
@@ -158,9 +159,8 @@ def run_on_desk(what: str, flow: str, parameters: dict[str, Any]) -> dict[str, A
 
 def _ring_doorbell() -> None:
     """Touch ``runs/.doorbell`` in the output store: a desk sharing it asks the server for new runs at once rather
-    than at its next poll (``deployments.desk.answer_doorbell``; the path is ``deployments.desk.doorbell``, not
-    imported here: that module imports Prefect). A desk elsewhere finds the run by polling anyway."""
-    bell = get_settings().output_dir / "runs" / ".doorbell"
+    than at its next poll (``deployments.desk.answer_doorbell``). A desk elsewhere finds the run by polling anyway."""
+    bell = doorbell()
     try:
         bell.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         bell.touch(mode=0o600)  # an existing file's time is set to now
@@ -172,7 +172,7 @@ def _wait(api: Api, flow_run_id: str, what: str) -> dict[str, Any]:
     started = time.monotonic()
     picked = False
     pause = POLL_FIRST_S
-    outcome = _outcome_file(flow_run_id)
+    outcome = outcome_path(flow_run_id)
     while True:
         status, run = api.call("GET", f"/flow_runs/{flow_run_id}")
         _expect(status, run, "reading the flow run")
@@ -203,15 +203,10 @@ def _nap(seconds: float, until: Path) -> None:
         time.sleep(min(OUTCOME_LOOK_S, left))
 
 
-def _outcome_file(flow_run_id: str) -> Path:
-    """Where the desk writes what the run returned (``deployments.desk.outcome_path``)."""
-    return get_settings().output_dir / "runs" / f"{flow_run_id}.json"
-
-
 def _outcome(what: str, run: dict[str, Any]) -> dict[str, Any]:
     """The flow's return value from the desk's outcome file; a run that did not complete is one line, exit 1."""
     state = run["state"]["type"]
-    path = _outcome_file(run["id"])
+    path = outcome_path(run["id"])
     recorded = _read(path)
     path.unlink(missing_ok=True)  # read once, by this command: the output store keeps documents, not run notes
     if state == "COMPLETED" and recorded is not None and "result" in recorded:

@@ -9,7 +9,6 @@ or post; they never send, so they call their jobs (``missing_episodes.jobs.docum
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -28,12 +27,13 @@ app.add_typer(form_app, name="form")
 OutOption = Annotated[Path | None, typer.Option("--out", help="folder to write into (default: the output store)")]
 
 
-def _ready(out: Path | None) -> str | None:
-    """The checks every document command makes before it renders: the output folder, the database, the policy."""
+def _ready(out: Path | None, *, on_desk: bool = False) -> str | None:
+    """The checks every document command makes before it renders: the output folder, the database, the policy
+    (``on_desk``: the document's flow will run on the desk, which checks the policy)."""
     if out is not None and out.exists() and not out.is_dir():
         raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
     checks.migrated_database()
-    checks.policy()
+    checks.policy(on_desk=on_desk)
     return str(out.resolve()) if out else None
 
 
@@ -100,7 +100,7 @@ def briefing_command(
     parsed = optional_date(day, "--date")
     if parsed is not None:
         plausible_day(parsed, "--date")
-    folder = _ready(out)
+    folder = _ready(out, on_desk=prefect_server_configured())
     _document("the briefing", "daily_briefing", "produce_briefing", parsed or today(), folder)
 
 
@@ -114,7 +114,7 @@ def weekly_list_command(
     parsed = week_ending(week_end)
     if parsed is not None:
         plausible_day(parsed, "--week-ending")
-    folder = _ready(out)
+    folder = _ready(out, on_desk=prefect_server_configured())
     _document("the weekly list", "weekly_list", "produce_weekly_list", parsed or last_sunday(), folder)
 
 
@@ -130,25 +130,13 @@ def serious_notification_command(
 ) -> None:
     """Write the serious notification form (HTML, PDF, Word) and send it to the rule's recipients once."""
     moment = time_value(as_of, "--as-of") if as_of else None
-    folder = _ready(out)
-    _serious_notification_possible(episode.strip(), rule, moment)
+    on_desk = prefect_server_configured()
+    folder = _ready(out, on_desk=on_desk)
+    # The episode exists and a rule applies: checked before any run, by the desk when the form is made there.
+    checks.desk_check("serious-notification", episode.strip(), rule, moment.isoformat() if moment else None,
+                      on_desk=on_desk, hint=f" {EPISODE_REFS}")
     _document("the serious notification", "serious_notification", "produce_serious_notification", episode.strip(),
               rule, folder, moment)
-
-
-def _serious_notification_possible(episode: str, rule: str | None, as_of: datetime | None) -> None:
-    """The form's own checks (the episode exists, a rule applies) made here, in a second, before Prefect starts:
-    a wrong ref used to cost half a minute and a traceback."""
-    from missing_episodes.documents import DocumentError
-    from missing_episodes.documents.forms import build_serious_notification
-    from missing_episodes.jobs.context import Context
-
-    context = Context.load()
-    try:
-        with context.session() as session:
-            build_serious_notification(session, episode, context.policy, rule_id=rule, as_of=as_of)
-    except DocumentError as exc:
-        raise Mistake(f"{exc} {EPISODE_REFS}") from None
 
 
 @form_app.command("rhi-record")

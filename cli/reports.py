@@ -36,12 +36,13 @@ def _day(value: str, option: str) -> date:
 
 
 def _ready(out: Path, *, prefect: bool = False) -> Path:
-    """The output folder is not a file, the database is there and migrated (and, for a flow, the policy reads)."""
+    """The output folder is not a file, the database is there and migrated (and, for a flow, the policy reads: on
+    the desk, when the flow runs there)."""
     if out.exists() and not out.is_dir():
         raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
     checks.migrated_database()
     if prefect:
-        checks.policy()
+        checks.policy(on_desk=prefect_server_configured())
     return out.resolve()
 
 

@@ -18,6 +18,8 @@ thread) fails. What it adds:
 * cancellation: a run whose state becomes Cancelling is stopped (an async flow's task is cancelled, and its
   thread interrupted if it is still busy three seconds later; a sync flow's thread is interrupted at once: an
   exception raised at its next Python instruction) and set Cancelled;
+* commands' checks are answered on a socket before their runs are created (``answer_checks``), and a command's
+  doorbell makes the desk poll at once (``answer_doorbell``);
 * the outcome goes to the output store as ``runs/<flow run id>.json`` (the flow's return value, which the flows
   keep to counts, refs and paths, or the failure's one line: its type and message, which the product words with
   refs only); the traceback goes to ``log/desk-errors.log`` beside it, never into Prefect. The command line
@@ -52,12 +54,24 @@ import anyio.abc
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.flow_engine import run_flow
 from prefect.flows import Flow
+from prefect.logging import get_logger
 from prefect.states import Cancelled
 from prefect.workers.base import BaseJobConfiguration, BaseVariables, BaseWorker, BaseWorkerResult
 
 from deployments import DEPLOYMENTS, DESK_POOL
 from missing_episodes.clock import wall_clock
 from missing_episodes.config import get_settings
+from missing_episodes.desk import (
+    ANSWER_SECONDS,
+    QUESTION_BYTES,
+    SOCKET_PATH_BYTES,
+    answer,
+    check_socket,
+    doorbell,
+    outcome_path,
+)
+
+logger = get_logger("desk")
 
 #: The worker type the desk pool is created with (``prefect work-pool ls`` shows it).
 DESK_TYPE = "in-process"
@@ -72,11 +86,6 @@ CANCEL_GRACE_SECONDS = 3.0
 OUTCOME_KEEP_SECONDS = 7 * 24 * 3600
 #: The flows the desk may run, by the entrypoint its deployments carry.
 DESK_ENTRYPOINTS: frozenset[str] = frozenset(spec.entrypoint for spec in DEPLOYMENTS if spec.desk)
-
-
-def outcome_path(flow_run_id: UUID | str) -> Path:
-    """Where the desk writes a run's outcome and the command reads it (``<output dir>/runs/<id>.json``)."""
-    return get_settings().output_dir / "runs" / f"{flow_run_id}.json"
 
 
 def error_log() -> Path:
@@ -382,11 +391,6 @@ def warm_up() -> None:
         HTML(string="<p>warm</p>").write_pdf()
 
 
-def doorbell() -> Path:
-    """The file a command touches after creating its run (``cli.desk``), in the output store both share."""
-    return get_settings().output_dir / "runs" / ".doorbell"
-
-
 async def answer_doorbell(worker: DeskWorker) -> None:
     """Poll the pool as soon as a command rings (the doorbell's time changes), not at the next regular poll
     (``MISSING_EPISODES_DESK_QUERY_SECONDS``, 2 s; Prefect's default is 10): a command's run is picked up within
@@ -408,6 +412,51 @@ async def answer_doorbell(worker: DeskWorker) -> None:
             worker._logger.debug("Answering the doorbell failed: %s", _one_line(exc))
 
 
+async def answer_checks() -> None:
+    """Answer commands' checks (``missing_episodes.desk``) on ``runs/.desk.sock`` until cancelled.
+
+    A check runs in a thread (it reads the database) while flows run; the socket is its owner's only (0600, in the
+    0700 ``runs`` folder). A socket left by a desk that stopped is replaced; a second desk on the same output store
+    takes it over (either answers as the other would: both run the command's flows with the same settings). Where
+    the path is too long for a Unix socket, or it cannot be made, commands check for themselves.
+    """
+    path = check_socket()
+    if len(os.fsencode(path)) > SOCKET_PATH_BYTES:
+        logger.info("Checks are made by the commands: %s is too long for a socket", path)
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        listener = await anyio.create_unix_listener(path, mode=0o600)
+    except OSError as exc:
+        logger.info("Checks are made by the commands: no socket at %s (%s)", path, _one_line(exc))
+        return
+    made = path.stat().st_ino
+    try:
+        async with listener:
+            await listener.serve(_answer_check)
+    finally:
+        with contextlib.suppress(OSError):
+            if path.stat().st_ino == made:  # not a later desk's
+                path.unlink()
+
+
+async def _answer_check(stream: anyio.abc.SocketStream) -> None:
+    async with stream:
+        question = b""
+        try:
+            with anyio.fail_after(ANSWER_SECONDS):
+                async for chunk in stream:
+                    question += chunk
+                    if len(question) > QUESTION_BYTES:
+                        break
+            reply = await anyio.to_thread.run_sync(answer, json.loads(question))
+        except (ValueError, TimeoutError, anyio.BrokenResourceError) as exc:
+            reply = {"error": _one_line(exc)}
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await stream.send(json.dumps(reply).encode("utf-8"))
+
+
 def _mtime(path: Path) -> int:
     try:
         return path.stat().st_mtime_ns
@@ -426,6 +475,7 @@ async def serve(pool: str = DESK_POOL, name: str | None = None, limit: int = 2, 
             return
         async with anyio.create_task_group() as group:
             group.start_soon(answer_doorbell, worker)
+            group.start_soon(answer_checks)
             await worker.start()
             group.cancel_scope.cancel()
 

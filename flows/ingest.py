@@ -10,8 +10,8 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.concurrency.asyncio import concurrency
 from prefect.events import emit_event
 
-from flows.notify import notify
-from flows.review import review_changed
+from flows.notify import tell_now
+from flows.review import review
 from missing_episodes.config import get_settings
 from missing_episodes.feeds import DEFAULT_SOURCE
 from missing_episodes.sources import FolderSource, HttpSource, load_sources
@@ -34,11 +34,11 @@ async def ingest_files(
     summaries = [ingest_file(kind, Path(path), source) for path in paths]
     _warn(summaries)
     totals = _total(summaries)
-    review = await review_changed() if run_rules else {}
-    await _publish(kind, summaries, review)
+    rules = await review() if run_rules else {}
+    await _publish(kind, summaries, rules)
     if run_rules:  # the new actions' people are told now, not at the next scheduled notify run
-        await notify(check_schema=False)
-    return {"ingest": totals, "rules": review, "files": [_counts(s) for s in summaries]}
+        await tell_now(check_schema=False)
+    return {"ingest": totals, "rules": rules, "files": [_counts(s) for s in summaries]}
 
 
 @private_flow(name="ingest-sources", flow_run_name="ingest-sources")
@@ -66,11 +66,11 @@ async def ingest_sources(sources_file: Path | None = None, run_rules: bool = Tru
                 summaries.append(poll_http_feed(source))
     raise_feed_alerts(summaries)
     _warn(summaries)
-    review = await review_changed() if run_rules else {}
-    await _publish("all", summaries, review)
+    rules = await review() if run_rules else {}
+    await _publish("all", summaries, rules)
     if run_rules:
-        await notify(check_schema=False)
-    return {"ingest": _total(summaries), "rules": review, "files": [_counts(s) for s in summaries]}
+        await tell_now(check_schema=False)
+    return {"ingest": _total(summaries), "rules": rules, "files": [_counts(s) for s in summaries]}
 
 
 #: The event a feed problem that is not a failure (a looping cursor, ``max_pages`` reached) emits;

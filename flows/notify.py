@@ -1,8 +1,9 @@
 """The notifications flow: tell the people who must act (due, overdue, changed hands, escalated), once each.
 
-Scheduled every five minutes (``deployments``) and called at the end of every ingest and daily run, so a clock that
-fires is told within minutes and an ingest's new actions without waiting. Its artifact says how many were owed,
-sent, failed (to be retried next run) and waiting, in counts; who was told is in the product's ``notice`` table.
+Scheduled every five minutes (``deployments``) and run at the end of every ingest (``tell_now``, inside the
+ingest's run) and daily run, so a clock that fires is told within minutes and an ingest's new actions without
+waiting. Its artifact says how many were owed, sent, failed (to be retried next run) and waiting, in counts; who
+was told is in the product's ``notice`` table.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def notifications_in_words(result: dict[str, object]) -> str:
 @private_flow(name="notify", flow_run_name="notify")
 async def notify(check_schema: bool = True) -> dict[str, object]:
     """Plan, record and send what the open actions owe as of now; retry what failed before."""
+    return await tell_now(check_schema)
+
+
+async def tell_now(check_schema: bool = True) -> dict[str, object]:
+    """The notify flow's work inside the calling run: an ingest ends with it, and a subflow of its own would add
+    0.3-0.5 s of start and finish to a one-file ingest a person waits for, around one task and one artifact."""
     if check_schema:
         ensure_schema()
     result = await send_notifications()

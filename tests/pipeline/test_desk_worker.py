@@ -14,6 +14,7 @@ import ssl
 import stat
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -224,3 +225,39 @@ def test_a_desk_started_wrongly_says_what_to_fix_in_one_line_before_it_starts(en
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert said in completed.stderr.strip().splitlines()[-1]
+
+
+def test_a_command_s_checks_are_answered_by_the_desk_before_any_run_is_asked_for(monkeypatch, tmp_path,
+                                                                                 sqlite_url) -> None:
+    """``form serious-notification`` with ``PREFECT_API_URL`` set asks the desk whether the episode exists. The
+    command's own policy file is broken here, so a refusal naming the episode can only be the desk's (which reads
+    the good policy its flows use); no server listens at the API address, so no run was asked for. The socket is
+    its owner's only, and goes when the desk stops."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from anyio.from_thread import start_blocking_portal
+
+    from deployments.desk import answer_checks
+    from missing_episodes.desk import check_socket
+
+    store = tempfile.TemporaryDirectory(prefix="me-")  # a path short enough for a socket's
+    monkeypatch.setenv("MISSING_EPISODES_OUTPUT_DIR", store.name)
+    monkeypatch.setenv("MISSING_EPISODES_DATABASE_URL", sqlite_url)
+    (tmp_path / "broken.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
+    command = Path(sys.executable).with_name("missing-episodes")
+    with start_blocking_portal() as portal:
+        serving = portal.start_task_soon(answer_checks)
+        _until(check_socket().exists, seconds=10)
+        assert stat.S_IMODE(check_socket().stat().st_mode) == 0o600
+        completed = subprocess.run(
+            [str(command), "form", "serious-notification", "--episode", "EP-NOPE"], capture_output=True, text=True,
+            env={**os.environ, "MISSING_EPISODES_POLICY": str(tmp_path / "broken.yaml"),
+                 "PREFECT_API_URL": "http://127.0.0.1:9/api"}, timeout=120, check=False)
+        serving.cancel()
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.count("\n") == 1 and "no episode EP-NOPE" in completed.stderr
+    assert not check_socket().exists()
+    store.cleanup()
