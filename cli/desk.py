@@ -149,12 +149,31 @@ def run_on_desk(what: str, flow: str, parameters: dict[str, Any]) -> dict[str, A
             raise Mistake(f"the server refused the parameters: {one_line(str(detail), limit=300)}")
         _expect(status, run, "creating the flow run")
         _ring_doorbell()
-        final = _wait(api, run["id"], what)
+        try:
+            final = _wait(api, run["id"], what)
+        except KeyboardInterrupt:
+            _cancel(api, run)
     except (typer.Exit, Mistake):  # click's Exit is a RuntimeError too
         raise
     except (OSError, RuntimeError) as exc:
         _fail(what, f"{type(exc).__name__}: {exc}")
     return _outcome(what, final)
+
+
+def _cancel(api: Api, run: dict[str, Any]) -> NoReturn:
+    """Ctrl-C while waiting cancels the run as well: the desk stops it where it is (and a run no desk has taken
+    yet is cancelled outright), rather than filing and mailing a document nobody is waiting for. Exit 130."""
+    try:
+        _, current = api.call("GET", f"/flow_runs/{run['id']}")
+        waiting = isinstance(current, dict) and (current.get("state") or {}).get("type") == "SCHEDULED"
+        kind = "CANCELLED" if waiting else "CANCELLING"
+        api.call("POST", f"/flow_runs/{run['id']}/set_state", {"state": {
+            "type": kind, "name": kind.title(), "message": "interrupted on the command line"}, "force": True})
+        said = f"flow run {run.get('name')} is cancelled"
+    except (OSError, http.client.HTTPException):
+        said = f"flow run {run.get('name')} could not be cancelled: cancel it in the Prefect UI"
+    typer.echo(f"error: interrupted; {said}", err=True)
+    raise typer.Exit(130)
 
 
 def _ring_doorbell() -> None:

@@ -82,6 +82,8 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             api.requests.append(("POST", self.path, body))
             if self.path == "/api/deployments/dep-1/create_flow_run":
                 self._answer(201, {"id": RUN_ID, "name": "witty-fox", "state": {"type": "SCHEDULED"}})
+            elif self.path == f"/api/flow_runs/{RUN_ID}/set_state":
+                self._answer(201, {"status": "ACCEPT", "state": body["state"]})
             else:
                 self._answer(404, {"detail": "not here"})
 
@@ -237,3 +239,32 @@ def test_the_command_line_names_the_pool_and_deployment_that_deployments_create(
     assert (cli.desk.DESK_POOL, cli.desk.COMMAND_LINE) == (deployments.DESK_POOL, deployments.COMMAND_LINE)
     assert any(spec.name == deployments.COMMAND_LINE and spec.flow.name == "ingest-files" and spec.desk
                for spec in deployments.DEPLOYMENTS)
+
+
+@pytest.mark.parametrize(("states", "cancelled"), [
+    (["PENDING", "RUNNING"], "CANCELLING"), (["SCHEDULED"], "CANCELLED"),
+], ids=["running", "not-taken-yet"])
+def test_ctrl_c_while_waiting_cancels_the_run_too(fake_api, work: Path, states: list[str], cancelled: str) -> None:
+    """A coordinator who stops the command stops the form: a run the desk has is set Cancelling (the desk stops
+    it where it is), one no desk has taken yet is Cancelled outright. One line, exit 130."""
+    import signal
+    import time
+
+    api, url = fake_api
+    api.states = states
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    environment.update({"MISSING_EPISODES_DATABASE_URL": f"sqlite:///{work / 'state.db'}",
+                        "MISSING_EPISODES_OUTPUT_DIR": str(work / "out"), "PREFECT_API_URL": url})
+    process = subprocess.Popen([sys.executable, "-c", "import sys; from cli import app; sys.exit(app())", "report",
+                                "oversight", "--date", "2026-10-31", "--out", "o"], cwd=work, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while api.reads < 3 and time.monotonic() < deadline:  # it is waiting for the run
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    (line,) = stderr.splitlines()
+    assert line == "error: interrupted; flow run witty-fox is cancelled"
+    (set_state,) = [body for method, path, body in api.requests if path.endswith("/set_state")]
+    assert set_state["state"]["type"] == cancelled and set_state["force"] is True
