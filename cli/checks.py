@@ -17,17 +17,12 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import missing_episodes
 from cli._app import PROGRAM, click_errors, one_line
-from missing_episodes.config import DEFAULT_DATABASE_PATH, get_settings
+from missing_episodes.config import DEFAULT_DATABASE_PATH, MIGRATIONS_DIR, get_settings
 
 UPGRADE_HINT = f"run `{PROGRAM} db upgrade` (or `bash scripts/demo` for the bundled sample)"
 URL_HINT = "set MISSING_EPISODES_DATABASE_URL to sqlite:///path/to/file.db or postgresql://user@host:5432/name"
 _CONNECT_TIMEOUT_SECONDS = 5
-#: The migration scripts (``missing_episodes.db.engine.MIGRATIONS_DIR``), found without importing
-#: ``missing_episodes.db``, which imports SQLAlchemy and the models: half a second of CPU on every command that only
-#: checks the schema.
-MIGRATIONS_DIR = Path(missing_episodes.__file__).resolve().parent / "migrations"
 #: A plain SQLite file URL (no query string, no percent-escapes), which SQLAlchemy's ``make_url`` would read as the
 #: path after ``:///``: read here without importing SQLAlchemy (another half second of CPU on every command).
 _PLAIN_SQLITE_URL = re.compile(r"(?P<driver>sqlite(?:\+pysqlite)?):///(?P<database>[^?%#]+)")

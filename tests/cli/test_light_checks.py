@@ -34,8 +34,9 @@ def test_an_in_memory_sqlite_url_is_still_refused(url: str) -> None:
         checks.database(url)
 
 
-def test_the_migrations_folder_is_the_engines() -> None:
+def test_the_migrations_folder_the_schema_check_reads_holds_alembic_s_scripts() -> None:
     assert checks.MIGRATIONS_DIR == MIGRATIONS_DIR
+    assert (MIGRATIONS_DIR / "env.py").is_file() and any((MIGRATIONS_DIR / "versions").glob("0001_*.py"))
 
 
 def test_starting_the_command_line_imports_no_heavy_library() -> None:
