@@ -15,6 +15,7 @@ import contextlib
 import functools
 import json
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ TYPED = {
 #: How a run refused in the flow ends: Failed (a value failed its check) or Crashed (the engine refused the
 #: parameters before the flow started, e.g. a field the flow does not have).
 NOT_DONE = frozenset({"FAILED", "CRASHED"})
+#: How long a refused run's hook may take, after its final state, to forget what it was given.
+HOOK_GRACE_S = 15.0
 
 
 def typed_strings() -> set[str]:
@@ -132,9 +135,17 @@ def _baseline() -> _Baseline:
 
 
 def _assert_nothing_personal_kept(before: _Baseline) -> None:
-    """Every table of Prefect's database and the worker's console: no name, DOB or note of the feed or typed."""
-    now = leaks(dump_prefect_database(stack().prefect_db()), _needles())
-    new = {table: [n for n in found if n not in before.leaks.get(table, [])] for table, found in now.items()}
+    """Every table of Prefect's database and the worker's console: no name, DOB or note of the feed or typed.
+
+    A refused run's end-state hook forgets its parameters just after the Failed state is stored (Prefect runs a
+    flow's hooks once the state is set), so the database is read again for up to ``HOOK_GRACE_S`` seconds."""
+    deadline = time.monotonic() + HOOK_GRACE_S
+    while True:
+        now = leaks(dump_prefect_database(stack().prefect_db()), _needles())
+        new = {table: [n for n in found if n not in before.leaks.get(table, [])] for table, found in now.items()}
+        if not any(new.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert {table: found for table, found in new.items() if found} == {}, "in Prefect's database"
     for log, offset in before.console_offsets.items():
         with open(log, encoding="utf-8", errors="replace") as handle:
