@@ -73,6 +73,7 @@ def evaluate_child_with(
             run.specs.extend(given[rule.id])
         elif child_in_scope(rule, child):
             rule.trigger.evaluate(rule, run)
+        run.evaluated.add(rule.id)
     return close_with_outcomes(policy, fold_same_duties(policy, run), episodes, outcomes)
 
 

@@ -221,6 +221,16 @@ def _briefed_actions(as_of: datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
+def _still_open() -> ColumnElement[bool]:
+    """``status = 'open'``, said as none of the other statuses, for a query bounded by its trigger times.
+
+    Said plainly, SQLite reads it through the (status, due_at) index: every open action of the history (half of
+    a million-episode region's 3.6 million), each looked up in the table for its trigger time, 12 s of a
+    briefing. Said so, no index serves the status and the trigger time's index reads the day's window only.
+    """
+    return Action.status.not_in(("withdrawn", *CLOSED_STATUSES))
+
+
 def _ours() -> ColumnElement[bool]:
     return or_(Episode.other_authority.is_(None), Episode.other_authority.is_(False))
 
@@ -245,7 +255,7 @@ def _due_actions(session: Session, as_of: datetime, overdue_since: datetime, pol
             select(Action, Child, Episode.ref, Episode.found_at)
             .join(Child, Action.child_id == Child.id)
             .outerjoin(Episode, Action.episode_id == Episode.id)
-            .where(Action.status == "open", Action.trigger_at > as_of, Action.trigger_at <= next_as_of, _ours())
+            .where(_still_open(), Action.trigger_at > as_of, Action.trigger_at <= next_as_of, _ours())
             .order_by(Action.trigger_at, Action.key)
         )
         rows.extend(session.execute(later))

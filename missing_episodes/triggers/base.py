@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from abc import abstractmethod
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
@@ -45,6 +46,40 @@ class ChildRun:
     outcomes: list[OutcomeFacts]
     horizon: datetime
     specs: list[ActionSpec] = field(default_factory=list)
+    # The rules whose actions ``specs`` already holds in full (evaluated, given by the bulk path, or out of the
+    # child's scope): a trigger that reads other rules' results takes them from here rather than running them again.
+    evaluated: set[str] = field(default_factory=set)
+    # ``episode_of``'s index, built on first use: a child with hundreds of episodes and case events (a region's
+    # most frequently missing) made every event's lookup a walk of all its episodes, inside walks of its events.
+    _by_incident: dict[str, EpisodeFacts] | None = field(default=None, init=False, repr=False, compare=False)
+    _starts: list[datetime] = field(default_factory=list, init=False, repr=False, compare=False)
+    _started: list[EpisodeFacts] = field(default_factory=list, init=False, repr=False, compare=False)
+    _counted: dict[tuple[str, ...], list[datetime]] = field(default_factory=dict, init=False, repr=False,
+                                                            compare=False)
+
+    def counted_starts(self, kinds: list[str]) -> list[datetime]:
+        """The start times of the child's own episodes (not another authority's) of ``kinds``, in order: what a
+        repeat count bisects, listed once per run rather than once per episode."""
+        key = tuple(kinds)
+        if key not in self._counted:
+            self._counted[key] = [e.started_at for e in self.episodes  # type: ignore[misc]
+                                  if e.kind in kinds and not e.other_authority]
+        return self._counted[key]
+
+    def episode_of(self, outcome: OutcomeFacts) -> EpisodeFacts | None:
+        """``episode_for(outcome, self.episodes)`` by a dictionary and a bisection instead of walks of the
+        episodes (they are in start order, as the class says)."""
+        if self._by_incident is None:
+            self._by_incident = {}
+            for episode in self.episodes:
+                if episode.incident_ref:
+                    self._by_incident.setdefault(episode.incident_ref, episode)
+            self._started = [e for e in self.episodes if e.started_at is not None]
+            self._starts = [e.started_at for e in self._started]  # type: ignore[misc]
+        if outcome.incident_ref:
+            return self._by_incident.get(outcome.incident_ref)
+        at = bisect_right(self._starts, outcome.recorded_at)
+        return self._started[at - 1] if at else None
 
     def emit(self, rule: Rule, key: str, episode: EpisodeFacts | None, trigger_at: datetime,
              high_risk: bool = False, detail: str | None = None) -> None:
@@ -123,7 +158,7 @@ def action_episode(spec: ActionSpec, run: ChildRun) -> str | None:
         return spec.episode_ref
     event_id = action_subject(spec)
     outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
-    episode = episode_for(outcome, run.episodes) if outcome is not None else None
+    episode = run.episode_of(outcome) if outcome is not None else None
     return episode.ref if episode is not None else None
 
 
@@ -139,7 +174,7 @@ def clock_start(rule: Rule, run: ChildRun, episode: EpisodeFacts) -> datetime | 
     event = rule.applies_to.care_leaver_clock_from
     if event is None or run.child.legal_status != "care_leaver":
         return episode.started_at
-    times = [o.recorded_at for o in run.outcomes if o.event == event and episode_for(o, run.episodes) is episode]
+    times = [o.recorded_at for o in run.outcomes if o.event == event and run.episode_of(o) is episode]
     return min(times) if times else None
 
 

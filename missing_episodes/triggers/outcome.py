@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from missing_episodes.offsets import Offset, apply_offset
-from missing_episodes.triggers.base import ChildRun, TriggerType, applies, children_with_event, episode_for, high_risk
+from missing_episodes.triggers.base import ChildRun, TriggerType, applies, children_with_event, high_risk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +41,7 @@ class OutcomeTrigger(TriggerType):
                 continue
             if running and (returned is None or outcome.recorded_at < returned):
                 continue
-            episode = episode_for(outcome, run.episodes) if rule.applies_to.episode_kinds else None
+            episode = run.episode_of(outcome) if rule.applies_to.episode_kinds else None
             if rule.applies_to.episode_kinds and episode is None:
                 continue
             if not applies(rule, run.child, episode, outcome.recorded_at):

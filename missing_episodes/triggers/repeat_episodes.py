@@ -45,7 +45,7 @@ class RepeatEpisodesTrigger(EpisodeTrigger):
         """Fires at the report (else the start) of the episode that makes exactly ``count`` in the window."""
         if episode.kind not in self.count_kinds:
             return
-        counted = [e.started_at for e in run.episodes if e.kind in self.count_kinds and not e.other_authority]
+        counted = run.counted_starts(self.count_kinds)
         start = episode.started_at
         assert start is not None
         window_start = apply_offset(start, self.window.backwards())

@@ -28,14 +28,12 @@ from missing_episodes.triggers.base import (
     action_episode,
     applies,
     children_with_event,
-    episode_for,
     high_risk,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from missing_episodes.facts import EpisodeFacts
     from missing_episodes.policy import Rule
 
 
@@ -56,38 +54,52 @@ class StrategyUnresolvedTrigger(TriggerType):
         if not any(o.event == self.event for o in run.outcomes):
             return  # no interview recorded: nothing to sign off (and the strategy rules are not run again)
         called = self._called_for(run)
+        resolved = self._resolved_at(run)
         checked: set[str] = set()
         for outcome in sorted(run.outcomes, key=lambda o: (o.recorded_at, o.event_id)):
             if outcome.event != self.event:
                 continue
-            episode = episode_for(outcome, run.episodes)
+            episode = run.episode_of(outcome)
             if episode is None or episode.ref in checked or not applies(rule, run.child, episode, outcome.recorded_at):
                 continue
             first = called.get(episode.ref)
             if first is None or first >= outcome.recorded_at:
                 continue
             checked.add(episode.ref)  # the first interview record after the requirement is the one authorised
-            if not self._resolved(run, episode, outcome.recorded_at):
+            answered = resolved.get(episode.ref)
+            if answered is None or answered > outcome.recorded_at:
                 run.emit(rule, f"{episode.ref}:{rule.id}", episode, outcome.recorded_at, high_risk=high_risk(episode))
 
     def _called_for(self, run: ChildRun) -> dict[str, datetime]:
-        """Episode ref -> when the first ``considered`` action fired for it, from the policy's own rules."""
-        scratch = ChildRun(run.policy, run.child, run.episodes, run.outcomes, run.horizon)
-        for other in run.policy.active_rules:
-            if other.action in self.considered and not isinstance(other.trigger, StrategyUnresolvedTrigger):
+        """Episode ref -> when the first ``considered`` action fired for it, from the policy's own rules: their
+        actions in this run when they ran before this rule (a child with hundreds of episodes paid for running
+        them twice), else run again here."""
+        rules = [other for other in run.policy.active_rules
+                 if other.action in self.considered and not isinstance(other.trigger, StrategyUnresolvedTrigger)]
+        if all(other.id in run.evaluated for other in rules):
+            ids = {other.id for other in rules}
+            specs = [spec for spec in run.specs if spec.rule_id in ids]
+        else:
+            scratch = ChildRun(run.policy, run.child, run.episodes, run.outcomes, run.horizon)
+            for other in rules:
                 other.trigger.evaluate(other, scratch)
+            specs = scratch.specs
         called: dict[str, datetime] = {}
-        for spec in scratch.specs:
+        for spec in specs:
             ref = action_episode(spec, run)
             if ref is not None and (ref not in called or spec.trigger_at < called[ref]):
                 called[ref] = spec.trigger_at
         return called
 
-    def _resolved(self, run: ChildRun, episode: EpisodeFacts, by: datetime) -> bool:
-        return any(
-            o.event in self.resolved_by and o.recorded_at <= by and episode_for(o, run.episodes) is episode
-            for o in run.outcomes
-        )
+    def _resolved_at(self, run: ChildRun) -> dict[str, datetime]:
+        """Episode ref -> when the first of ``resolved_by`` about it was recorded (one pass over the events, not
+        one per interview)."""
+        first: dict[str, datetime] = {}
+        for outcome in run.outcomes:
+            episode = run.episode_of(outcome) if outcome.event in self.resolved_by else None
+            if episode is not None and (episode.ref not in first or outcome.recorded_at < first[episode.ref]):
+                first[episode.ref] = outcome.recorded_at
+        return first
 
     def vectorises(self) -> bool:
         """None: it reads other rules' results and the child's case events (see the module docstring)."""

@@ -1,0 +1,89 @@
+"""A child's run answers "which episode is this case event about" and "what fired before" without walking its
+whole history again for every event (issue 19: a region's most frequently missing children have hundreds of
+episodes and events, and the daily roll-forward recomputes them all every day).
+
+The shortcuts must give the same answers as the definitions they replace: ``episode_for``'s walk of the episodes,
+and the strategy enquiry running the strategy rules again for itself.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from missing_episodes.config import DATA_DIR
+from missing_episodes.policy import load_policy, parse_policy
+from missing_episodes.rules import evaluate_child
+from missing_episodes.triggers import ChildRun
+from missing_episodes.triggers.base import episode_for
+from tests.builders.facts import child, episode, london, outcome
+
+HORIZON = london("2026-12-01 00:00")
+POLICY = DATA_DIR / "policies" / "default.yaml"
+
+
+def test_the_episode_an_event_is_about_is_the_one_the_walk_finds():
+    episodes = [
+        episode("EP-1", "2026-03-01 10:00", found="2026-03-01 20:00", incident="INC-1"),
+        episode("EP-2", "2026-03-05 09:00", found="2026-03-05 12:00", incident="INC-2"),
+        episode("EP-3", "2026-03-05 09:00", found="2026-03-06 12:00", incident="INC-3"),  # same start as EP-2
+        episode("EP-4", "2026-03-20 22:00", incident="INC-2"),  # a reused incident: the first episode keeps it
+    ]
+    events = [
+        outcome("O-1", "rhi_completed", "2026-02-28 09:00"),  # before any episode: about none
+        outcome("O-2", "rhi_completed", "2026-03-01 10:00"),  # at the first start exactly
+        outcome("O-3", "rhi_completed", "2026-03-05 09:00"),  # two episodes began then: the later listed
+        outcome("O-4", "rhi_completed", "2026-03-10 09:00"),
+        outcome("O-5", "rhi_completed", "2026-04-01 09:00", incident="INC-2"),
+        outcome("O-6", "rhi_completed", "2026-04-01 09:00", incident="INC-9"),  # names no episode of the child
+        outcome("O-7", "rhi_completed", "2026-04-02 09:00"),
+    ]
+    run = ChildRun(load_policy(POLICY), child(), episodes, events, HORIZON)
+
+    found = {event.event_id: run.episode_of(event) for event in events}
+
+    assert found == {event.event_id: episode_for(event, episodes) for event in events}
+    assert {key: value.ref if value else None for key, value in found.items()} == {
+        "O-1": None, "O-2": "EP-1", "O-3": "EP-3", "O-4": "EP-3", "O-5": "EP-2", "O-6": None, "O-7": "EP-4"}
+
+
+def _policy_with_the_enquiry_first():
+    """The default policy with the strategy enquiry listed before the strategy-meeting rules it reads, so it
+    must run them again for itself rather than read what they already emitted."""
+    data = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    rules = data["rules"]
+    enquiry = next(rule for rule in rules if rule["id"] == "rhi.strategy_check")
+    data["rules"] = [enquiry, *(rule for rule in rules if rule is not enquiry)]
+    return parse_policy(data)
+
+
+def _enquiries(policy, events):
+    episodes = [
+        # Missing 30 hours: the 24-hour strategy meeting is to be considered.
+        episode("EP-1", "2026-03-01 10:00", found="2026-03-02 16:00", incident="INC-1"),
+        # Back within hours: nothing calls for a meeting.
+        episode("EP-2", "2026-03-10 10:00", found="2026-03-10 13:00", incident="INC-2"),
+    ]
+    return sorted((spec.key, spec.trigger_at) for spec in evaluate_child(policy, child(), episodes, events, HORIZON)
+                  if spec.rule_id == "rhi.strategy_check")
+
+
+def test_an_interview_signed_off_without_the_meeting_it_called_for_raises_the_enquiry_in_either_rule_order():
+    events = [
+        outcome("O-1", "rhi_completed", "2026-03-04 11:00", incident="INC-1"),
+        outcome("O-2", "rhi_completed", "2026-03-12 11:00", incident="INC-2"),
+    ]
+    expected = [("EP-1:rhi.strategy_check", london("2026-03-04 11:00"))]
+
+    assert _enquiries(load_policy(POLICY), events) == expected
+    assert _enquiries(_policy_with_the_enquiry_first(), events) == expected
+
+
+def test_a_meeting_held_before_the_interview_answers_the_enquiry_and_one_held_after_does_not():
+    held_before = [outcome("O-0", "strategy_meeting_held", "2026-03-03 09:00", incident="INC-1"),
+                   outcome("O-1", "rhi_completed", "2026-03-04 11:00", incident="INC-1")]
+    held_after = [outcome("O-1", "rhi_completed", "2026-03-04 11:00", incident="INC-1"),
+                  outcome("O-2", "management_oversight_recorded", "2026-03-05 09:00", incident="INC-1")]
+
+    for policy in (load_policy(POLICY), _policy_with_the_enquiry_first()):
+        assert _enquiries(policy, held_before) == []
+        assert _enquiries(policy, held_after) == [("EP-1:rhi.strategy_check", london("2026-03-04 11:00"))]
