@@ -200,18 +200,20 @@ def _assignment(node: object) -> tuple[str | None, object]:
 def policy(*, on_desk: bool = False) -> None:
     """The policy file validates (the one-line reason otherwise): flows would fail on it much later, in Prefect.
 
-    ``on_desk``: the command's flow will run on the desk, so the desk checks the policy it will use
-    (``desk_check``)."""
+    ``on_desk``: the command's flow runs on the desk when a Prefect server is configured, so then the desk checks
+    the policy it will use (``desk_check``)."""
     desk_check("policy", on_desk=on_desk)
 
 
 def desk_check(check: str, *arguments: str | None, on_desk: bool = True, hint: str = "") -> None:
-    """One of ``missing_episodes.desk.CHECKS``, asked of the desk when the command's flow runs there (it answers in
-    a hundredth of a second, with what it has loaded), else made here; a refusal is a ``Mistake`` (with ``hint``)."""
+    """One of ``missing_episodes.desk.CHECKS``, asked of the desk when the command's flow runs there (``on_desk``
+    and a Prefect server configured: it answers in a hundredth of a second, with what it has loaded), else made
+    here; a refusal is a ``Mistake`` (with ``hint``)."""
+    from cli.flows import prefect_server_configured
     from missing_episodes import desk
 
     try:
-        if on_desk:
+        if on_desk and prefect_server_configured():
             desk.checked(check, *arguments)
         else:
             desk.CHECKS[check](*arguments)

@@ -29,7 +29,7 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="folder to write i
 
 def _ready(out: Path | None, *, on_desk: bool = False) -> str | None:
     """The checks every document command makes before it renders: the output folder, the database, the policy
-    (``on_desk``: the document's flow will run on the desk, which checks the policy)."""
+    (``on_desk``: the document's flow runs on the desk when a server is configured, and the desk checks it)."""
     if out is not None and out.exists() and not out.is_dir():
         raise typer.BadParameter(f"{out} is a file, not a folder", param_hint="--out")
     checks.migrated_database()
@@ -100,7 +100,7 @@ def briefing_command(
     parsed = optional_date(day, "--date")
     if parsed is not None:
         plausible_day(parsed, "--date")
-    folder = _ready(out, on_desk=prefect_server_configured())
+    folder = _ready(out, on_desk=True)
     _document("the briefing", "daily_briefing", "produce_briefing", parsed or today(), folder)
 
 
@@ -114,7 +114,7 @@ def weekly_list_command(
     parsed = week_ending(week_end)
     if parsed is not None:
         plausible_day(parsed, "--week-ending")
-    folder = _ready(out, on_desk=prefect_server_configured())
+    folder = _ready(out, on_desk=True)
     _document("the weekly list", "weekly_list", "produce_weekly_list", parsed or last_sunday(), folder)
 
 
@@ -130,11 +130,10 @@ def serious_notification_command(
 ) -> None:
     """Write the serious notification form (HTML, PDF, Word) and send it to the rule's recipients once."""
     moment = time_value(as_of, "--as-of") if as_of else None
-    on_desk = prefect_server_configured()
-    folder = _ready(out, on_desk=on_desk)
+    folder = _ready(out, on_desk=True)
     # The episode exists and a rule applies: checked before any run, by the desk when the form is made there.
     checks.desk_check("serious-notification", episode.strip(), rule, moment.isoformat() if moment else None,
-                      on_desk=on_desk, hint=f" {EPISODE_REFS}")
+                      hint=f" {EPISODE_REFS}")
     _document("the serious notification", "serious_notification", "produce_serious_notification", episode.strip(),
               rule, folder, moment)
 

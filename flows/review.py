@@ -3,7 +3,8 @@
 Measured costs decide the path (Prefect 3.8, 2 cores): an async subflow costs about 0.3 s, a task about 5 ms.
 Tens of changed children a day run as per-child subflows, concurrently up to a bound and each visible in the
 UI; a backlog (the first load of years of history, a recomputation after a policy change) runs the same rules
-in batches of children, one subflow run per batch, so it costs seconds rather than hours of orchestration.
+in batches of children, one subflow run per batch (one task of the calling run when it fits in one batch), so it
+costs seconds rather than hours of orchestration.
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ async def review(roll_forward: str | None = None) -> dict[str, int]:
         totals["still_missing"] = flag_for_review(False, roll_forward)
     if items:
         await _subflows(items, settings.episode_concurrency, totals)
-    # A backlog, or the roll-forward's children not checked in a subflow above: whatever is still flagged.
-    if (pending > len(items) or totals["still_missing"]) and (left := count_pending_reviews()):
-        await review_backlog(totals, left)
+    # A backlog, or the roll-forward's children not checked in a subflow above: whatever is still flagged (counted
+    # again only when a subflow or the roll-forward changed the first count).
+    if pending > len(items) or totals["still_missing"]:
+        left = count_pending_reviews() if items or totals["still_missing"] else pending
+        if left:
+            await review_backlog(totals, left)
     get_run_logger().info("rules ran for %s children: %s", totals["children"], totals)
     return totals
 

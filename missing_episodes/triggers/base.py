@@ -56,6 +56,15 @@ class ChildRun:
     _started: list[EpisodeFacts] = field(default_factory=list, init=False, repr=False, compare=False)
     _counted: dict[tuple[str, ...], list[datetime]] = field(default_factory=dict, init=False, repr=False,
                                                             compare=False)
+    _by_event_id: dict[str, OutcomeFacts] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def outcome_named(self, event_id: str) -> OutcomeFacts | None:
+        """The child's first case event with this id (an action about the child names the event that started it)."""
+        if self._by_event_id is None:
+            self._by_event_id = {}
+            for outcome in self.outcomes:
+                self._by_event_id.setdefault(outcome.event_id, outcome)
+        return self._by_event_id.get(event_id)
 
     def counted_starts(self, kinds: list[str]) -> list[datetime]:
         """The start times of the child's own episodes (not another authority's) of ``kinds``, in order: what a
@@ -157,7 +166,7 @@ def action_episode(spec: ActionSpec, run: ChildRun) -> str | None:
     if spec.episode_ref is not None or not spec.key.startswith("CH-"):
         return spec.episode_ref
     event_id = action_subject(spec)
-    outcome = next((o for o in run.outcomes if o.event_id == event_id), None)
+    outcome = run.outcome_named(event_id)
     episode = run.episode_of(outcome) if outcome is not None else None
     return episode.ref if episode is not None else None
 

@@ -46,6 +46,17 @@ def test_the_episode_an_event_is_about_is_the_one_the_walk_finds():
         "O-1": None, "O-2": "EP-1", "O-3": "EP-3", "O-4": "EP-3", "O-5": "EP-2", "O-6": None, "O-7": "EP-4"}
 
 
+def test_the_case_event_an_action_names_is_the_first_with_that_id():
+    first = outcome("O-1", "assessment_completed", "2026-03-01 10:00")
+    again = outcome("O-1", "assessment_completed", "2026-03-02 10:00")  # a replayed id: the first one stands
+    run = ChildRun(load_policy(POLICY), child(), [], [first, outcome("O-2", "rhi_completed", "2026-03-03 10:00"),
+                                                      again], HORIZON)
+
+    assert run.outcome_named("O-1") is first
+    assert run.outcome_named("O-2").event == "rhi_completed"
+    assert run.outcome_named("O-3") is None
+
+
 def _policy_with_the_enquiry_first():
     """The default policy with the strategy enquiry listed before the strategy-meeting rules it reads, so it
     must run them again for itself rather than read what they already emitted."""
