@@ -17,6 +17,7 @@ from abc import abstractmethod
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from missing_episodes.clock import age_on, birthday
@@ -49,21 +50,31 @@ class ChildRun:
     # The rules whose actions ``specs`` already holds in full (evaluated, given by the bulk path, or out of the
     # child's scope): a trigger that reads other rules' results takes them from here rather than running them again.
     evaluated: set[str] = field(default_factory=set)
-    # ``episode_of``'s index, built on first use: a child with hundreds of episodes and case events (a region's
-    # most frequently missing) made every event's lookup a walk of all its episodes, inside walks of its events.
-    _by_incident: dict[str, EpisodeFacts] | None = field(default=None, init=False, repr=False, compare=False)
-    _starts: list[datetime] = field(default_factory=list, init=False, repr=False, compare=False)
-    _started: list[EpisodeFacts] = field(default_factory=list, init=False, repr=False, compare=False)
     _counted: dict[tuple[str, ...], list[datetime]] = field(default_factory=dict, init=False, repr=False,
                                                             compare=False)
-    _by_event_id: dict[str, OutcomeFacts] | None = field(default=None, init=False, repr=False, compare=False)
+
+    # The lookups below are built on first use and kept for the run: a child with hundreds of episodes and case
+    # events (a region's most frequently missing) made every event's lookup a walk of all its episodes, inside
+    # walks of its events. The first of a repeated id or incident wins, as a walk in order would find it.
+
+    @cached_property
+    def _by_event_id(self) -> dict[str, OutcomeFacts]:
+        return {outcome.event_id: outcome for outcome in reversed(self.outcomes)}
+
+    @cached_property
+    def _by_incident(self) -> dict[str, EpisodeFacts]:
+        return {episode.incident_ref: episode for episode in reversed(self.episodes) if episode.incident_ref}
+
+    @cached_property
+    def _started(self) -> list[EpisodeFacts]:
+        return [episode for episode in self.episodes if episode.started_at is not None]
+
+    @cached_property
+    def _starts(self) -> list[datetime]:
+        return [episode.started_at for episode in self._started]  # type: ignore[misc]
 
     def outcome_named(self, event_id: str) -> OutcomeFacts | None:
         """The child's first case event with this id (an action about the child names the event that started it)."""
-        if self._by_event_id is None:
-            self._by_event_id = {}
-            for outcome in self.outcomes:
-                self._by_event_id.setdefault(outcome.event_id, outcome)
         return self._by_event_id.get(event_id)
 
     def counted_starts(self, kinds: list[str]) -> list[datetime]:
@@ -76,15 +87,8 @@ class ChildRun:
         return self._counted[key]
 
     def episode_of(self, outcome: OutcomeFacts) -> EpisodeFacts | None:
-        """``episode_for(outcome, self.episodes)`` by a dictionary and a bisection instead of walks of the
-        episodes (they are in start order, as the class says)."""
-        if self._by_incident is None:
-            self._by_incident = {}
-            for episode in self.episodes:
-                if episode.incident_ref:
-                    self._by_incident.setdefault(episode.incident_ref, episode)
-            self._started = [e for e in self.episodes if e.started_at is not None]
-            self._starts = [e.started_at for e in self._started]  # type: ignore[misc]
+        """The episode a case event is about: the first it names by incident, else the latest started at or before
+        it was recorded (the episodes are in start order, as the class says, so a bisection finds it)."""
         if outcome.incident_ref:
             return self._by_incident.get(outcome.incident_ref)
         at = bisect_right(self._starts, outcome.recorded_at)
@@ -143,14 +147,6 @@ def child_in_scope(rule: Rule, child: ChildFacts) -> bool:
         return False
     solicitor = scope.has_immigration_solicitor
     return solicitor is None or child.has_immigration_solicitor == solicitor
-
-
-def episode_for(outcome: OutcomeFacts, ordered: list[EpisodeFacts]) -> EpisodeFacts | None:
-    """The episode a case event is about: the one it names, else the latest started before it was recorded."""
-    if outcome.incident_ref:
-        return next((e for e in ordered if e.incident_ref == outcome.incident_ref), None)
-    started = [e for e in ordered if e.started_at is not None and e.started_at <= outcome.recorded_at]
-    return started[-1] if started else None
 
 
 def action_subject(spec: ActionSpec) -> str:

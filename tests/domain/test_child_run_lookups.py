@@ -2,7 +2,7 @@
 whole history again for every event (issue 19: a region's most frequently missing children have hundreds of
 episodes and events, and the daily roll-forward recomputes them all every day).
 
-The shortcuts must give the same answers as the definitions they replace: ``episode_for``'s walk of the episodes,
+The shortcuts must give the same answers as the definitions they replace: a walk of the episodes in order,
 and the strategy enquiry running the strategy rules again for itself.
 """
 
@@ -11,14 +11,23 @@ from __future__ import annotations
 import yaml
 
 from missing_episodes.config import DATA_DIR
+from missing_episodes.facts import EpisodeFacts, OutcomeFacts
 from missing_episodes.policy import load_policy, parse_policy
 from missing_episodes.rules import evaluate_child
 from missing_episodes.triggers import ChildRun
-from missing_episodes.triggers.base import episode_for
 from tests.builders.facts import child, episode, london, outcome
 
 HORIZON = london("2026-12-01 00:00")
 POLICY = DATA_DIR / "policies" / "default.yaml"
+
+
+def episode_for(outcome: OutcomeFacts, ordered: list[EpisodeFacts]) -> EpisodeFacts | None:
+    """The definition ``ChildRun.episode_of`` shortens: the episode the event names, else the latest started
+    before it was recorded, found by walking the episodes in start order."""
+    if outcome.incident_ref:
+        return next((e for e in ordered if e.incident_ref == outcome.incident_ref), None)
+    started = [e for e in ordered if e.started_at is not None and e.started_at <= outcome.recorded_at]
+    return started[-1] if started else None
 
 
 def test_the_episode_an_event_is_about_is_the_one_the_walk_finds():
