@@ -18,6 +18,7 @@ from missing_episodes.clock import (
     add_hours,
     add_months,
     add_working_days,
+    add_working_days_column,
     shift_london_column,
 )
 from missing_episodes.schema import Strict
@@ -103,7 +104,5 @@ def offset_series(ts: pd.Series, offset: Offset, times: int = 1) -> pd.Series:
     if offset.days:
         result = shift_london_column(result, days=offset.days * times)
     if offset.working_days:
-        working = Offset(working_days=offset.working_days)
-        result = result.map(lambda t: t if pd.isna(t) else apply_offset(t.to_pydatetime(), working, times))
-        result = pd.to_datetime(result, utc=True).astype(COLUMN_TIME)
+        result = add_working_days_column(result, offset.working_days * times)
     return result

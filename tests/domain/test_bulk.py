@@ -191,3 +191,29 @@ def test_london_calendar_shift_matches_the_clock_module_in_the_gap_and_the_fold(
     for months in (-2, 1, 2):
         shifted = shift_london_column(series, months=months)
         assert [t.to_pydatetime() for t in shifted] == [add_months(m, months) for m in moments]
+
+
+def test_working_days_on_a_column_are_the_clock_modules_working_days():
+    """``add_working_days_column`` (numpy's business days) gives ``add_working_days``'s instant for every moment:
+    Friday afternoons before a bank-holiday Monday, weekends, Christmas into the new year, the clock changes
+    (the wall-clock time is kept across them), a missing time."""
+    from missing_episodes.clock import add_working_days, add_working_days_column
+
+    edges = [
+        datetime(2026, 5, 22, 15, 0, tzinfo=UTC),  # Friday 16:00 BST before the spring bank holiday (25 May)
+        datetime(2026, 5, 23, 10, 0, tzinfo=UTC),  # a Saturday: the first working day after it is day 1
+        datetime(2026, 5, 25, 8, 0, tzinfo=UTC),  # the bank holiday itself
+        datetime(2026, 12, 24, 17, 0, tzinfo=UTC),  # Christmas Eve: 25, 26 (28 in lieu), 1 January closed
+        datetime(2026, 3, 27, 0, 30, tzinfo=UTC),  # Friday 00:30 GMT; Monday is summer time
+        datetime(2026, 10, 23, 23, 30, tzinfo=UTC),  # Saturday 00:30 BST; Monday is winter time
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # Sunday 01:30 BST, the ambiguous hour
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # Sunday, just after the spring change
+        datetime(2027, 12, 31, 23, 59, tzinfo=UTC),  # a year's last minute
+    ]
+    sweep = [datetime(2025, 12, 1, 7, 45, tzinfo=UTC) + timedelta(hours=13 * n) for n in range(900)]
+    moments = edges + sweep
+    series = pd.Series(pd.to_datetime([*moments, None], utc=True)).astype("datetime64[us, UTC]")
+    for days in (0, 1, 2, 3, 5, 10, 30):
+        column = add_working_days_column(series, days)
+        assert [t.to_pydatetime() for t in column[:-1]] == [add_working_days(m, days) for m in moments], days
+        assert pd.isna(column.iloc[-1])
