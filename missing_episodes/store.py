@@ -12,17 +12,13 @@ from sqlalchemy import (
     Column,
     Dialect,
     Float,
-    Integer,
     String,
     Table,
     UniqueConstraint,
-    any_,
-    bindparam,
     func,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -45,8 +41,8 @@ def insert_with_ids(
     With ``ignore_duplicates`` a row whose unique key is already stored (a replay, a concurrent ingest) is
     skipped, and left out of the answer. On SQLite the transaction holds the database's one write lock (BEGIN
     IMMEDIATE) and a new id is always above the highest one, so the rows above the highest id before the insert
-    are exactly this call's. On PostgreSQL the ids are drawn from the table's sequence first. Either way there
-    is no RETURNING, which would send the rows through SQLAlchemy's parameter processing (see ``_insert_many``).
+    are exactly this call's. On PostgreSQL the insert itself returns the ids of the rows it stored (one round trip;
+    drawing them from the sequence first was a statement of its own, 5.5 s of a million-row ingest).
     """
     if not rows:
         return {}
@@ -55,30 +51,22 @@ def insert_with_ids(
         highest = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
         _insert_many(session, table, rows, ignore_duplicates)
         return dict(session.execute(select(table.c[key], table.c.id).where(table.c.id > highest)).all())
-    ids = session.scalars(_NEXT_IDS, {"table": table.name, "count": len(rows)}).all()
-    _insert_many(
-        session, table, [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)], ignore_duplicates
-    )
-    if not ignore_duplicates:
-        return {row[key]: row_id for row, row_id in zip(rows, ids, strict=True)}
-    inserted = select(table.c[key], table.c.id).where(table.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
-    return dict(session.execute(inserted, {"ids": ids}).all())
+    return dict(_insert_many(session, table, rows, ignore_duplicates, returning=key))
 
 
-_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
-
-
-def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ignore_duplicates: bool) -> None:
+def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ignore_duplicates: bool,
+                 returning: str | None = None) -> list[Any]:
     """Insert plain values straight through the driver: the rows' columns (as the first row names them) and defaults.
 
     A chunk writes tens of thousands of rows; SQLAlchemy's per-value parameter processing was most of that
     time on SQLite, and psycopg's per-row executemany most of it on PostgreSQL. Values are converted here a
     column at a time, to exactly what the column types would send (see ``_converter``), and Python-side column
     defaults are filled once for the statement. SQLite gets sqlite3's executemany (its loop is in C);
-    PostgreSQL gets one statement whose parameters are one array per column, unnested on the server.
+    PostgreSQL gets one statement whose parameters are one array per column, unnested on the server, and
+    ``returning`` names a column whose value and id it gives back for every row stored (PostgreSQL only).
     """
     dialect = session.get_bind().dialect
-    if ignore_duplicates:
+    if ignore_duplicates and dialect.name == "postgresql":  # SQLite has one writer at a time: nothing to order
         rows = sorted(rows, key=_unique_order(table, rows[0]))
     names = list(rows[0])
     defaults = {c.name: _default(c) for c in table.columns if c.name not in rows[0] and c.default is not None}
@@ -93,12 +81,16 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
     conflict = " ON CONFLICT DO NOTHING" if ignore_duplicates else ""
     connection = session.connection()
     if dialect.name == "sqlite":
+        if returning:
+            raise ValueError("SQLite's executemany returns nothing: insert_with_ids reads the new ids after it")
         statement = f"{into}VALUES ({', '.join('?' for _ in names)}){conflict}"
         connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
-        return
+        return []
     # %b: binary arrays; psycopg's text array format escapes every element with a regular expression.
     arrays = ", ".join(f"CAST(%b AS {_array_element(table.c[name].type, dialect)}[])" for name in names)
-    connection.exec_driver_sql(f"{into}SELECT * FROM unnest({arrays}){conflict}", tuple(columns))
+    back = f" RETURNING {preparer.quote(returning)}, id" if returning else ""
+    result = connection.exec_driver_sql(f"{into}SELECT * FROM unnest({arrays}){conflict}{back}", tuple(columns))
+    return result.all() if returning else []
 
 
 def _array_element(type_: TypeEngine, dialect: Dialect) -> str:

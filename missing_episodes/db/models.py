@@ -76,7 +76,11 @@ class Notification(Base):
     """Every incoming message, kept verbatim with where it came from and what became of it."""
 
     __tablename__ = "notification"
-    __table_args__ = (UniqueConstraint("source", "message_id", name="uq_notification_source_message"),)
+    __table_args__ = (
+        UniqueConstraint("source", "message_id", name="uq_notification_source_message"),
+        # An ingest's lookup of an incident's applied messages, answered from the index alone (migration 0005).
+        Index("ix_notification_incident", "incident_ref", "source", "feed", "outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(100))
@@ -87,7 +91,7 @@ class Notification(Base):
     payload: Mapped[str] = mapped_column(Text)  # the row as received, JSON
     content_hash: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(32))  # applied | quarantined | conflict
-    incident_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    incident_ref: Mapped[str | None] = mapped_column(String(100))
     sent_at: Mapped[datetime | None]
 
 
