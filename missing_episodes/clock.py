@@ -333,8 +333,8 @@ def add_working_days_column(ts: pd.Series, days: int) -> pd.Series:
     if not days or not known.any():
         return _london_wall_to_utc(local)
     start = day.to_numpy()[known].astype("datetime64[D]")
-    first = int(start.min().astype("datetime64[Y]").astype(int)) + 1970
-    last = int(start.max().astype("datetime64[Y]").astype(int)) + 1970 + days // 250 + 1  # 250+ working days a year
+    first, last = start.min().astype(object).year, start.max().astype(object).year
+    last += days // 250 + 1  # far enough: a year has more than 250 working days
     closed = np.array(sorted(d for year in range(first, last + 1) for d in _bank_holidays(year)),
                       dtype="datetime64[D]")
     moved = day.copy()
