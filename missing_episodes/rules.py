@@ -68,12 +68,20 @@ def evaluate_child_with(
         key=lambda e: (e.started_at, e.ref),  # type: ignore[arg-type, return-value]
     )
     run = ChildRun(policy, child, ordered, outcomes, horizon)
-    for rule in policy.active_rules:
+    rules = policy.active_rules
+    # Rules that read other rules' actions go last, so they find them in ``run.specs`` rather than run them again
+    # (the policy lists its interview's strategy check before the strategy rules); the specs are then put back in
+    # rule order, each rule's own actions in the order it emitted them.
+    later = [rule for rule in rules if rule.trigger.reads_other_rules]
+    for rule in [rule for rule in rules if not rule.trigger.reads_other_rules] + later:
         if given is not None and rule.id in given:
             run.specs.extend(given[rule.id])
         elif child_in_scope(rule, child):
             rule.trigger.evaluate(rule, run)
         run.evaluated.add(rule.id)
+    if later and run.specs:
+        position = {rule.id: number for number, rule in enumerate(rules)}
+        run.specs.sort(key=lambda spec: position[spec.rule_id])
     return close_with_outcomes(policy, fold_same_duties(policy, run), episodes, outcomes)
 
 
@@ -126,9 +134,14 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
     # The actions each recorded event could close, by the incident of their episode (``_ABOUT_CHILD``: an action
     # about the child), so an event looks at its own candidates only, not at every action of a long history.
     events = {outcome.event for outcome in outcomes}
+    recorded = {rule_id: events & names for rule_id, names in closing.items()}  # per rule, not per action
     closable: dict[str, dict[object, list[str]]] = defaultdict(lambda: defaultdict(list))
     for spec in by_key.values():
-        closed_by = events & set().union(*(closing[r] for r in (spec.rule_id, *spec.also_rule_ids)))
+        closed_by = recorded[spec.rule_id]
+        if spec.also_rule_ids:
+            closed_by = closed_by.union(*(recorded[r] for r in spec.also_rule_ids))
+        if not closed_by:
+            continue
         group = incident_of.get(spec.episode_ref) if spec.episode_ref else _ABOUT_CHILD
         for event in closed_by:
             closable[event][group].append(spec.key)

@@ -69,13 +69,18 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
     if ignore_duplicates and dialect.name == "postgresql":  # SQLite has one writer at a time: nothing to order
         rows = sorted(rows, key=_unique_order(table, rows[0]))
     names = list(rows[0])
-    defaults = {c.name: _default(c) for c in table.columns if c.name not in rows[0] and c.default is not None}
-    columns = [[row[name] for row in rows] for name in names] + [[value] * len(rows) for value in defaults.values()]
-    names += defaults
+    columns = [[row[name] for row in rows] for name in names]
     for index, name in enumerate(names):
         convert = _converter(table.c[name].type, dialect)
         if convert is not None:
             columns[index] = list(map(convert, columns[index]))
+    # A default is one value for every row: converted once, not once per row (two of an action's five instants).
+    for column in table.columns:
+        if column.name not in rows[0] and column.default is not None:
+            convert = _converter(column.type, dialect)
+            value = _default(column)
+            columns.append([convert(value) if convert is not None else value] * len(rows))
+            names.append(column.name)
     preparer = dialect.identifier_preparer
     into = f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
     conflict = " ON CONFLICT DO NOTHING" if ignore_duplicates else ""

@@ -241,6 +241,9 @@ class TriggerType(Strict):
     """
 
     name: ClassVar[str] = ""  # the ``type`` tag in YAML, filled in on registration
+    # A trigger that reads other rules' actions from ``ChildRun.specs``: a child's run evaluates its rules after
+    # every other rule, whatever their order in the policy (``rules.evaluate_child_with``).
+    reads_other_rules: ClassVar[bool] = False
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -20,7 +20,7 @@ Judged per child only (it reads other rules' results and the child's case events
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from missing_episodes.triggers.base import (
     ChildRun,
@@ -42,6 +42,7 @@ class StrategyUnresolvedTrigger(TriggerType):
     ``resolved_by`` recorded for that episode by then: fires at the interview's record, once per episode."""
 
     type: Literal["strategy_unresolved"]
+    reads_other_rules: ClassVar[bool] = True  # the ``considered`` rules' actions
     # The event that closes the interview (the module the authoriser signs off).
     event: str = "rhi_completed"
     # Action kinds whose firing means a strategy meeting was to be considered.
@@ -72,8 +73,8 @@ class StrategyUnresolvedTrigger(TriggerType):
 
     def _called_for(self, run: ChildRun) -> dict[str, datetime]:
         """Episode ref -> when the first ``considered`` action fired for it, from the policy's own rules: their
-        actions in this run when they ran before this rule (a child with hundreds of episodes paid for running
-        them twice), else run again here."""
+        actions in this run (a child's run evaluates this rule after the others, ``reads_other_rules``), else,
+        when this trigger is evaluated on its own, run again here."""
         rules = [other for other in run.policy.active_rules
                  if other.action in self.considered and not isinstance(other.trigger, StrategyUnresolvedTrigger)]
         if all(other.id in run.evaluated for other in rules):

@@ -66,14 +66,19 @@ def test_the_case_event_an_action_names_is_the_first_with_that_id():
     assert run.outcome_named("O-3") is None
 
 
-def _policy_with_the_enquiry_first():
-    """The default policy with the strategy enquiry listed before the strategy-meeting rules it reads, so it
-    must run them again for itself rather than read what they already emitted."""
+def _policy_with_the_enquiry(where: str):
+    """The default policy with the strategy enquiry listed first or last: before or after every strategy-meeting
+    rule it reads (the default lists it among the interview's rules, before the strategy rules)."""
     data = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
     rules = data["rules"]
     enquiry = next(rule for rule in rules if rule["id"] == "rhi.strategy_check")
-    data["rules"] = [enquiry, *(rule for rule in rules if rule is not enquiry)]
+    others = [rule for rule in rules if rule is not enquiry]
+    data["rules"] = [enquiry, *others] if where == "first" else [*others, enquiry]
     return parse_policy(data)
+
+
+def _policy_with_the_enquiry_first():
+    return _policy_with_the_enquiry("first")
 
 
 def _enquiries(policy, events):
@@ -107,3 +112,55 @@ def test_a_meeting_held_before_the_interview_answers_the_enquiry_and_one_held_af
     for policy in (load_policy(POLICY), _policy_with_the_enquiry_first()):
         assert _enquiries(policy, held_before) == []
         assert _enquiries(policy, held_after) == [("EP-1:rhi.strategy_check", london("2026-03-04 11:00"))]
+
+
+def _interviewed_child():
+    episodes = [episode("EP-1", "2026-03-01 10:00", found="2026-03-02 16:00", incident="INC-1"),
+                episode("EP-2", "2026-03-10 10:00", found="2026-03-10 13:00", incident="INC-2")]
+    events = [outcome("O-1", "rhi_completed", "2026-03-04 11:00", incident="INC-1")]
+    return episodes, events
+
+
+def test_a_childs_run_evaluates_each_strategy_rule_once_whatever_the_policys_order(monkeypatch):
+    """The enquiry reads the strategy rules' actions from the run (it is evaluated after every other rule) rather
+    than running them again: on the bulk path of a 50,000-episode region that second run was a sixth of the time.
+    The actions are the same whatever the policy's order."""
+    episodes, events = _interviewed_child()
+    strategy_ids = {"strategy.missing_24h", "strategy.missing_72h", "strategy.four_in_28_days",
+                    "strategy.six_in_2_months", "strategy.high_risk"}
+    results = {}
+    calls: list[str] = []
+    for where in ("first", "last"):
+        policy = _policy_with_the_enquiry(where)
+        calls.clear()
+        for trigger_type in {type(rule.trigger) for rule in policy.active_rules if rule.id in strategy_ids}:
+
+            def counted(self, rule, run, original=trigger_type.evaluate):
+                calls.append(rule.id)
+                return original(self, rule, run)
+
+            monkeypatch.setattr(trigger_type, "evaluate", counted)
+
+        specs = evaluate_child(policy, child(), episodes, events, HORIZON)
+        monkeypatch.undo()
+
+        assert sorted(call for call in calls if call in strategy_ids) == sorted(strategy_ids), where
+        results[where] = specs
+
+    assert results["first"] == results["last"] == evaluate_child(load_policy(POLICY), child(), episodes, events,
+                                                                 HORIZON)
+    assert "EP-1:rhi.strategy_check" in {spec.key for spec in results["first"]}
+
+
+def test_the_enquiry_evaluated_on_its_own_runs_the_strategy_rules_for_itself():
+    """A trigger is correct on its own, outside a child's whole run: with no strategy rule evaluated yet, the
+    enquiry finds what called for a meeting by running them."""
+    episodes, events = _interviewed_child()
+    policy = load_policy(POLICY)
+    enquiry = policy.rule("rhi.strategy_check")
+    run = ChildRun(policy, child(), episodes, events, HORIZON)
+
+    enquiry.trigger.evaluate(enquiry, run)
+
+    assert [(spec.key, spec.trigger_at) for spec in run.specs] == [
+        ("EP-1:rhi.strategy_check", london("2026-03-04 11:00"))]
