@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from missing_episodes.clock import COLUMN_TIME
@@ -45,8 +45,8 @@ class Facts:
 def _frame(rows: list[Any], columns: list[str], times: tuple[str, ...] = ()) -> pd.DataFrame:
     # Plain tuples: pandas probes each SQLAlchemy Row for attributes it lacks (hasattr), a failed lookup apiece.
     frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
-    for name in times:
-        frame[name] = pd.to_datetime(frame[name], utc=True).astype(COLUMN_TIME)
+    for name in times:  # UTCDateTime's values, or SQLite's naive UTC text of them (``read_facts(raw_instants=)``)
+        frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601").astype(COLUMN_TIME)
     return frame
 
 
@@ -70,24 +70,31 @@ OUTCOME_COLUMNS = ["child_id", "event_id", "event", "recorded_at", "incident_ref
                    "risk_level"]
 
 
-def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows:
+def read_facts(session: Session, child_ids: list[int] | None = None, *, raw_instants: bool = False) -> FactRows:
     """Read the facts of these children (all children when ``None``) in five set-based queries (the fifth, the
-    police's flags, joins the case events: ``with_police_flags``)."""
+    police's flags, joins the case events: ``with_police_flags``).
+
+    With ``raw_instants`` the instants come as the driver gives them (SQLite's UTC text, PostgreSQL's aware
+    datetimes), for ``as_columns`` to parse a column at a time: the column type's conversion of each value, one
+    Python call apiece, was most of reading a region's facts.
+    """
+    at = _raw if raw_instants else _typed
     child_q = select(Child.id, Child.ref, Child.legal_status, Child.uasc, Child.date_of_birth,
                      Child.immigration_solicitor.is_not(None).label("has_immigration_solicitor"))
     episode_q = select(
-        Episode.id, Episode.ref, Episode.incident_ref, Episode.child_id, Episode.kind, Episode.started_at,
-        Episode.reported_at, Episode.found_at, Episode.return_notified_at, Episode.other_authority,
+        Episode.id, Episode.ref, Episode.incident_ref, Episode.child_id, Episode.kind, at(Episode.started_at),
+        at(Episode.reported_at), at(Episode.found_at), at(Episode.return_notified_at), Episode.other_authority,
     ).where(Episode.child_id.is_not(None))
     risk_q = select(
-        RiskAssessment.episode_id, RiskAssessment.assessed_at, RiskAssessment.risk_level,
+        RiskAssessment.episode_id, at(RiskAssessment.assessed_at), RiskAssessment.risk_level,
         RiskAssessment.notification_id,
     ).join(Episode, Episode.id == RiskAssessment.episode_id).where(Episode.child_id.is_not(None))
     outcome_q = select(
-        Outcome.child_id, Outcome.event_id, Outcome.event, Outcome.recorded_at, Outcome.incident_ref, Outcome.by,
-        Outcome.rationale, Outcome.notes, Outcome.risk_level,
+        Outcome.child_id, Outcome.event_id, Outcome.event, at(Outcome.recorded_at), Outcome.incident_ref,
+        Outcome.by, Outcome.rationale, Outcome.notes, Outcome.risk_level,
     )
-    flag_q = select(Episode.child_id, Episode.ref, Episode.incident_ref, *POLICE_FLAGS.values()).where(
+    flag_q = select(Episode.child_id, Episode.ref, Episode.incident_ref,
+                    *(at(column) for column in POLICE_FLAGS.values())).where(
         Episode.child_id.is_not(None), Episode.other_authority.is_(False),
         or_(*(column.is_not(None) for column in POLICE_FLAGS.values())))
     if child_ids is not None:
@@ -98,8 +105,8 @@ def read_facts(session: Session, child_ids: list[int] | None = None) -> FactRows
         outcome_q = outcome_q.where(Outcome.child_id.in_(child_ids))
     session.flush()  # as session.execute would; then Core rows, with no ORM result processing
     connection = session.connection()
-    rows = FactRows(*(list(connection.execute(query)) for query in (child_q, episode_q, risk_q, outcome_q)))
-    rows.outcomes = with_police_flags(list(connection.execute(flag_q)), rows.outcomes)
+    rows = FactRows(*(connection.execute(query).all() for query in (child_q, episode_q, risk_q, outcome_q)))
+    rows.outcomes = with_police_flags(connection.execute(flag_q).all(), rows.outcomes)
     return rows
 
 
@@ -156,7 +163,20 @@ def as_columns(rows: FactRows) -> Facts:
 
 def load_facts(session: Session, child_ids: list[int] | None = None) -> Facts:
     """Read the facts of these children (all children when ``None``) as columns: the bulk path's input."""
-    return as_columns(read_facts(session, child_ids))
+    return as_columns(read_facts(session, child_ids, raw_instants=True))
+
+
+def _typed(column: Any) -> Any:
+    return column
+
+
+#: A type with no result conversion on either driver (SQLite gives its text, psycopg its aware datetime).
+_AS_STORED = String()
+
+
+def _raw(column: Any) -> Any:
+    """The column with no result conversion: the driver's own value, under the column's name."""
+    return type_coerce(column, _AS_STORED).label(column.key)
 
 
 # --- the same facts as objects, for the per-child evaluator --------------------------------------------------

@@ -56,6 +56,18 @@ def _load_sample(url: str, monkeypatch) -> None:
         ingest_path(kind, DATA_DIR / "sample" / f"{kind}.csv", source, context)
 
 
+def test_the_bulk_paths_facts_hold_the_instants_the_column_type_reads(db_url, monkeypatch):
+    """The bulk path reads instants as the driver stores them and parses a column at a time; the frames must be
+    the ones the column type's own conversion, value by value, gives (SQLite's text, PostgreSQL's timestamptz)."""
+    _load_sample(db_url, monkeypatch)
+    with session_scope(db_url) as session:
+        typed = bulk.facts.as_columns(bulk.facts.read_facts(session))
+        raw = bulk.load_facts(session)
+    for name in ("children", "episodes", "risks", "outcomes"):
+        pd.testing.assert_frame_equal(getattr(raw, name), getattr(typed, name), obj=name)
+    assert raw.episodes["started_at"].notna().sum() > 10 and raw.outcomes["recorded_at"].notna().all()
+
+
 def _recompute(url: str, policy: Policy, evaluator: actions.Evaluator) -> dict[str, int]:
     with session_scope(url) as session:
         ids = list(session.scalars(select(Child.id)))
