@@ -69,17 +69,11 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
     if ignore_duplicates and dialect.name == "postgresql":  # SQLite has one writer at a time: nothing to order
         rows = sorted(rows, key=_unique_order(table, rows[0]))
     names = list(rows[0])
-    columns = [[row[name] for row in rows] for name in names]
-    for index, name in enumerate(names):
-        convert = _converter(table.c[name].type, dialect)
-        if convert is not None:
-            columns[index] = list(map(convert, columns[index]))
+    columns = [_as_sent(table.c[name].type, [row[name] for row in rows], dialect) for name in names]
     # A default is one value for every row: converted once, not once per row (two of an action's five instants).
     for column in table.columns:
         if column.name not in rows[0] and column.default is not None:
-            convert = _converter(column.type, dialect)
-            value = _default(column)
-            columns.append([convert(value) if convert is not None else value] * len(rows))
+            columns.append(_as_sent(column.type, [_default(column)], dialect) * len(rows))
             names.append(column.name)
     preparer = dialect.identifier_preparer
     into = f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
@@ -96,6 +90,12 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
     back = f" RETURNING {preparer.quote(returning)}, id" if returning else ""
     result = connection.exec_driver_sql(f"{into}SELECT * FROM unnest({arrays}){conflict}{back}", tuple(columns))
     return result.all() if returning else []
+
+
+def _as_sent(type_: TypeEngine, values: list[Any], dialect: Dialect) -> list[Any]:
+    """The values as the column type would send them (``_converter``), or as they are if it sends them so."""
+    convert = _converter(type_, dialect)
+    return values if convert is None else list(map(convert, values))
 
 
 def _array_element(type_: TypeEngine, dialect: Dialect) -> str:

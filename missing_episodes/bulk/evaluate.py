@@ -1,7 +1,8 @@
 """The bulk evaluator: every child's actions, equal to ``rules.evaluate_child`` for each.
 
 Column rules are evaluated for whole columns (``frame``), for every child; children some other rule could
-concern (``scope.fallback_children``) have the other rules evaluated per child; every child's actions are then
+concern (``scope.fallback_children``) have the other rules, and those that read other rules' actions,
+evaluated per child; every child's actions are then
 closed by its case events with the same ``rules.close_with_outcomes``. tests/domain/test_bulk.py checks the
 equality on the bundled sample and on random histories built to sit on the clock's edges.
 """
@@ -47,13 +48,17 @@ def evaluate_bulk(policy: Policy, facts: Facts, horizon: datetime) -> dict[int, 
                            episode_ref=episode_ref, trigger_at=trigger_at, due_at=due_at, actor=rule.actor,
                            recipients=tuple(rule.recipients))
             )
-    column_rules = [rule.id for rule in policy.active_rules if on_columns(rule)]
+    # A child evaluated per child runs the rules that read other rules' actions itself: on columns they read the
+    # column rules' actions only, and such a child may have actions of the others too.
+    column_rules = [rule.id for rule in policy.active_rules
+                    if on_columns(rule) and not rule.trigger.reads_other_rules]
     result: dict[int, list[ActionSpec]] = {}
     for child_id, child in child_facts(facts).items():
         if child_id in skip:
             given: dict[str, list[ActionSpec]] = {rule_id: [] for rule_id in column_rules}
             for spec in specs.get(child_id, []):
-                given[spec.rule_id].append(spec)
+                if spec.rule_id in given:
+                    given[spec.rule_id].append(spec)
             result[child_id] = evaluate_child_with(policy, child, episodes.get(child_id, []),
                                                    outcomes.get(child_id, []), horizon, given)
         else:

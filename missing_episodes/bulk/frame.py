@@ -8,6 +8,7 @@ twin of ``apply_offset``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from missing_episodes.bulk.facts import Facts
@@ -34,30 +35,34 @@ def evaluate_frame(policy: Policy, facts: Facts) -> pd.DataFrame:
     legal_status = episodes["child_id"].map(children["legal_status"])
     under_18_at_start = under_age_column(dob, episodes["started_at"])
     risks = facts.risks[facts.risks["episode_id"].isin(episodes["id"])]
-    columns = EpisodeColumns(episodes, episodes["found_at"].fillna(episodes["return_notified_at"]), risks)
     last_high = pd.Series(False, index=episodes.index)
     if len(risks):
         latest = risks.sort_values(["episode_id", "assessed_at", "notification_id"]).groupby("episode_id").tail(1)
         high_ids = set(latest.loc[latest["risk_level"] == "high", "episode_id"].tolist())
         last_high = episodes["id"].isin(list(high_ids))
-    parts: list[pd.DataFrame] = []
+    columns = EpisodeColumns(episodes, episodes["found_at"].fillna(episodes["return_notified_at"]), risks, last_high,
+                             dob, facts.outcomes, children["ref"])
     in_scope: dict[tuple, InScope] = {}  # rules mostly share one scope
-    for rule in policy.active_rules:
-        if not on_columns(rule):
-            continue
+    # Rules that read other rules' actions go last (``TriggerType.reads_other_rules``), as in a child's run; the
+    # parts are put back in rule order, as the per-child evaluator's specs are.
+    rules = [rule for rule in policy.active_rules if on_columns(rule)]
+    parts: dict[str, pd.DataFrame] = {}
+    for rule in sorted(rules, key=lambda rule: rule.trigger.reads_other_rules):
         scope = rule.applies_to
         key = (tuple(scope.episode_kinds), scope.under_18, tuple(scope.legal_status))
         if key not in in_scope:
-            applies = ~episodes["other_authority"].astype(bool) & episodes["kind"].isin(scope.episode_kinds)
-            if scope.under_18 is not None:
-                applies &= under_18_at_start if scope.under_18 else (~under_18_at_start | dob.isna())
+            unaged = ~episodes["other_authority"].astype(bool) & episodes["kind"].isin(scope.episode_kinds)
             if scope.legal_status:
-                applies &= legal_status.isin(scope.legal_status)
-            in_scope[key] = InScope(applies, episodes[applies], last_high[applies])
-        parts.append(_actions(rule, rule.trigger.fire_columns(in_scope[key], columns)))
+                unaged &= legal_status.isin(scope.legal_status)
+            applies = unaged
+            if scope.under_18 is not None:
+                applies = unaged & (under_18_at_start if scope.under_18 else (~under_18_at_start | dob.isna()))
+            in_scope[key] = InScope(applies, episodes[applies], last_high[applies], unaged, scope.under_18)
+        parts[rule.id] = _actions(rule, rule.trigger.fire_columns(in_scope[key], columns))
+        columns.fired.append((rule, parts[rule.id]))
     if not parts:
         return pd.DataFrame(columns=SPEC_COLUMNS)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat([parts[rule.id] for rule in rules], ignore_index=True)
 
 
 def _actions(rule: Rule, fired: Fired) -> pd.DataFrame:
@@ -69,10 +74,17 @@ def _actions(rule: Rule, fired: Fired) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "child_id": chosen["child_id"].to_numpy(),
-            "key": (chosen["ref"] + f":{rule.id}").to_numpy(),
+            "key": _keys(rule, fired),
             "rule_id": rule.id,
             "episode_ref": chosen["ref"].to_numpy(),
             "trigger_at": at.astype(COLUMN_TIME).array,  # .to_numpy() would box every instant as an object
             "due_at": due.astype(COLUMN_TIME).array,
         }
     )
+
+
+def _keys(rule: Rule, fired: Fired) -> np.ndarray:
+    """``{head}:{rule id}{tail}`` (``Fired``): the episode's ref and the rule's id unless the trigger says."""
+    head = fired.episodes["ref"] if fired.key_head is None else fired.key_head
+    keys = head.to_numpy(dtype=object) + f":{rule.id}"
+    return keys if fired.key_tail is None else keys + fired.key_tail.to_numpy(dtype=object)

@@ -2,7 +2,8 @@
 
 A rule is evaluated on columns when its trigger vectorises (``TriggerType.vectorises``) and its scope is about
 the episode, the child's age and legal status only. Any child another active rule could concern is evaluated per
-child, whole, so the bulk result is exactly ``rules.evaluate_child``'s for every child. Folding one duty asked by
+child, whole but for the column rules' actions (given; a rule that reads other rules' actions is run again for
+it), so the bulk result is exactly ``rules.evaluate_child``'s for every child. Folding one duty asked by
 two rules (``same_duty_as``) is done per child only: a column rule whose named rule is on columns too sends the
 children in its scope to the per-child evaluator.
 """

@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
-from missing_episodes.clock import age_on, birthday
+from missing_episodes.clock import COLUMN_TIME, age_on, birthday, under_age_column
 from missing_episodes.facts import ActionSpec, ChildFacts, EpisodeFacts, OutcomeFacts
 from missing_episodes.offsets import Offset, apply_offset
 from missing_episodes.schema import Strict
@@ -195,27 +195,85 @@ def high_risk(episode: EpisodeFacts | None) -> bool:
 class EpisodeColumns:
     """The started episodes of every child the bulk path evaluates itself, and what triggers derive from them."""
 
-    episodes: pd.DataFrame  # id, ref, incident_ref, child_id, kind, started_at, reported_at, found_at, ...
+    episodes: pd.DataFrame  # id, ref, incident_ref, child_id, kind, started_at, ...; index: position (0, 1, ...)
     ended: pd.Series  # found, else return notified (index of ``episodes``)
     risks: pd.DataFrame  # episode_id, assessed_at, risk_level, notification_id: gradings of these episodes
+    last_high: pd.Series  # the police's latest grading of the episode is high (index of ``episodes``)
+    date_of_birth: pd.Series  # the child's (index of ``episodes``)
+    outcomes: pd.DataFrame  # the children's case events, as ``bulk.Facts.outcomes``
+    child_refs: pd.Series  # child id -> ref (the key of an action about a case event names the child)
+    # The actions of the rules evaluated so far, with their rules: what a trigger that ``reads_other_rules`` reads
+    # (the column evaluator runs such rules after every other, as a child's run does).
+    fired: list[tuple[Rule, pd.DataFrame]] = field(default_factory=list)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The case events, each with ``row``: the position in ``episodes`` of the episode it is about, or -1.
+
+        ``ChildRun.episode_of`` for columns: the child's first episode (in start order) naming the event's
+        incident, or for an event naming none the child's latest episode started at or before it was recorded.
+        In each child's order of record (recorded_at, event_id), the order a child's run walks its events in;
+        ``child_ref`` added.
+        """
+        import pandas as pd
+
+        events = self.outcomes.astype({"child_id": "int64", "recorded_at": COLUMN_TIME})  # typed when empty too
+        events = events.sort_values(["child_id", "recorded_at", "event_id"], kind="stable")
+        events = events.assign(order=range(len(events)), child_ref=events["child_id"].map(self.child_refs))
+        started = (self.episodes.astype({"child_id": "int64"}).assign(row=self.episodes.index)
+                   .sort_values(["started_at", "ref"], kind="stable"))
+        named = events["incident_ref"].fillna("") != ""  # an empty reference names nothing, as in ``episode_of``
+        first = (started[started["incident_ref"].fillna("") != ""]
+                 .drop_duplicates(["child_id", "incident_ref"], keep="first")[["child_id", "incident_ref", "row"]])
+        by_incident = events[named].merge(first, on=["child_id", "incident_ref"], how="left")
+        by_time = pd.merge_asof(  # the last of equal starts in (started_at, ref) order, as the bisection finds
+            events[~named].sort_values("recorded_at", kind="stable"), started[["started_at", "child_id", "row"]],
+            left_on="recorded_at", right_on="started_at", by="child_id", direction="backward",
+        ).drop(columns="started_at")
+        located = pd.concat([by_incident, by_time], ignore_index=True).sort_values("order")
+        return located.assign(row=located["row"].fillna(-1).astype("int64")).reset_index(drop=True)
 
 
 @dataclass(frozen=True)
 class InScope:
-    """The episodes one rule's scope covers: the mask over ``EpisodeColumns.episodes``, the rows, their risk."""
+    """The episodes one rule's scope covers: the mask over ``EpisodeColumns.episodes``, the rows, their risk.
+
+    ``mask`` takes the child's age when the episode started; a trigger that fires at a case event takes it when
+    the event was recorded, as ``applies`` does (``at_instants``), from ``unaged`` and ``under_18``.
+    """
 
     mask: pd.Series
     episodes: pd.DataFrame
     last_high: pd.Series  # the latest grading is high (index of ``episodes``)
+    unaged: pd.Series  # the scope without its age test (index of ``EpisodeColumns.episodes``)
+    under_18: bool | None  # the scope's age test
+
+    def at_instants(self, rows: pd.Series, at: pd.Series, columns: EpisodeColumns) -> pd.Series:
+        """Whether the scope covers the episodes at positions ``rows`` with the child's age taken at ``at``
+        (both indexed alike). An unknown date of birth counts as a child, as in ``applies``."""
+        import pandas as pd
+
+        covered = self.unaged.to_numpy()[rows.to_numpy()]
+        if self.under_18 is not None:
+            dob = columns.date_of_birth.to_numpy()[rows.to_numpy()]
+            under = under_age_column(pd.Series(dob, index=at.index), at).to_numpy()
+            covered &= under if self.under_18 else (~under | pd.isna(dob))
+        return pd.Series(covered, index=at.index)
 
 
 @dataclass(frozen=True)
 class Fired:
-    """The episodes a trigger fires for, when (``at``, UTC) and whether the high-risk due time applies."""
+    """The episodes a trigger fires for, when (``at``, UTC) and whether the high-risk due time applies.
+
+    An action's key is ``{head}:{rule id}{tail}``: by default the episode's ref and nothing after. An action per
+    case event is keyed by the child and the event (``CH-…:rule:event``, as ``OutcomeTrigger.evaluate`` keys it).
+    """
 
     episodes: pd.DataFrame
     at: pd.Series
     high: pd.Series
+    key_head: pd.Series | None = None  # instead of the episode's ref
+    key_tail: pd.Series | None = None  # after the rule's id
 
 
 # --- what the documents ask of a trigger ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """``outcome``: a case event (``media_interest``, ``assessed_missing`` ...) recorded for the child.
 
-Judged per child only: which episode an event belongs to, and when the child next returned, are read across the
-child's whole history of episodes and events, which the column evaluator does not model. ``could_concern``
-narrows the bulk path's per-child fallback to the children who have the event.
+An action at the event itself is evaluated on columns too: the column evaluator finds each event's episode as a
+child's run does (``EpisodeColumns.events``). A repeating or on-return rule is judged per child only: when the
+child next returned is read across the child's whole history of episodes and events; ``could_concern`` narrows
+the bulk path's per-child fallback to the children who have the event.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from missing_episodes.offsets import Offset, apply_offset
-from missing_episodes.triggers.base import ChildRun, TriggerType, applies, children_with_event, high_risk
+from missing_episodes.triggers.base import (
+    ChildRun,
+    EpisodeColumns,
+    Fired,
+    InScope,
+    TriggerType,
+    applies,
+    children_with_event,
+    high_risk,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,8 +76,17 @@ class OutcomeTrigger(TriggerType):
                 occurrence += 1
 
     def vectorises(self) -> bool:
-        """None: case events are judged per child (see the module docstring)."""
-        return False
+        """An action at the event itself: a repeating or on-return one is judged per child (the module docstring)."""
+        return self.every is None and not self.on_return
+
+    def fire_columns(self, scope: InScope, columns: EpisodeColumns) -> Fired:
+        events = columns.events
+        chosen = events[(events["event"] == self.event) & (events["row"] >= 0)]
+        chosen = chosen[scope.at_instants(chosen["row"], chosen["recorded_at"], columns)]
+        rows = chosen["row"].to_numpy()
+        high = (chosen["risk_level"] == "high") | columns.last_high.to_numpy()[rows]
+        return Fired(columns.episodes.iloc[rows], chosen["recorded_at"], high, key_head=chosen["child_ref"],
+                     key_tail=":" + chosen["event_id"])
 
     def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
         """Only children with this case event recorded can get an action from it."""

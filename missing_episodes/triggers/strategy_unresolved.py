@@ -14,7 +14,9 @@ episode one of them fired for before the interview was recorded called for a mee
 interview itself (harm found: a strategy discussion) fires at the interview's own time and is not counted: it is
 the interviewer's finding, not a requirement the authoriser must check.
 
-Judged per child only (it reads other rules' results and the child's case events), like ``outcome``.
+It reads other rules' results (``reads_other_rules``: a child's run and the column evaluator both evaluate it
+after every other rule). On columns it reads the column rules' actions only: a child some rule off the columns
+could concern is evaluated per child, this rule included (``bulk.evaluate``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from missing_episodes.triggers.base import (
     ChildRun,
+    EpisodeColumns,
+    Fired,
+    InScope,
     TriggerType,
     action_episode,
     applies,
@@ -103,8 +108,30 @@ class StrategyUnresolvedTrigger(TriggerType):
         return first
 
     def vectorises(self) -> bool:
-        """None: it reads other rules' results and the child's case events (see the module docstring)."""
-        return False
+        return True
+
+    def fire_columns(self, scope: InScope, columns: EpisodeColumns) -> Fired:
+        import pandas as pd
+
+        parts = [part for rule, part in columns.fired
+                 if rule.action in self.considered and not isinstance(rule.trigger, StrategyUnresolvedTrigger)]
+        events = columns.events[columns.events["row"] >= 0]
+        if not any(len(part) for part in parts):  # no meeting called for: nothing to enquire about
+            none = columns.episodes.iloc[[]]
+            return Fired(none, events["recorded_at"].iloc[[]], pd.Series([], dtype=bool))
+        called = pd.concat(parts).groupby("episode_ref")["trigger_at"].min()
+        resolved = events[events["event"].isin(self.resolved_by)].groupby("row")["recorded_at"].min()
+        interviews = events[events["event"] == self.event]
+        interviews = interviews[scope.at_instants(interviews["row"], interviews["recorded_at"], columns)]
+        refs = columns.episodes["ref"].to_numpy()[interviews["row"].to_numpy()]
+        first = pd.Series(called.reindex(refs).array, index=interviews.index)
+        # The first interview record after the requirement, per episode, is the one authorised.
+        interviews = interviews[first.notna() & (first < interviews["recorded_at"])].drop_duplicates("row")
+        answered = pd.Series(resolved.reindex(interviews["row"]).array, index=interviews.index)
+        interviews = interviews[answered.isna() | (answered > interviews["recorded_at"])]
+        rows = interviews["row"].to_numpy()
+        return Fired(columns.episodes.iloc[rows], interviews["recorded_at"],
+                     pd.Series(columns.last_high.to_numpy()[rows], index=interviews.index))
 
     def could_concern(self, children: pd.DataFrame, events: pd.Series) -> pd.Series:
         """Only children with the interview recorded can get the enquiry."""

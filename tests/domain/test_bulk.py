@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -21,10 +23,20 @@ from missing_episodes.db.engine import copy_sqlite, session_scope
 from missing_episodes.db.models import Action, AuditEvent, Child
 from missing_episodes.jobs import Context
 from missing_episodes.jobs.ingest import ingest_path
-from missing_episodes.policy import Policy, load_policy
-from missing_episodes.rules import ChildFacts, evaluate_child
+from missing_episodes.policy import Policy, load_policy, parse_policy
+from missing_episodes.rules import evaluate_child
 
 POLICY = load_policy(DATA_DIR / "policies" / "default.yaml")
+
+
+def _with_high_risk_due_times() -> Policy:
+    """The bundled policy with a shorter due time at high risk on two case-event rules evaluated on columns (the
+    bundled policy has none there), so the random histories test that the high risk is read there too."""
+    data = yaml.safe_load((DATA_DIR / "policies" / "default.yaml").read_text())
+    for rule in data["rules"]:
+        if rule["id"] in ("serious.media_interest", "rhi.strategy_check"):
+            rule["due_if_high_risk"] = {"hours": 2}
+    return parse_policy(data, "default.yaml with high-risk due times")
 HORIZON = datetime(2026, 11, 10, tzinfo=UTC)
 
 
@@ -135,7 +147,7 @@ def _history(draw):
                                                    st.sampled_from(["high", "medium", "low"])), max_size=3))
         )
         episodes.append({
-            "id": number + 1, "ref": f"EP-{number:03d}", "incident_ref": f"I{number}",
+            "id": number + 1, "ref": f"EP-{number:03d}", "incident_ref": draw(st.sampled_from([f"I{number}", "I0"])),
             "kind": draw(st.sampled_from(["missing", "missing", "missing", "absent", None])),
             "started_at": start, "reported_at": reported, "found_at": found,
             "return_notified_at": found + timedelta(minutes=draw(st.sampled_from([0, 45]))) if found else None,
@@ -144,47 +156,72 @@ def _history(draw):
         })
     dob = draw(st.sampled_from([None, date(2008, 3, 1), date(2009, 2, 28), date(2012, 6, 15)]))
     status = draw(st.sampled_from(["looked_after", "child_in_need", "care_leaver"]))
-    events = draw(st.lists(st.sampled_from(["rhi_completed", "strategy_meeting_held", "media_interest"]),
-                           max_size=2))
+    # Case events about the episodes: at, before and after their starts (equal times too), naming the incident,
+    # another, an empty one or none, some graded high: which episode each is about, and the scope at its time.
+    events = draw(st.lists(st.tuples(
+        st.sampled_from(_EVENTS), st.integers(0, n - 1), st.sampled_from([-1, 0, 0, 1, 25, 73, 240, 2000]),
+        st.sampled_from([None, "", "own", "I-elsewhere"]), st.sampled_from([None, None, "high"]),
+    ), max_size=6))
     return episodes, dob, status, draw(st.booleans()) and draw(st.booleans()), events
 
 
-def _facts(history) -> bulk.Facts:
-    episodes, dob, status, uasc, events = history
-    children = pd.DataFrame([{"id": 1, "ref": "CH-1", "legal_status": status, "uasc": uasc, "date_of_birth": dob,
-                              "has_immigration_solicitor": uasc}])
-    times = ("started_at", "reported_at", "found_at", "return_notified_at")
-    frame = pd.DataFrame([{k: v for k, v in e.items() if k != "risks"} | {"child_id": 1} for e in episodes])
-    for name in times:
+#: The case events the random histories record: the interview and its enquiry's answers, a decline, harm found
+#: (a rule for under-18s only) and media interest.
+_EVENTS = ["rhi_completed", "rhi_completed", "strategy_meeting_held", "strategy_meeting_not_required",
+           "management_oversight_recorded", "rhi_declined", "rhi_finding_harm_or_exploitation", "media_interest"]
+
+
+def _facts(histories) -> bulk.Facts:
+    """Children 1, 2, ... with these histories, as the bulk path reads them."""
+    children, frames, risks, outcomes = [], [], [], []
+    for child_id, (episodes, dob, status, uasc, events) in enumerate(histories, start=1):
+        children.append({"id": child_id, "ref": f"CH-{child_id}", "legal_status": status, "uasc": uasc,
+                         "date_of_birth": dob, "has_immigration_solicitor": uasc})
+        ids = {e["id"]: child_id * 100 + e["id"] for e in episodes}
+        frames += [{k: v for k, v in e.items() if k != "risks"}
+                   | {"id": ids[e["id"]], "ref": f"{e['ref']}-{child_id}", "child_id": child_id} for e in episodes]
+        risks += [{"episode_id": ids[e["id"]], "assessed_at": at, "risk_level": level, "notification_id": n}
+                  for e in episodes for n, (at, level) in enumerate(e["risks"])]
+        outcomes += [
+            {"child_id": child_id, "event_id": f"E{n % 3}-{n}", "event": event,
+             "recorded_at": episodes[about]["started_at"] + timedelta(hours=hours),
+             "incident_ref": episodes[about]["incident_ref"] if incident == "own" else incident, "by": "x",
+             "rationale": None, "notes": None, "risk_level": risk}
+            for n, (event, about, hours, incident, risk) in enumerate(events)
+        ]
+    frame = pd.DataFrame(frames)
+    for name in ("started_at", "reported_at", "found_at", "return_notified_at"):
         frame[name] = pd.to_datetime(frame[name], utc=True).astype("datetime64[us, UTC]")
-    risks = pd.DataFrame(
-        [{"episode_id": e["id"], "assessed_at": at, "risk_level": level, "notification_id": n}
-         for e in episodes for n, (at, level) in enumerate(e["risks"])],
-        columns=["episode_id", "assessed_at", "risk_level", "notification_id"],
-    )
+    risks = pd.DataFrame(risks, columns=["episode_id", "assessed_at", "risk_level", "notification_id"])
     risks["assessed_at"] = pd.to_datetime(risks["assessed_at"], utc=True).astype("datetime64[us, UTC]")
-    last = max(e["started_at"] for e in episodes)
-    outcomes = pd.DataFrame(
-        [{"child_id": 1, "event_id": f"E{n}", "event": event, "recorded_at": last + timedelta(days=n + 1),
-          "incident_ref": None, "by": "x", "rationale": None, "notes": None, "risk_level": None}
-         for n, event in enumerate(events)],
-        columns=["child_id", "event_id", "event", "recorded_at", "incident_ref", "by", "rationale", "notes",
-                 "risk_level"],
-    )
+    outcomes = pd.DataFrame(outcomes, columns=["child_id", "event_id", "event", "recorded_at", "incident_ref", "by",
+                                               "rationale", "notes", "risk_level"])
     outcomes["recorded_at"] = pd.to_datetime(outcomes["recorded_at"], utc=True).astype("datetime64[us, UTC]")
-    return bulk.Facts(children, frame, risks, outcomes)
+    return bulk.Facts(pd.DataFrame(children), frame, risks, outcomes)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_history())
-def test_bulk_equals_evaluate_child_on_random_histories(history):
-    facts = _facts(history)
-    got = bulk.evaluate_bulk(POLICY, facts, HORIZON)[1]
-    episodes = bulk.episode_facts(facts)[1]
-    outcomes = bulk.outcome_facts(facts).get(1, [])
-    _episodes, dob, status, uasc, _events = history
-    want = evaluate_child(POLICY, ChildFacts("CH-1", status, uasc, dob, uasc), episodes, outcomes, HORIZON)
-    assert got == want
+#: A child missing since 10:00 on 10 March (the 24-hour strategy meeting called for), interviewed at 73 hours:
+#: the meeting recorded at that very instant answers the enquiry; one recorded later does not.
+_INTERVIEWED_AS_THE_MEETING_IS_RECORDED = [(
+    [{"id": 1, "ref": "EP-000", "incident_ref": "I0", "kind": "missing",
+      "started_at": datetime(2026, 3, 10, 10, tzinfo=UTC), "reported_at": datetime(2026, 3, 10, 10, tzinfo=UTC),
+      "found_at": None, "return_notified_at": None, "other_authority": False, "risks": []}],
+    date(2012, 6, 15), "looked_after", False, events,
+) for events in ([("rhi_completed", 0, 73, None, None), ("strategy_meeting_held", 0, 73, None, None)],
+                 [("rhi_completed", 0, 73, None, None), ("strategy_meeting_held", 0, 240, None, None)])]
+
+
+@pytest.mark.parametrize("policy", [POLICY, _with_high_risk_due_times()], ids=["bundled", "high-risk-due-times"])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_history(), min_size=1, max_size=3))
+@example(_INTERVIEWED_AS_THE_MEETING_IS_RECORDED)
+def test_bulk_equals_evaluate_child_on_random_histories(policy, histories):
+    facts = _facts(histories)
+    got = bulk.evaluate_bulk(policy, facts, HORIZON)
+    episodes, outcomes = bulk.episode_facts(facts), bulk.outcome_facts(facts)
+    for child_id, child in bulk.child_facts(facts).items():
+        want = evaluate_child(policy, child, episodes.get(child_id, []), outcomes.get(child_id, []), HORIZON)
+        assert got[child_id] == want, child.ref
 
 
 def test_london_calendar_shift_matches_the_clock_module_in_the_gap_and_the_fold():

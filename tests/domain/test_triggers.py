@@ -118,9 +118,12 @@ def test_a_type_without_a_column_evaluation_says_so_and_is_never_asked_for_one()
             with pytest.raises(NotImplementedError, match=trigger.name):
                 trigger.fire_columns(None, None)  # type: ignore[arg-type]
     on_columns = {rule.trigger.name for rule in default.rules if rule.trigger.vectorises()}
-    assert on_columns == BUILT_IN - {"outcome", "still_missing_at_age", "strategy_unresolved"}
-    # A repeating schedule is judged per child even though its type has a column evaluation for one-offs.
+    assert on_columns == BUILT_IN - {"still_missing_at_age"}
+    # A repeating schedule, or a duty at the return after a case event, is judged per child even though its type
+    # has a column evaluation for one-offs.
     assert any(rule.trigger.name == "missing_for" and not rule.trigger.vectorises() for rule in default.rules)
+    assert any(rule.trigger.name == "outcome" and rule.trigger.on_return and not rule.trigger.vectorises()
+               for rule in default.rules)
 
 
 def test_two_types_with_one_tag_are_refused():
