@@ -1,10 +1,10 @@
 """The bulk evaluator: every child's actions, equal to ``rules.evaluate_child`` for each.
 
 Column rules are evaluated for whole columns (``frame``), for every child; children some other rule could
-concern (``scope.fallback_children``) have the other rules, and those that read other rules' actions,
-evaluated per child; every child's actions are then
-closed by its case events with the same ``rules.close_with_outcomes``. tests/domain/test_bulk.py checks the
-equality on the bundled sample and on random histories built to sit on the clock's edges.
+concern (``scope.fallback_children``) have the other rules, and those that read other rules' actions, evaluated
+per child; every child's actions are then closed by its case events with the same ``rules.close_with_outcomes``.
+tests/domain/test_bulk.py checks the equality on the bundled sample and on random histories built to sit on the
+clock's edges.
 """
 
 from __future__ import annotations

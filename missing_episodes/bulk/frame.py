@@ -16,7 +16,7 @@ from missing_episodes.bulk.scope import on_columns
 from missing_episodes.clock import COLUMN_TIME, under_age_column
 from missing_episodes.offsets import offset_series
 from missing_episodes.policy import Policy, Rule
-from missing_episodes.triggers.base import EpisodeColumns, Fired, InScope
+from missing_episodes.triggers.base import EpisodeColumns, Fired, InScope, age_in_scope
 
 SPEC_COLUMNS = ["child_id", "key", "rule_id", "episode_ref", "trigger_at", "due_at"]
 
@@ -46,7 +46,6 @@ def evaluate_frame(policy: Policy, facts: Facts) -> pd.DataFrame:
     # Rules that read other rules' actions go last (``TriggerType.reads_other_rules``), as in a child's run; the
     # parts are put back in rule order, as the per-child evaluator's specs are.
     rules = [rule for rule in policy.active_rules if on_columns(rule)]
-    parts: dict[str, pd.DataFrame] = {}
     for rule in sorted(rules, key=lambda rule: rule.trigger.reads_other_rules):
         scope = rule.applies_to
         key = (tuple(scope.episode_kinds), scope.under_18, tuple(scope.legal_status))
@@ -56,13 +55,14 @@ def evaluate_frame(policy: Policy, facts: Facts) -> pd.DataFrame:
                 unaged &= legal_status.isin(scope.legal_status)
             applies = unaged
             if scope.under_18 is not None:
-                applies = unaged & (under_18_at_start if scope.under_18 else (~under_18_at_start | dob.isna()))
+                applies = unaged & age_in_scope(scope.under_18, under_18_at_start, dob.isna())
             in_scope[key] = InScope(applies, episodes[applies], last_high[applies], unaged, scope.under_18)
-        parts[rule.id] = _actions(rule, rule.trigger.fire_columns(in_scope[key], columns))
-        columns.fired.append((rule, parts[rule.id]))
-    if not parts:
+        columns.fired.append((rule, _actions(rule, rule.trigger.fire_columns(in_scope[key], columns))))
+    if not columns.fired:
         return pd.DataFrame(columns=SPEC_COLUMNS)
-    return pd.concat([parts[rule.id] for rule in rules], ignore_index=True)
+    position = {rule.id: number for number, rule in enumerate(rules)}
+    return pd.concat([part for _rule, part in sorted(columns.fired, key=lambda item: position[item[0].id])],
+                     ignore_index=True)
 
 
 def _actions(rule: Rule, fired: Fired) -> pd.DataFrame:

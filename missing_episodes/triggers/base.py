@@ -257,8 +257,14 @@ class InScope:
         if self.under_18 is not None:
             dob = columns.date_of_birth.to_numpy()[rows.to_numpy()]
             under = under_age_column(pd.Series(dob, index=at.index), at).to_numpy()
-            covered &= under if self.under_18 else (~under | pd.isna(dob))
+            covered &= age_in_scope(self.under_18, under, pd.isna(dob))
         return pd.Series(covered, index=at.index)
+
+
+def age_in_scope(under_18: bool, under: Any, unknown: Any) -> Any:
+    """A scope's age test on columns: under 18 (an unknown date of birth counts as a child, as in ``applies``),
+    or 18 and over (known dates only). ``under``: ``under_age_column``'s answer; ``unknown``: no date of birth."""
+    return under if under_18 else (~under | unknown)
 
 
 @dataclass(frozen=True)

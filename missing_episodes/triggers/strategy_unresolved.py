@@ -80,8 +80,7 @@ class StrategyUnresolvedTrigger(TriggerType):
         """Episode ref -> when the first ``considered`` action fired for it, from the policy's own rules: their
         actions in this run (a child's run evaluates this rule after the others, ``reads_other_rules``), else,
         when this trigger is evaluated on its own, run again here."""
-        rules = [other for other in run.policy.active_rules
-                 if other.action in self.considered and not isinstance(other.trigger, StrategyUnresolvedTrigger)]
+        rules = [other for other in run.policy.active_rules if self._calls_for_a_meeting(other)]
         if all(other.id in run.evaluated for other in rules):
             ids = {other.id for other in rules}
             specs = [spec for spec in run.specs if spec.rule_id in ids]
@@ -96,6 +95,10 @@ class StrategyUnresolvedTrigger(TriggerType):
             if ref is not None and (ref not in called or spec.trigger_at < called[ref]):
                 called[ref] = spec.trigger_at
         return called
+
+    def _calls_for_a_meeting(self, rule: Rule) -> bool:
+        """A rule whose action means a strategy meeting was to be considered (``considered``; not an enquiry)."""
+        return rule.action in self.considered and not isinstance(rule.trigger, StrategyUnresolvedTrigger)
 
     def _resolved_at(self, run: ChildRun) -> dict[str, datetime]:
         """Episode ref -> when the first of ``resolved_by`` about it was recorded (one pass over the events, not
@@ -113,8 +116,7 @@ class StrategyUnresolvedTrigger(TriggerType):
     def fire_columns(self, scope: InScope, columns: EpisodeColumns) -> Fired:
         import pandas as pd
 
-        parts = [part for rule, part in columns.fired
-                 if rule.action in self.considered and not isinstance(rule.trigger, StrategyUnresolvedTrigger)]
+        parts = [part for rule, part in columns.fired if self._calls_for_a_meeting(rule)]
         events = columns.events[columns.events["row"] >= 0]
         if not any(len(part) for part in parts):  # no meeting called for: nothing to enquire about
             none = columns.episodes.iloc[[]]

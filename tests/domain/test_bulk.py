@@ -37,6 +37,8 @@ def _with_high_risk_due_times() -> Policy:
         if rule["id"] in ("serious.media_interest", "rhi.strategy_check"):
             rule["due_if_high_risk"] = {"hours": 2}
     return parse_policy(data, "default.yaml with high-risk due times")
+
+
 HORIZON = datetime(2026, 11, 10, tzinfo=UTC)
 
 
