@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import httpx
 import pytest
@@ -45,12 +46,19 @@ TYPED = {"tesfaye", ADDRESS.lower(), POSTCODE.lower(), "older man"}
 
 
 def _answered(send) -> httpx.Response:
-    """``send()`` again while the server answers 503: its SQLite database was busy (a test server on a loaded
-    machine), which Prefect's own client retries too; any other status is returned as it is."""
+    """``send()`` again while the server answers 503 or not at all: its SQLite database was busy (a test server on a
+    loaded machine; CI's run of 70efc1b waited 30 s for a run to be created), which Prefect's own client retries
+    too; any other status is returned as it is. A request sent again must be idempotent (runs are created with an
+    idempotency key, so a retried create makes one run)."""
     for attempt in range(10):
-        response = send()
-        if response.status_code != 503:
-            return response
+        try:
+            response = send()
+        except httpx.TimeoutException:
+            if attempt == 9:
+                raise
+        else:
+            if response.status_code != 503:
+                return response
         time.sleep(1 + attempt)
     return response
 
@@ -61,11 +69,13 @@ def test_an_outcome_that_fails_its_checks_leaves_nothing_personal_in_prefect() -
     with httpx.Client(base_url=current.server.api_url, timeout=30) as http:
         deployment = _answered(lambda: http.get(f"/deployments/name/{flow_name}/{deployment_name}")
                                ).raise_for_status().json()
+        attempt = uuid.uuid4()  # one key per case for this test run, the same on every retry of its create
         created = {
-            what: _answered(lambda parameters=parameters: http.post(
+            what: _answered(lambda parameters=parameters, key=f"privacy-test:{attempt}:{number}": http.post(
                 f"/deployments/{deployment['id']}/create_flow_run",
-                json={"parameters": parameters, "enforce_parameter_schema": False})).raise_for_status().json()["id"]
-            for what, parameters in CASES.items()
+                json={"parameters": parameters, "enforce_parameter_schema": False, "idempotency_key": key},
+            )).raise_for_status().json()["id"]
+            for number, (what, parameters) in enumerate(CASES.items())
         }
     runs = {what: current.wait_final(run_id) for what, run_id in created.items()}
     for what, flow_run in runs.items():
