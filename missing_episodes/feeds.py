@@ -313,6 +313,11 @@ class PoliceNotification(_Row):
     def message_id(self) -> str:
         return self.notification_id
 
+    @property
+    def message_time(self) -> datetime:
+        """When the sender made the message: the message table's ``sent_at``."""
+        return self.sent_at
+
     def check(self) -> RowError | None:
         """Rules across fields, which the field types alone cannot say."""
         if long_name := _name_too_long(self.first_name, self.last_name, self.date_of_birth):
@@ -363,6 +368,11 @@ class CaseOutcome(_Row):
     @property
     def message_id(self) -> str:
         return self.event_id
+
+    @property
+    def message_time(self) -> datetime:
+        """When the sender made the message: the message table's ``sent_at``."""
+        return self.recorded_at
 
     def check(self, known_events: frozenset[str] = OUTCOME_EVENTS) -> RowError | None:
         if self.event not in known_events:

@@ -33,6 +33,13 @@ def insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[st
         _insert_many(session, model.__table__, rows, ignore_duplicates=True)  # type: ignore[attr-defined]
 
 
+def insert_many(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """A plain INSERT of many rows in one executemany (rows of a table without a natural key, such as the audit
+    trail and legal-status periods)."""
+    if rows:
+        _insert_many(session, model.__table__, rows, ignore_duplicates=False)  # type: ignore[attr-defined]
+
+
 def insert_with_ids(
     session: Session, model: type, rows: list[dict[str, Any]], key: str, *, ignore_duplicates: bool = False
 ) -> dict[Any, int]:
@@ -178,5 +185,4 @@ def audit(session: Session, actor: str, event: str, entity: str, ref: str | None
 
 def audit_many(session: Session, entries: list[dict[str, Any]]) -> None:
     """Append many ``audit_entry`` rows in one executemany (an ingest chunk audits thousands of episodes)."""
-    if entries:
-        _insert_many(session, AuditEvent.__table__, entries, ignore_duplicates=False)
+    insert_many(session, AuditEvent, entries)

@@ -7,6 +7,7 @@ first message is kept and the second goes to quarantine, naming the id field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -41,8 +42,9 @@ def store_messages(session: Session, valid: list[Valid], *, feed: str, source: s
     for item in valid:
         first_seen.setdefault(item.record.message_id, item)
     existing = _stored_hashes(session, source, list(first_seen))
+    received = now()  # one instant for the chunk: its transaction stores it whole
     rows = [
-        _notification_row(item, message_id, feed, source)
+        _notification_row(item, message_id, feed, source, received)
         for message_id, item in first_seen.items()
         if message_id not in existing
     ]
@@ -74,17 +76,17 @@ def _stored_hashes(session: Session, source: str, message_ids: list[str]) -> dic
     )
 
 
-def _notification_row(item: Valid, message_id: str, feed: str, source: str) -> dict[str, Any]:
+def _notification_row(item: Valid, message_id: str, feed: str, source: str, received: datetime) -> dict[str, Any]:
     record = item.record
     return {
         "source": source,
         "feed": feed,
         "message_id": message_id,
-        "received_at": now(),
+        "received_at": received,
         "origin": f"{item.raw.origin} row {item.raw.row_number}",
         "payload": item.payload,
         "content_hash": item.digest,
         "outcome": "applied",
-        "incident_ref": getattr(record, "incident_ref", None),
-        "sent_at": getattr(record, "sent_at", None) or getattr(record, "recorded_at", None),
+        "incident_ref": record.incident_ref,
+        "sent_at": record.message_time,
     }

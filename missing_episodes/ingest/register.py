@@ -8,9 +8,10 @@ with the same exact name and birth date (``matching.settle_keys``; the rules are
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import key_batches
@@ -22,34 +23,22 @@ from missing_episodes.ingest.chunks import Valid
 from missing_episodes.ingest.incidents import normalise_authority, rederive_authority
 from missing_episodes.ingest.matching import flag_for_review, lock_identities, settle_keys
 from missing_episodes.ingest.summary import IngestSummary
-from missing_episodes.store import audit
+from missing_episodes.store import audit_entry, audit_many, insert_many, insert_with_ids
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
 RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles",
                "immigration_solicitor")
 
 
+#: The child columns a register row sets.
+CHILD_FIELDS = ("first_name", "last_name", "date_of_birth", "legal_status", "uasc", "responsible_authority",
+                "host_authority", "allocated_worker", "team", "placement", "placement_distance_miles", "photo_ref",
+                "contacts", "likely_locations", "phone", "return_address", "immigration_solicitor")
+
+
 def child_values(record: ChildRecord) -> dict[str, Any]:
     """The child columns a register row sets."""
-    return {
-        "first_name": record.first_name,
-        "last_name": record.last_name,
-        "date_of_birth": record.date_of_birth,
-        "legal_status": record.legal_status,
-        "uasc": record.uasc,
-        "responsible_authority": record.responsible_authority,
-        "host_authority": record.host_authority,
-        "allocated_worker": record.allocated_worker,
-        "team": record.team,
-        "placement": record.placement,
-        "placement_distance_miles": record.placement_distance_miles,
-        "photo_ref": record.photo_ref,
-        "contacts": record.contacts,
-        "likely_locations": record.likely_locations,
-        "phone": record.phone,
-        "return_address": record.return_address,
-        "immigration_solicitor": record.immigration_solicitor,
-    }
+    return {name: getattr(record, name) for name in CHILD_FIELDS}
 
 
 def store_register(
@@ -62,70 +51,107 @@ def store_register(
     in a police notification under the same exact name and birth date. So the register arriving before or after
     the notifications ends in the same children, refs included. ``authority`` is ours (the policy's): the
     episodes of a child whose responsible authority changed, or that moved to a child, derive theirs again.
+
+    Set-based, as the notifications' fold is: the chunk's children are read in one pass and written with one
+    executemany per kind of write (new children, each set of changed fields, legal-status periods, audit
+    entries), in person-id order, so the ids and the audit trail are those of one child at a time.
     """
     records: dict[str, ChildRecord] = {v.record.child_id: v.record for v in valid}  # type: ignore[union-attr,misc]
     keys = {person_id: match_key(r.first_name, r.last_name, r.date_of_birth) for person_id, r in records.items()}
+    table = Child.__table__
     old_keys = [key for batch in key_batches(records)
-                for key in session.scalars(select(Child.match_key).where(Child.person_id.in_(batch)))]  # fmt: skip
+                for key in session.scalars(select(table.c.match_key).where(table.c.person_id.in_(batch)))]  # fmt: skip
     lock_identities(session, records, [*keys.values(), *old_keys])
-    children: dict[str, Child] = {}
-    for batch in key_batches(records):
-        children.update((c.person_id, c) for c in session.scalars(select(Child).where(Child.person_id.in_(batch))))
-    taken: dict[str, dict[str, Any]] = {}
-    authority_changed: list[int] = []
-    with_period: set[int] = set()
-    for batch in key_batches(c.id for c in children.values()):
-        query = select(LegalStatusPeriod.child_id).where(LegalStatusPeriod.child_id.in_(batch))
-        with_period.update(session.scalars(query))
+    columns = [table.c[name] for name in ("id", "ref", "person_id", "match_key", *CHILD_FIELDS)]
+    stored = {
+        row.person_id: row
+        for batch in key_batches(records)
+        for row in session.execute(select(*columns).where(table.c.person_id.in_(batch)))
+    }
+    with_period = {
+        child_id
+        for batch in key_batches(row.id for row in stored.values())
+        for child_id in session.scalars(select(LegalStatusPeriod.child_id).where(LegalStatusPeriod.child_id.in_(batch)))
+    }
+    writes = _RegisterWrites()
     for person_id, record in sorted(records.items()):
         values = child_values(record)
         key = keys[person_id]
         names = {name: values[name] for name in ("first_name", "last_name", "date_of_birth")}
-        child = children.get(person_id)
+        child = stored.get(person_id)
         if child is None:
-            child = Child(ref=child_ref(pseudonym_key, person_id, None), person_id=person_id, match_key=key,
-                          needs_review=True, **values)  # fmt: skip
-            session.add(child)
-            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
-                                          effective_from=record.legal_status_from))
+            ref = child_ref(pseudonym_key, person_id, None)
+            writes.created.append({"ref": ref, "person_id": person_id, "match_key": key, "needs_review": True,
+                                   **values})  # fmt: skip
+            writes.periods.append({"child_id": ref, "legal_status": record.legal_status,
+                                   "effective_from": record.legal_status_from})  # fmt: skip
             if key:
-                taken[key] = names
+                writes.taken[key] = names
             summary.new += 1
-            audit(session, "ingest", "child_created", "child", child.ref, source=source)
+            writes.audits.append(audit_entry("ingest", "child_created", "child", ref, source=source))
             continue
+        set_values: dict[str, Any] = {}
         if key != child.match_key:
             if child.match_key:
                 # Episodes matched by the old name alone: to a provisional child of those names, if nobody else.
-                taken[child.match_key] = {"first_name": child.first_name, "last_name": child.last_name,
-                                          "date_of_birth": child.date_of_birth}  # fmt: skip
+                writes.taken[child.match_key] = {"first_name": child.first_name, "last_name": child.last_name,
+                                                 "date_of_birth": child.date_of_birth}  # fmt: skip
             if key:
-                taken[key] = names
-            child.match_key = key
+                writes.taken[key] = names
+            set_values["match_key"] = key
         changed = {name: value for name, value in values.items() if getattr(child, name) != value}
         if child.id not in with_period:
             # First met in a feed (no register row yet): its first period, as if the register had come first.
-            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
-                                          effective_from=record.legal_status_from))
-            with_period.add(child.id)
+            writes.periods.append({"child_id": child.id, "legal_status": record.legal_status,
+                                   "effective_from": record.legal_status_from})  # fmt: skip
         elif "legal_status" in changed:
             # A new period, not an overwrite: the returns judge each episode by the status on its start date.
-            session.add(LegalStatusPeriod(child=child, legal_status=record.legal_status,
-                                          effective_from=record.legal_status_from or london_date(now())))
+            writes.periods.append({"child_id": child.id, "legal_status": record.legal_status,
+                                   "effective_from": record.legal_status_from or london_date(now())})  # fmt: skip
+        set_values.update(changed)
+        if set_values:
+            writes.updated.setdefault(tuple(set_values), []).append({"child_key": child.id, **set_values})
         if not changed:
             summary.duplicate += 1
             continue
-        for name, value in changed.items():
-            setattr(child, name, value)
         if "responsible_authority" in changed:
-            authority_changed.append(child.id)
+            writes.authority_changed.append(child.id)
         if any(name in RULE_FIELDS for name in changed):
-            child.needs_review = True
+            writes.review.append(child.id)
         summary.new += 1
-        audit(session, "ingest", "child_updated", "child", child.ref, fields=sorted(changed))
-    session.flush()
-    settled = settle_keys(session, pseudonym_key, taken)
+        writes.audits.append(audit_entry("ingest", "child_updated", "child", child.ref, fields=sorted(changed)))
+    writes.store(session)
+    settled = settle_keys(session, pseudonym_key, writes.taken)
     moved = set(settled.moved)
-    for batch in key_batches(authority_changed):
+    for batch in key_batches(writes.authority_changed):
         moved.update(session.scalars(select(Episode.id).where(Episode.child_id.in_(batch))))
     rederive_authority(session, moved, normalise_authority(authority))
     flag_for_review(session, settled.review)
+
+
+@dataclass
+class _RegisterWrites:
+    """A register chunk's writes, gathered in person-id order and stored together (``store``)."""
+
+    created: list[dict[str, Any]] = field(default_factory=list)
+    #: Legal-status periods; a new child's names its ref as ``child_id`` until the child is inserted.
+    periods: list[dict[str, Any]] = field(default_factory=list)
+    #: Updates grouped by the columns they set: one executemany for each set of columns.
+    updated: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict)
+    review: list[int] = field(default_factory=list)
+    authority_changed: list[int] = field(default_factory=list)
+    taken: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    def store(self, session: Session) -> None:
+        table = Child.__table__
+        for names, rows in self.updated.items():
+            statement = update(table).where(table.c.id == bindparam("child_key"))
+            session.execute(statement.values({name: bindparam(name) for name in names}), rows)
+        flag_for_review(session, self.review)
+        ids = insert_with_ids(session, Child, self.created, "ref")
+        for period in self.periods:
+            if isinstance(period["child_id"], str):
+                period["child_id"] = ids[period["child_id"]]
+        insert_many(session, LegalStatusPeriod, self.periods)
+        audit_many(session, self.audits)
