@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from missing_episodes.config import DATA_DIR, get_settings
 from missing_episodes.db.engine import session_scope
-from missing_episodes.db.models import AuditEvent, Child, Episode, Notification, Quarantine
+from missing_episodes.db.models import AuditEvent, Child, Episode, LegalStatusPeriod, Notification, Quarantine
 from missing_episodes.feedfiles import read_file
 from missing_episodes.jobs.ingest import ingest_http_source, ingest_path
 from missing_episodes.jobs.rules import pending_reviews, review_children
@@ -206,6 +206,39 @@ def test_a_child_first_met_in_a_notification_is_adopted_by_the_register(use_db, 
         [child] = session.scalars(select(Child)).all()
         assert child.person_id == "P200" and not child.needs_mash_screening
         assert child.legal_status == "looked_after"
+
+
+def test_a_register_sent_again_updates_what_changed_flags_rule_changes_and_counts_the_rest_as_duplicates(
+        use_db, tmp_path):
+    """The register is a snapshot: a child whose row is unchanged is a duplicate; a new team is an update the rules
+    do not read; a new legal status is an update the rules do read (the child is flagged for review, and a new
+    legal-status period begins); a name change takes the new name key. Every update is audited with its fields."""
+    def row(child_id: str, last_name: str, **changes: str) -> dict[str, str]:
+        return {"child_id": child_id, "first_name": "Ann", "last_name": last_name, "date_of_birth": "2010-01-01",
+                "legal_status": "looked_after", "uasc": "no", "team": "North", **changes}
+
+    first = [row("P1", "One"), row("P2", "Two"), row("P3", "Three"), row("P4", "Four")]
+    ingest("children", write_csv(tmp_path / "r1.csv", first), "register")
+    with session_scope(use_db) as session:
+        session.execute(Child.__table__.update().values(needs_review=False))  # as after the rules ran
+    again = [row("P1", "One"), row("P2", "Two", team="South"), row("P3", "Three", legal_status="care_leaver"),
+             row("P4", "Fourth"), row("P5", "Five")]
+    summary = ingest("children", write_csv(tmp_path / "r2.csv", again), "register")
+    assert (summary.read, summary.new, summary.duplicate) == (5, 4, 1)
+    with session_scope(use_db) as session:
+        children = {c.person_id: c for c in session.scalars(select(Child))}
+        periods = session.execute(select(LegalStatusPeriod.child_id, LegalStatusPeriod.legal_status)
+                                  .order_by(LegalStatusPeriod.id)).all()
+        updated = session.execute(select(AuditEvent.entity_ref, AuditEvent.detail)
+                                  .where(AuditEvent.event == "child_updated").order_by(AuditEvent.id)).all()
+    assert {p: c.needs_review for p, c in children.items()} == {
+        "P1": False, "P2": False, "P3": True, "P4": False, "P5": True}
+    assert children["P2"].team == "South" and children["P3"].legal_status == "care_leaver"
+    assert children["P4"].last_name == "Fourth" and "fourth" in children["P4"].match_key
+    ids = {p: c.id for p, c in children.items()}
+    assert periods[4:] == [(ids["P3"], "care_leaver"), (ids["P5"], "looked_after")]
+    assert [(ref, json.loads(detail)["fields"]) for ref, detail in updated] == [
+        (children["P2"].ref, ["team"]), (children["P3"].ref, ["legal_status"]), (children["P4"].ref, ["last_name"])]
 
 
 def test_children_placed_here_by_another_authority_are_recorded_for_forwarding(use_db, tmp_path):
