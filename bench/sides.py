@@ -112,13 +112,19 @@ def build_database(url: str, region: str, kinds: tuple[str, ...] = ("children", 
     """Load a region through the product's own paths: ingest the feeds (all three unless ``kinds`` names fewer),
     then the bulk rules path."""
     from missing_episodes.feeds import DEFAULT_SOURCE
-    from missing_episodes.jobs.ingest import ensure_schema, ingest_path
+    from missing_episodes.jobs.ingest import (
+        build_first_load_indexes,
+        defer_first_load_indexes,
+        ensure_schema,
+        ingest_path,
+    )
     from missing_episodes.jobs.rules import review_next_batch
 
     context = _context(url)
     ensure_schema(context)
     phases: dict[str, float] = {}
     started = time.perf_counter()
+    deferred = defer_first_load_indexes(context)  # as load-region does
     for kind in kinds:
         at = time.perf_counter()
         ingest_path(kind, Path(region) / f"{kind}.csv", DEFAULT_SOURCE[kind], context)
@@ -131,6 +137,9 @@ def build_database(url: str, region: str, kinds: tuple[str, ...] = ("children", 
         if summary["children"] == 0:
             break
     phases["rules_bulk_path"] = time.perf_counter() - at
+    at = time.perf_counter()
+    build_first_load_indexes(context)
+    phases[f"build_{len(deferred)}_indexes"] = time.perf_counter() - at
     return time.perf_counter() - started, {"phases": phases, "actions": created}
 
 

@@ -156,6 +156,8 @@ def load_region_command(
     rules = result["rules"]
     typer.echo(f"rules: {rules['children']} children, {rules['created']} actions created, "
                f"{rules['allocated']} interviews allocated, {rules['batches']} batches")
+    if deferred := result["indexes"]["deferred"]:
+        typer.echo(f"indexes: {len(deferred)} built once at the end (a first load defers those it does not read)")
     if any(totals["refused"] for totals in result["ingest"].values()):
         raise typer.Exit(1)
 

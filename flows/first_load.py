@@ -6,6 +6,8 @@ children), without the rules after each file; the rules then run once, in ``rule
 children (the vectorised bulk path) whatever the number of children, because a first load is always a backlog.
 Nobody is notified: ten years of history are not news, and the next scheduled notify run tells people what is due.
 Everything is keyed, so running it again after a failure stores what was missing and changes nothing else.
+On a database without an episode the secondary indexes nothing in the load reads are dropped first and built once
+at the end, whether the load finishes or fails (``missing_episodes.db.first_load``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from prefect import get_run_logger
 from flows.review import review_backlog
 from missing_episodes.feedfiles import region_files
 from missing_episodes.feeds import DEFAULT_SOURCE
-from tasks.ingest import ensure_schema, ingest_file
+from tasks.ingest import build_indexes, defer_indexes, ensure_schema, ingest_file
 from tasks.privacy import private_flow
 
 COUNTS = ("read", "new", "duplicate", "quarantined", "refused")
@@ -27,11 +29,15 @@ COUNTS = ("read", "new", "duplicate", "quarantined", "refused")
 async def load_region(folder: Path) -> dict[str, object]:
     """Ingest the region's three feed files, then run the rules for every child in batches; counts only."""
     ensure_schema()
+    deferred = defer_indexes()
     ingested: dict[str, dict[str, object]] = {}
-    for kind, path in region_files(folder).items():
-        summary = ingest_file(kind, path, DEFAULT_SOURCE[kind])
-        ingested[kind] = {**{name: summary[name] for name in COUNTS}, "problems": summary["problems"]}
     totals: dict[str, int] = {}
-    await review_backlog(totals)
-    get_run_logger().info("region loaded: %s; rules: %s", ingested, totals)
-    return {"ingest": ingested, "rules": totals}
+    try:
+        for kind, path in region_files(folder).items():
+            summary = ingest_file(kind, path, DEFAULT_SOURCE[kind])
+            ingested[kind] = {**{name: summary[name] for name in COUNTS}, "problems": summary["problems"]}
+        await review_backlog(totals)
+    finally:
+        built = build_indexes()
+    get_run_logger().info("region loaded: %s; rules: %s; indexes deferred and built: %d", ingested, totals, len(built))
+    return {"ingest": ingested, "rules": totals, "indexes": {"deferred": deferred, "built": built}}

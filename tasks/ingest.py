@@ -15,6 +15,18 @@ def ensure_schema() -> None:
     jobs.ensure_schema()
 
 
+@private_task(name="defer-indexes")
+def defer_indexes() -> list[str]:
+    """A first load's secondary indexes dropped (only on a database without an episode); their names."""
+    return jobs.defer_first_load_indexes()
+
+
+@private_task(name="build-indexes")
+def build_indexes() -> list[str]:
+    """The indexes a first load deferred, built; their names."""
+    return jobs.build_first_load_indexes()
+
+
 @private_task(name="ingest-file", task_run_name="ingest-{kind}-{path.name}")
 def ingest_file(kind: str, path: Path, source: str) -> dict[str, object]:
     """One file, chunk by chunk. Not retried as a whole: chunks already stored would only be skipped."""

@@ -13,7 +13,8 @@ from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
-from missing_episodes.db.engine import session_scope, upgrade
+from missing_episodes.db.engine import make_engine, session_scope, upgrade
+from missing_episodes.db.first_load import build_indexes, defer_indexes
 from missing_episodes.db.models import FeedCursor
 from missing_episodes.http_feed import HttpPoll, HttpPollSummary
 from missing_episodes.ingest import IngestSummary, ingest_file
@@ -25,8 +26,23 @@ log = logging.getLogger("missing_episodes")
 
 
 def ensure_schema(context: Context | None = None) -> None:
-    """Apply the migrations (idempotent): every flow that writes starts with it, so a fresh database just works."""
-    upgrade((context or Context.load()).settings.database_url)
+    """Apply the migrations (idempotent), and build any index a first load stopped before its end left deferred:
+    every flow that writes starts with it, so a fresh database just works."""
+    url = (context or Context.load()).settings.database_url
+    upgrade(url)
+    built = build_indexes(make_engine(url))
+    if built:
+        log.warning("built %d index(es) a stopped first load had deferred: %s", len(built), ", ".join(built))
+
+
+def defer_first_load_indexes(context: Context | None = None) -> list[str]:
+    """A first load's secondary indexes dropped if the database holds no episode yet (``db.first_load``)."""
+    return defer_indexes(make_engine((context or Context.load()).settings.database_url))
+
+
+def build_first_load_indexes(context: Context | None = None) -> list[str]:
+    """The indexes a first load deferred, built (those missing only)."""
+    return build_indexes(make_engine((context or Context.load()).settings.database_url))
 
 
 def ingest_path(kind: str, path: Path, source: str, context: Context | None = None) -> IngestSummary:

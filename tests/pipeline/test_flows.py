@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from missing_episodes.config import DATA_DIR
-from missing_episodes.db.engine import copy_sqlite, session_scope
+from missing_episodes.db.engine import copy_sqlite, make_engine, session_scope
+from missing_episodes.db.first_load import DEFERRED, build_indexes
 from missing_episodes.db.models import Action, AuditEvent, Child
 from tests.snapshot import snapshot
 
@@ -230,12 +231,15 @@ def test_load_region_stores_what_the_ingests_and_per_child_rules_store(prefect_h
                                                                            "outcomes:", "rules:"))]
     assert [line.split(":")[0] for line in lines] == ["children", "notifications", "outcomes", "rules"]
     assert "duplicate 0, quarantined 0" in lines[1]
+    assert f"indexes: {len(DEFERRED)} built once at the end" in first.output
+    assert build_indexes(make_engine(loaded)) == []  # every index the load deferred is back
     with session_scope(loaded) as session:
         assert session.scalar(select(func.count()).select_from(Child).where(Child.needs_review)) == 0
 
     from flows.first_load import load_region
 
     again = asyncio.run(load_region(folder))
+    assert again["indexes"] == {"deferred": [], "built": []}  # a database with episodes keeps its indexes
     assert all(counts["new"] == 0 and counts["duplicate"] == counts["read"] > 0
                for counts in again["ingest"].values())
     assert again["rules"]["created"] == again["rules"]["updated"] == again["rules"]["withdrawn"] == 0
