@@ -255,12 +255,14 @@ def test_ctrl_c_while_waiting_cancels_the_run_too(fake_api, work: Path, states: 
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
     environment.update({"MISSING_EPISODES_DATABASE_URL": f"sqlite:///{work / 'state.db'}",
                         "MISSING_EPISODES_OUTPUT_DIR": str(work / "out"), "PREFECT_API_URL": url})
+    # The command gets Ctrl-C as a person's terminal sends it: a test run started in the background by a shell
+    # without job control inherits SIGINT ignored, and Python then never raises KeyboardInterrupt (the command
+    # went on polling: 202 reads in a minute).
     process = subprocess.Popen([sys.executable, "-c", "import sys; from cli import app; sys.exit(app())", "report",
                                 "oversight", "--date", "2026-10-31", "--out", "o"], cwd=work, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Ctrl-C once it is waiting for the run. A loaded CI host (another worker's Prefect server, no bytecode cache)
-    # took over a minute to start the command: an interrupt sent while Python was still importing tested nothing.
-    deadline = time.monotonic() + 240
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 240  # once it is waiting for the run, however slowly a loaded host starts it
     while api.reads < 3 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert api.reads >= 3, f"the command never waited for the run: {process.poll()=}, {api.reads} reads"
