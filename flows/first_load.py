@@ -7,7 +7,7 @@ children (the vectorised bulk path) whatever the number of children, because a f
 Nobody is notified: ten years of history are not news, and the next scheduled notify run tells people what is due.
 Everything is keyed, so running it again after a failure stores what was missing and changes nothing else.
 On a database without an episode the secondary indexes nothing in the load reads are dropped first and built once
-at the end, whether the load finishes or fails (``missing_episodes.db.first_load``).
+at the end, whether the load finishes or fails (the tasks ``defer-indexes`` and ``build-indexes``).
 """
 
 from __future__ import annotations
