@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -27,6 +28,38 @@ def test_a_local_time_in_the_spring_gap_is_refused_and_an_ambiguous_one_is_the_f
     assert parse_time("2026-10-25T01:30:00").hour == 0  # 01:30 BST = 00:30 UTC, the first 01:30
     with pytest.raises(TimeParseError, match="ISO 8601"):
         parse_time("yesterday")
+
+
+def _zoneinfo_reading(text: str) -> datetime | None:
+    """A naive London time read with zoneinfo itself (None in the spring gap): what ``parse_time`` must equal."""
+    naive = datetime.fromisoformat(text)
+    zoned = naive.replace(tzinfo=ZoneInfo("Europe/London"), fold=0)
+    if zoned.astimezone(UTC).astimezone(zoned.tzinfo).replace(tzinfo=None) != naive:
+        return None
+    return zoned.astimezone(UTC)
+
+
+@pytest.mark.parametrize("start", [
+    "1847-11-30T22:00",  # local mean time to GMT at 00:01:15 local: a change inside an hour
+    "1941-03-25T00:00", "1941-04-28T00:00", "1945-07-10T00:00",  # double summer time (two hours ahead)
+    "1968-02-12T00:00", "1971-10-25T00:00",  # British Standard Time: a year and more at +01:00
+    "2016-03-20T00:00", "2026-03-22T00:00", "2026-10-18T00:00", "2038-10-24T00:00",
+])
+def test_a_local_time_is_read_as_zoneinfo_reads_it_across_every_kind_of_clock_change(start):
+    """``parse_time`` reads an hour's offset once and reuses it for the hour: it must give zoneinfo's instant, or
+    refuse the time zoneinfo puts in a gap, at every minute of two weeks around each change, and at the edges of
+    every hour."""
+    moment = datetime.fromisoformat(start)
+    for minute in range(0, 14 * 24 * 60, 7):
+        for nudge in (timedelta(0), timedelta(microseconds=1), timedelta(seconds=74), timedelta(seconds=76)):
+            text = (moment + timedelta(minutes=minute) + nudge).isoformat()
+            expected = _zoneinfo_reading(text)
+            if expected is None:
+                with pytest.raises(TimeParseError, match="does not exist"):
+                    parse_time(text)
+            else:
+                assert parse_time(text) == expected, text
+                assert parse_time(text).tzinfo is UTC
 
 
 def test_24_hours_missing_is_24_real_hours_over_the_clock_changes():
