@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from missing_episodes.db.models import AuditEvent
-from missing_episodes.db.types import UTCDateTime, sqlite_utc_text, utc_instant
+from missing_episodes.db.types import UTCDateTime, sqlite_utc_texts, utc_instant
 from missing_episodes.identity import canonical_json
 
 
@@ -100,7 +100,10 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]], ign
 
 
 def _as_sent(type_: TypeEngine, values: list[Any], dialect: Dialect) -> list[Any]:
-    """The values as the column type would send them (``_converter``), or as they are if it sends them so."""
+    """The values as the column type would send them (``_converter``), or as they are if it sends them so; on
+    SQLite an instant column is written as text a column at a time (``sqlite_utc_texts``)."""
+    if isinstance(type_, UTCDateTime) and dialect.name == "sqlite":
+        return sqlite_utc_texts(values)
     convert = _converter(type_, dialect)
     return values if convert is None else list(map(convert, values))
 
@@ -130,7 +133,7 @@ def _unique_order(table: Table, first: dict[str, Any]) -> Callable[[dict[str, An
 def _converter(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
     """What the column type does to a value on the way to this driver; ``UTCDateTime`` without SQLAlchemy."""
     if isinstance(type_, UTCDateTime):
-        return sqlite_utc_text if dialect.name == "sqlite" else utc_instant
+        return utc_instant  # PostgreSQL's; SQLite's are written as text a column at a time (``_as_sent``)
     if isinstance(type_, Float) and dialect.name == "postgresql":
         return _as_float  # psycopg dumps a list of one element type only: no ints among floats
     return type_.dialect_impl(dialect).bind_processor(dialect)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import DateTime
@@ -28,6 +29,29 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
     moment = utc_instant(value)
     # "YYYY-MM-DD HH:MM:SS.ffffff" and then the "+00:00" offset, which is cut off.
     return None if moment is None else moment.isoformat(" ", "microseconds")[:26]
+
+
+def sqlite_utc_texts(values: Sequence[datetime | None]) -> list[str | None]:
+    """``sqlite_utc_text`` of a whole column: the same texts, a column at a time.
+
+    A bulk insert converts hundreds of thousands of instants (an action's trigger and due times, a notification's
+    sent, seen and found times); one ``isoformat`` each was a sixth of writing a first load's actions. pandas
+    reads the column into UTC and numpy writes it out, both in C. A naive datetime is refused first, as
+    ``utc_instant`` refuses it (pandas would take it as UTC).
+    """
+    if len(values) < _COLUMN_AT_A_TIME:
+        return [sqlite_utc_text(value) for value in values]
+    if any(value is not None and value.tzinfo is None for value in values):
+        raise ValueError("naive datetime given to the database; times must carry their zone")
+    import numpy as np  # imported here: the CLI's commands that never bulk-insert start without pandas
+    import pandas as pd
+
+    instants = pd.to_datetime(list(values), utc=True)  # None is NaT
+    texts = np.datetime_as_string(instants.to_numpy(dtype="datetime64[us]"), unit="us").tolist()
+    return [None if text == "NaT" else f"{text[:10]} {text[11:]}" for text in texts]
+
+
+_COLUMN_AT_A_TIME = 256  # below this the per-value conversion is as quick
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -203,3 +203,40 @@ def test_normalise_url_drives_postgres_with_psycopg3(given: str, expected: str) 
 def test_normalised_postgres_url_loads_the_psycopg3_dialect() -> None:
     dialect = make_url(normalise_url("postgresql://u@h/d")).get_dialect()
     assert dialect.driver == "psycopg"
+
+
+def _instants(count: int) -> list[datetime | None]:
+    """Instants in several zones, across both clock changes, with and without microseconds, and gaps."""
+    start = datetime(2016, 3, 27, 0, 15, tzinfo=LONDON)
+    zones = (LONDON, UTC, ZoneInfo("America/New_York"))
+    return [
+        None if n % 7 == 3 else (start + timedelta(minutes=37 * n, microseconds=n % 3)).astimezone(zones[n % 3])
+        for n in range(count)
+    ] + [datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=LONDON)]
+
+
+def test_a_column_of_instants_is_written_as_the_column_type_writes_each_one() -> None:
+    """SQLite's bulk inserts write an instant column a column at a time (``sqlite_utc_texts``): the same text as
+    one value at a time, and a naive datetime anywhere in it refused the same way."""
+    from missing_episodes.db.types import sqlite_utc_text, sqlite_utc_texts
+
+    for count in (5, 20_000):  # below and above the column-at-a-time threshold
+        values = _instants(count)
+        assert sqlite_utc_texts(values) == [sqlite_utc_text(value) for value in values]
+        with pytest.raises(ValueError, match="naive datetime"):
+            sqlite_utc_texts([*values, datetime(2024, 7, 1, 9, 30)])
+
+
+def test_instants_bulk_inserted_read_back_as_the_same_instants_in_utc(db_url: str) -> None:
+    from missing_episodes.store import insert_many
+
+    moments = [moment for moment in _instants(400) if moment is not None]
+    with session_scope(db_url) as session:
+        insert_many(session, AuditEvent, [
+            {"at": moment, "actor": "tester", "event": "test", "entity": "child", "entity_ref": f"CH-{n}"}
+            for n, moment in enumerate(moments)
+        ])
+    with session_scope(db_url) as session:
+        stored = dict(session.execute(select(AuditEvent.entity_ref, AuditEvent.at)).all())
+    assert [stored[f"CH-{n}"] for n in range(len(moments))] == [moment.astimezone(UTC) for moment in moments]
+    assert {moment.tzinfo for moment in stored.values()} == {UTC}
