@@ -44,14 +44,14 @@ def parse_time(text: str) -> datetime:
     except ValueError as exc:
         raise TimeParseError(f"not an ISO 8601 time: {raw!r}") from exc
     if parsed.tzinfo is None:
-        hour = _local_hour(parsed)
-        if hour is _MIXED_HOUR:  # the clocks change inside this hour: the zone, time by time
+        day = _local_day(parsed)
+        if day is None:  # the clocks change on this day: the zone, time by time
             offset = _local_offset(parsed)
-            hour = None if offset is None else (parsed, (parsed - offset).replace(tzinfo=UTC))
-        if hour is None:
-            raise TimeParseError(f"{raw!r} does not exist in Europe/London (clocks went forward)")
-        naive_start, utc_start = hour  # type: ignore[misc]
-        return utc_start + (parsed - naive_start)
+            if offset is None:
+                raise TimeParseError(f"{raw!r} does not exist in Europe/London (clocks went forward)")
+            return (parsed - offset).replace(tzinfo=UTC)
+        naive_midnight, utc_midnight = day
+        return utc_midnight + (parsed - naive_midnight)
     return parsed.astimezone(UTC)
 
 
@@ -63,32 +63,30 @@ def _local_offset(local: datetime) -> timedelta | None:
     return zoned.utcoffset()
 
 
-_MIXED_HOUR, _UNSEEN = object(), object()  # sentinels: the offset changes inside the hour; an hour not yet seen
-_HOURS: dict[int, tuple[datetime, datetime] | object | None] = {}
+_DAYS: dict[int, tuple[datetime, datetime] | None] = {}
 
 
-def _local_hour(local: datetime) -> tuple[datetime, datetime] | object | None:
-    """The wall-clock hour ``local`` is in, as its naive start and that start's UTC instant; None if the whole hour
-    is in the spring gap; ``_MIXED_HOUR`` if London's offset changes inside it.
+def _local_day(local: datetime) -> tuple[datetime, datetime] | None:
+    """The London day ``local`` falls on, as its naive midnight and that midnight's UTC instant, when one offset
+    holds all day; None on a day the clocks change (or changed to a local mean time, as in 1847).
 
-    A feed sends millions of local times, and three zone conversions each were a quarter of a row's validation.
-    London's clocks change on the hour, so an hour's first and last microsecond settle the whole hour (a gap is
-    one interval: both ends in it puts the hour in it), and an hour where they disagree is read time by time.
-    Memoised by hour: a ten-year history names under 90,000.
+    A feed sends millions of local times, and three zone conversions each were a quarter of a row's validation;
+    on all but two days a year one subtraction does. A day is taken as uniform when its offset is the same at
+    every hour and at its last microsecond, so a change at any minute of the day is seen. Memoised by day (a
+    ten-year history names 3,653).
     """
-    number = local.toordinal() * 24 + local.hour
-    hour = _HOURS.get(number, _UNSEEN)
-    if hour is not _UNSEEN:
-        return hour
-    start = datetime(local.year, local.month, local.day, local.hour)
-    first, last = _local_offset(start), _local_offset(start + timedelta(hours=1, microseconds=-1))
-    hour = None if first is None else (start, (start - first).replace(tzinfo=UTC))
-    if first != last:
-        hour = _MIXED_HOUR
-    if len(_HOURS) >= 1 << 17:
-        _HOURS.clear()
-    _HOURS[number] = hour
-    return hour
+    number = local.toordinal()
+    if number in _DAYS:
+        return _DAYS[number]
+    midnight = datetime(local.year, local.month, local.day)
+    samples = [midnight + timedelta(hours=hour) for hour in range(24)] + [midnight + timedelta(days=1, microseconds=-1)]
+    offsets = {_local_offset(sample) for sample in samples}
+    offset = offsets.pop() if len(offsets) == 1 else None
+    found = None if offset is None else (midnight, (midnight - offset).replace(tzinfo=UTC))
+    if len(_DAYS) >= 1 << 16:
+        _DAYS.clear()
+    _DAYS[number] = found
+    return found
 
 
 def as_utc(moment: datetime) -> datetime:

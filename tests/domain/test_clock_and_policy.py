@@ -46,9 +46,9 @@ def _zoneinfo_reading(text: str) -> datetime | None:
     "2016-03-20T00:00", "2026-03-22T00:00", "2026-10-18T00:00", "2038-10-24T00:00",
 ])
 def test_a_local_time_is_read_as_zoneinfo_reads_it_across_every_kind_of_clock_change(start):
-    """``parse_time`` reads an hour's offset once and reuses it for the hour: it must give zoneinfo's instant, or
-    refuse the time zoneinfo puts in a gap, at every minute of two weeks around each change, and at the edges of
-    every hour."""
+    """``parse_time`` works a day's offset out once and reuses it for the day, reading a day the clocks change on
+    time by time: it must give zoneinfo's instant, or refuse the time zoneinfo puts in a gap, at every 7 minutes
+    of two weeks around each kind of change (and a microsecond and 74 and 76 seconds after each)."""
     moment = datetime.fromisoformat(start)
     for minute in range(0, 14 * 24 * 60, 7):
         for nudge in (timedelta(0), timedelta(microseconds=1), timedelta(seconds=74), timedelta(seconds=76)):
