@@ -11,7 +11,8 @@ import hashlib
 import json
 import os
 import time
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -337,7 +338,6 @@ def bulk_path_reference(url: str, copy: str) -> tuple[float, dict[str, Any]]:
     before the clock, as benchmark 2's reference does."""
     import sqlite3
 
-    from missing_episodes.clock import now
     from missing_episodes.db.types import sqlite_utc_text
 
     target = _without_actions(url, copy)
@@ -345,26 +345,65 @@ def bulk_path_reference(url: str, copy: str) -> tuple[float, dict[str, Any]]:
     connection = _duckdb_over(facts)
     database = sqlite3.connect(target.removeprefix("sqlite:///"))
     started = time.perf_counter()
-    frame = connection.execute(
-        "SELECT r.*, e.id AS episode_id FROM (" + REFERENCE_SQL + ") r "
-        "JOIN episodes e ON e.ref = split_part(r.key, ':', 1)").df()  # an equi-join: a hash join, not a nested loop
-    kinds = {rule.id: rule.action for rule in policy.rules}
-    stamp = sqlite_utc_text(now())
-    rows = [
-        (key, int(child), int(episode), kinds[rule], rule, policy.version, sqlite_utc_text(trigger.to_pydatetime()),
-         sqlite_utc_text(due.to_pydatetime()), "open", stamp, stamp)
-        for key, child, episode, rule, trigger, due in zip(
-            frame["key"], frame["child_id"], frame["episode_id"], frame["rule_id"], frame["trigger_at"],
-            frame["due_at"], strict=True)
-    ]
-    database.executemany(
-        "INSERT INTO action (key, child_id, episode_id, kind, rule_id, policy_version, trigger_at, due_at, status, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    rows = _reference_actions(policy, connection, sqlite_utc_text)
+    database.executemany(f"INSERT INTO action ({', '.join(ACTION_COLUMNS)}) VALUES ({', '.join('?' * 11)})", rows)
     database.commit()
     seconds = time.perf_counter() - started
     database.close()
     Path(copy).unlink(missing_ok=True)
     return seconds, {"actions": len(rows)}
+
+
+def bulk_path_reference_pg(url: str) -> tuple[float, dict[str, Any]]:
+    """The floor on PostgreSQL: as ``bulk_path_reference``, the actions written by ``COPY`` (PostgreSQL's own bulk
+    load) into the same action table and its indexes. ``url`` is a copy of the built database (the caller's
+    template copy), whose action table is emptied first."""
+    from missing_episodes.db.engine import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("TRUNCATE action")
+    policy, facts, _skip = _facts(url)
+    duck = _duckdb_over(facts)
+    raw = engine.raw_connection()
+    try:
+        started = time.perf_counter()
+        rows = _reference_actions(policy, duck)
+        cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f"COPY action ({', '.join(ACTION_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        raw.commit()
+        seconds = time.perf_counter() - started
+    finally:
+        raw.close()
+        engine.dispose()
+    return seconds, {"actions": len(rows)}
+
+
+#: The columns the floors write for an action: what the product's insert of a first load's action needs.
+ACTION_COLUMNS = ("key", "child_id", "episode_id", "kind", "rule_id", "policy_version", "trigger_at", "due_at",
+                  "status", "created_at", "updated_at")
+
+
+def _reference_actions(policy, connection, instant: Callable[[datetime], Any] = lambda moment: moment
+                       ) -> list[tuple[Any, ...]]:
+    """The reference windows computed by DuckDB, as one row of ``ACTION_COLUMNS`` per action, each instant as
+    ``instant`` gives it (aware datetimes for PostgreSQL's COPY, the stored text for SQLite's executemany)."""
+    from missing_episodes.clock import now
+
+    frame = connection.execute(
+        "SELECT r.*, e.id AS episode_id FROM (" + REFERENCE_SQL + ") r "
+        "JOIN episodes e ON e.ref = split_part(r.key, ':', 1)").df()  # an equi-join: a hash join, not a nested loop
+    kinds = {rule.id: rule.action for rule in policy.rules}
+    stamp = instant(now())
+    return [
+        (key, int(child), int(episode), kinds[rule], rule, policy.version, instant(trigger.to_pydatetime()),
+         instant(due.to_pydatetime()), "open", stamp, stamp)
+        for key, child, episode, rule, trigger, due in zip(
+            frame["key"], frame["child_id"], frame["episode_id"], frame["rule_id"], frame["trigger_at"],
+            frame["due_at"], strict=True)
+    ]
 
 
 # --- 3. the daily run ----------------------------------------------------------------------------------------------

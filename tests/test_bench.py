@@ -56,6 +56,34 @@ def test_bulk_path_and_first_load_sides_run(tiny_region: Path, tmp_path: Path, m
     assert raw["rows"] == lines
 
 
+@pytest.mark.postgres
+def test_first_load_sides_run_on_postgresql(tiny_region: Path, tmp_path: Path, pg_server) -> None:
+    """Benchmark 1's PostgreSQL row: the product's first load on the production database stores the actions it
+    stores on SQLite, and its floor (the files bulk-inserted; DuckDB's windows written with ``COPY`` into a copy
+    of the built database) writes the reference rules' actions, as the SQLite floor does."""
+    on_sqlite = run_child("bench.sides:build_database", url=f"sqlite:///{tmp_path / 'built.db'}",
+                          region=str(tiny_region))
+    sqlite_floor = sides.bulk_path_reference(f"sqlite:///{tmp_path / 'built.db'}", str(tmp_path / "floor.db"))[1]
+    created: list[str] = []
+
+    def database(template: str | None = None) -> str:
+        created.append(pg_server.create_database(template=template, prefix="me_test_bench"))
+        return pg_server.url_for(created[-1])
+
+    try:
+        url = database()
+        built = run_child("bench.sides:build_database", url=url, region=str(tiny_region))
+        assert built.result["actions"] == on_sqlite.result["actions"] > 0
+        raw = run_child("bench.sides:raw_load_reference", url=database(), region=str(tiny_region))
+        lines = sum(len((tiny_region / f"{kind}.csv").read_text().splitlines()) - 1 for kind in sides.FEED_KEYS)
+        assert raw.result["rows"] == lines
+        floor = run_child("bench.sides:bulk_path_reference_pg", url=database(template=created[0]))
+        assert floor.result["actions"] == sqlite_floor["actions"] > 0
+    finally:
+        for name in created:  # each side ran in its own process, which has exited: nothing is connected
+            pg_server.drop_database(name)
+
+
 def test_briefing_sides_run(tmp_path: Path) -> None:
     feed = tmp_path / "open.csv"
     sides.write_open_feed(str(feed), 3, runner.DAY)
