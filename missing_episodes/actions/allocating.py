@@ -17,7 +17,7 @@ from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.allocation import choose_worker, placement_note
 from missing_episodes.batching import key_batches
 from missing_episodes.db.models import Action, Child
-from missing_episodes.store import audit
+from missing_episodes.store import audit, one_of
 
 
 def open_interview_loads(session: Session) -> dict[str, int]:
@@ -43,11 +43,11 @@ def allocate_children(run: RecomputeRun, child_ids: list[int]) -> int:
     distances: dict[int, float | None] = {}
     interviews: list[Any] = []
     for batch in key_batches(child_ids):
-        query = select(Child.id, Child.placement_distance_miles).where(Child.id.in_(batch))
+        query = select(Child.id, Child.placement_distance_miles).where(one_of(session, Child.id, batch))
         distances.update((child_id, miles) for child_id, miles in session.execute(query))
         interviews += session.execute(
             select(Action.id, Action.child_id, Action.key, Action.trigger_at, Action.status, Action.assigned_to)
-            .where(Action.child_id.in_(batch), Action.kind == "return_home_interview")
+            .where(one_of(session, Action.child_id, batch), Action.kind == "return_home_interview")
         ).all()
     assigned = [
         {"action_key": action.id, "assigned_to": worker, "assignment_note": note}

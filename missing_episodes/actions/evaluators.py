@@ -20,6 +20,7 @@ from missing_episodes.bulk.evaluate import evaluate_bulk
 from missing_episodes.bulk.facts import as_objects, load_facts, read_facts
 from missing_episodes.db.models import Action, Child
 from missing_episodes.rules import evaluate_child
+from missing_episodes.store import one_of
 
 
 class Evaluator(Protocol):
@@ -58,12 +59,12 @@ class Vectorised:
         evaluated = evaluate_bulk(run.policy, facts, run.horizon)
         episode_ids = dict(zip(facts.episodes["ref"], facts.episodes["id"].tolist(), strict=True))
         stored: dict[int, dict[str, Any]] = defaultdict(dict)
-        for row in session.execute(select(*STORED_COLUMNS).where(Action.child_id.in_(group))):
+        for row in session.execute(select(*STORED_COLUMNS).where(one_of(session, Action.child_id, group))):
             stored[row.child_id][row.key] = row
         child_ids = facts.children["id"].tolist()
         write_rows(run, evaluated, stored, episode_ids, child_ids)
         run.summary.children += len(child_ids)
-        session.execute(update(Child).where(Child.id.in_(child_ids)).values(needs_review=False))
+        session.execute(update(Child).where(one_of(session, Child.id, child_ids)).values(needs_review=False))
 
 
 PER_CHILD = PerChild()

@@ -15,7 +15,7 @@ from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.actions.diff import COMPARED, changes
 from missing_episodes.db.models import Action
 from missing_episodes.facts import ActionSpec
-from missing_episodes.store import insert_ignoring_duplicates
+from missing_episodes.store import insert_ignoring_duplicates, one_of
 
 # The columns the bulk writer reads back to diff against: ids, keys and every compared column.
 STORED_COLUMNS = (Action.id, Action.key, Action.child_id, *(getattr(Action, name) for name in COMPARED))
@@ -67,6 +67,6 @@ def write_rows(run: RecomputeRun, evaluated: Mapping[int, list[ActionSpec]], sto
     if updates:
         session.execute(update(Action), updates)
     if removed:
-        session.execute(delete(Action).where(Action.id.in_(removed)))
+        session.execute(delete(Action).where(one_of(session, Action.id, removed)))
     if withdrawn:
-        session.execute(update(Action).where(Action.id.in_(withdrawn)).values(status="withdrawn"))
+        session.execute(update(Action).where(one_of(session, Action.id, withdrawn)).values(status="withdrawn"))

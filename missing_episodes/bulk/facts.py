@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from missing_episodes.clock import COLUMN_TIME
 from missing_episodes.db.models import Child, Episode, Outcome, RiskAssessment
 from missing_episodes.facts import ChildFacts, EpisodeFacts, OutcomeFacts
+from missing_episodes.store import one_of
 
 
 @dataclass
@@ -98,11 +99,11 @@ def read_facts(session: Session, child_ids: list[int] | None = None, *, raw_inst
         Episode.child_id.is_not(None), Episode.other_authority.is_(False),
         or_(*(column.is_not(None) for column in POLICE_FLAGS.values())))
     if child_ids is not None:
-        flag_q = flag_q.where(Episode.child_id.in_(child_ids))
-        child_q = child_q.where(Child.id.in_(child_ids))
-        episode_q = episode_q.where(Episode.child_id.in_(child_ids))
-        risk_q = risk_q.where(Episode.child_id.in_(child_ids))
-        outcome_q = outcome_q.where(Outcome.child_id.in_(child_ids))
+        flag_q = flag_q.where(one_of(session, Episode.child_id, child_ids))
+        child_q = child_q.where(one_of(session, Child.id, child_ids))
+        episode_q = episode_q.where(one_of(session, Episode.child_id, child_ids))
+        risk_q = risk_q.where(one_of(session, Episode.child_id, child_ids))
+        outcome_q = outcome_q.where(one_of(session, Outcome.child_id, child_ids))
     session.flush()  # as session.execute would; then Core rows, with no ORM result processing
     connection = session.connection()
     rows = FactRows(*(connection.execute(query).all() for query in (child_q, episode_q, risk_q, outcome_q)))

@@ -29,7 +29,14 @@ from missing_episodes.ingest.matching import (
     settle_keys,
 )
 from missing_episodes.policy import Policy
-from missing_episodes.store import audit_entry, audit_many, insert_ignoring_duplicates, insert_with_ids, lock_keys
+from missing_episodes.store import (
+    audit_entry,
+    audit_many,
+    insert_ignoring_duplicates,
+    insert_with_ids,
+    lock_keys,
+    one_of,
+)
 
 
 def refold_incidents(
@@ -56,7 +63,7 @@ def refold_incidents(
                 Episode.id, Episode.ref, Episode.incident_ref, Episode.state_hash, Episode.child_id,
                 Episode.match_key,
             ).where(
-                Episode.source == source, Episode.incident_ref.in_(list(incidents))
+                Episode.source == source, one_of(session, Episode.incident_ref, incidents)
             )
         )
     }
@@ -125,13 +132,13 @@ def _incident_messages(
             Notification.source == source,
             Notification.feed == "notifications",
             Notification.outcome == "applied",
-            Notification.incident_ref.in_(list(incidents)),
+            one_of(session, Notification.incident_ref, incidents),
         )
     ).all()
     records = dict(parsed)
     for batch in key_batches(row_id for row_id, _ in located if row_id not in parsed):
         for row_id, payload in session.execute(
-            select(Notification.id, Notification.payload).where(Notification.id.in_(batch))
+            select(Notification.id, Notification.payload).where(one_of(session, Notification.id, batch))
         ):
             records[row_id] = PoliceNotification.model_validate_json(payload)
     messages: dict[str, list[Message]] = {ref: [] for ref in incidents}
@@ -191,7 +198,7 @@ def rederive_authority(session: Session, episode_ids: set[int], ours: str) -> No
         rows = session.execute(
             select(table.c.id, table.c.source, table.c.incident_ref, table.c.state_hash, table.c.responsible_authority,
                    table.c.other_authority, Child.responsible_authority.label("child_authority"))
-            .outerjoin(Child.__table__, Child.id == table.c.child_id).where(table.c.id.in_(batch))
+            .outerjoin(Child.__table__, Child.id == table.c.child_id).where(one_of(session, table.c.id, batch))
         ).all()  # fmt: skip
         by_source: dict[str, set[str]] = {}
         for row in rows:
@@ -240,7 +247,7 @@ def police_updates_to_log(session: Session, source: str, records: list[PoliceNot
     episode_ids = dict(
         session.execute(
             select(Episode.incident_ref, Episode.id).where(
-                Episode.source == source, Episode.incident_ref.in_(sorted({r.incident_ref for r in noted}))
+                Episode.source == source, one_of(session, Episode.incident_ref, sorted({r.incident_ref for r in noted}))
             )
         ).all()
     )

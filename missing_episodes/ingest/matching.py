@@ -41,7 +41,7 @@ from missing_episodes.batching import key_batches
 from missing_episodes.db.models import Action, Child, Episode
 from missing_episodes.episodes import EpisodeState
 from missing_episodes.identity import child_ref, match_key
-from missing_episodes.store import audit_entry, audit_many, insert_with_ids, lock_keys
+from missing_episodes.store import audit_entry, audit_many, insert_with_ids, lock_keys, one_of
 
 _NO_NAMES: dict[str, Any] = {"first_name": None, "last_name": None, "date_of_birth": None}
 
@@ -124,7 +124,7 @@ class ChunkChildren:
     def _stored(self, column, values: Iterable[str | None]) -> Iterator[Any]:
         columns = (Child.id, Child.ref, Child.person_id, Child.match_key, Child.responsible_authority)
         for batch in key_batches(values):
-            yield from self.session.execute(select(*columns).where(column.in_(batch)))
+            yield from self.session.execute(select(*columns).where(one_of(self.session, column, batch)))
 
     def for_person(self, person_id: str, key: str | None = None, names: dict[str, Any] | None = None) -> ChildRow:
         """The child with this person id, made if new.
@@ -217,12 +217,13 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
     episodes: dict[str, list[Any]] = defaultdict(list)
     for batch in key_batches(keys):
         for row in session.execute(
-            select(Child.id, Child.ref, Child.person_id, Child.match_key).where(Child.match_key.in_(batch))
+            select(Child.id, Child.ref, Child.person_id, Child.match_key).where(one_of(session, Child.match_key, batch))
             .order_by(Child.id)
         ):
             children[row.match_key].append(row)
         for row in session.execute(
-            select(Episode.id, Episode.ref, Episode.child_id, Episode.match_key).where(Episode.match_key.in_(batch))
+            select(Episode.id, Episode.ref, Episode.child_id, Episode.match_key)
+            .where(one_of(session, Episode.match_key, batch))
         ):
             episodes[row.match_key].append(row)
     moves: dict[int, int | None] = {}
@@ -248,7 +249,7 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
     gone = {child.id: target for child, target in merged}
     for batch in key_batches(gone):  # a merged child's episodes under another key (names corrected since) go too
         for episode_id, child_id in session.execute(
-            select(Episode.id, Episode.child_id).where(Episode.child_id.in_(batch))
+            select(Episode.id, Episode.child_id).where(one_of(session, Episode.child_id, batch))
         ):
             moves.setdefault(episode_id, gone[child_id].id if gone[child_id] else None)
     _make_provisional(session, pseudonym_key, made, episodes, moves)
@@ -257,8 +258,9 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
     move_episodes(session, moves)
     if merged:
         for batch in key_batches(gone):
-            session.execute(delete(Action).where(Action.child_id.in_(batch)))  # none left unless moved before 0003
-            session.execute(delete(Child).where(Child.id.in_(batch)))
+            # none left unless moved before 0003
+            session.execute(delete(Action).where(one_of(session, Action.child_id, batch)))
+            session.execute(delete(Child).where(one_of(session, Child.id, batch)))
         review -= set(gone)
         audit_many(session, [
             audit_entry("ingest", "child_merged", "child", child.ref, into=target.ref if target else None,
@@ -294,11 +296,11 @@ def move_episodes(session: Session, moves: Mapping[int, int | None]) -> None:
         by_target[target].append(episode_id)
     for target, episode_ids in by_target.items():
         for batch in key_batches(episode_ids):
-            session.execute(update(Episode).where(Episode.id.in_(batch)).values(child_id=target))
+            session.execute(update(Episode).where(one_of(session, Episode.id, batch)).values(child_id=target))
             if target is None:
-                session.execute(delete(Action).where(Action.episode_id.in_(batch)))
+                session.execute(delete(Action).where(one_of(session, Action.episode_id, batch)))
             else:
-                session.execute(update(Action).where(Action.episode_id.in_(batch)).values(child_id=target))
+                session.execute(update(Action).where(one_of(session, Action.episode_id, batch)).values(child_id=target))
 
 
 def flag_for_review(session: Session, child_ids: Iterable[int | None]) -> None:
@@ -306,5 +308,7 @@ def flag_for_review(session: Session, child_ids: Iterable[int | None]) -> None:
     table = Child.__table__
     for batch in key_batches(child_ids):
         session.execute(
-            update(table).where(table.c.id.in_(batch), table.c.needs_review.is_(False)).values(needs_review=True)
+            update(table)
+            .where(one_of(session, table.c.id, batch), table.c.needs_review.is_(False))
+            .values(needs_review=True)
         )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from missing_episodes.clock import now
 from missing_episodes.db.models import Notification, Quarantine
 from missing_episodes.ingest.chunks import Valid, quarantine_row
-from missing_episodes.store import insert_ignoring_duplicates, insert_with_ids
+from missing_episodes.store import insert_ignoring_duplicates, insert_with_ids, one_of
 
 _CONFLICT = "this id was already received with different content; the first message is kept"
 
@@ -70,7 +70,7 @@ def _stored_hashes(session: Session, source: str, message_ids: list[str]) -> dic
     return dict(
         session.execute(
             select(Notification.message_id, Notification.content_hash).where(
-                Notification.source == source, Notification.message_id.in_(message_ids)
+                Notification.source == source, one_of(session, Notification.message_id, message_ids)
             )
         ).all()
     )

@@ -12,14 +12,14 @@ event id ``<event id>/<follow-up>``, same time, incident and author) on which th
 
 from __future__ import annotations
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missing_episodes.db.models import ContactLog, Episode, Outcome, RhiFinding
 from missing_episodes.feeds import INFORMED_EVENTS, CaseOutcome
 from missing_episodes.findings import RhiFindings, parse_findings
 from missing_episodes.ingest.matching import ChunkChildren, flag_for_review
-from missing_episodes.store import insert_ignoring_duplicates
+from missing_episodes.store import insert_ignoring_duplicates, one_of
 
 CONTACT_EVENTS = ("contact_made", "update_given")
 
@@ -79,9 +79,8 @@ def store_outcomes(session: Session, source: str, records: list[CaseOutcome], ps
 def _store_findings(session: Session, source: str, found: dict[str, tuple[CaseOutcome, RhiFindings]],
                     child_of: dict[str, int]) -> None:
     """One ``rhi_finding`` row per interview outcome carrying findings (keyed on the outcome: a replay adds none)."""
-    keys = [(source, event_id) for event_id in found]
     outcome_ids = dict(session.execute(
-        select(Outcome.event_id, Outcome.id).where(tuple_(Outcome.source, Outcome.event_id).in_(keys))
+        select(Outcome.event_id, Outcome.id).where(Outcome.source == source, one_of(session, Outcome.event_id, found))
     ).all())
     rows = []
     for event_id, (record, findings) in found.items():
@@ -119,7 +118,9 @@ def _episodes_of(session: Session, records: list[CaseOutcome]) -> dict[str, int]
     episode_by_incident: dict[str, int] = {}
     if logged:
         for incident, episode_id in session.execute(
-            select(Episode.incident_ref, Episode.id).where(Episode.incident_ref.in_(logged)).order_by(Episode.id)
+            select(Episode.incident_ref, Episode.id)
+            .where(one_of(session, Episode.incident_ref, logged))
+            .order_by(Episode.id)
         ):
             episode_by_incident.setdefault(incident, episode_id)
     return episode_by_incident

@@ -240,3 +240,24 @@ def test_instants_bulk_inserted_read_back_as_the_same_instants_in_utc(db_url: st
         stored = dict(session.execute(select(AuditEvent.entity_ref, AuditEvent.at)).all())
     assert [stored[f"CH-{n}"] for n in range(len(moments))] == [moment.astimezone(UTC) for moment in moments]
     assert {moment.tzinfo for moment in stored.values()} == {UTC}
+
+
+def test_one_of_selects_what_in_selects_on_both_databases(db_url: str) -> None:
+    """``store.one_of`` (``IN`` on SQLite, one array parameter with ``= ANY`` on PostgreSQL) keeps ``IN``'s
+    answers: every matching row for text and integer keys, none for keys not stored or for no keys at all."""
+    from missing_episodes.store import insert_many, one_of
+
+    with session_scope(db_url) as session:
+        insert_many(session, AuditEvent, [
+            {"at": datetime(2024, 7, 1, tzinfo=UTC), "actor": "tester", "event": "test", "entity": "child",
+             "entity_ref": f"CH-{n}"}
+            for n in range(3000)
+        ])
+    with session_scope(db_url) as session:
+        refs = [f"CH-{n}" for n in range(0, 3000, 3)] + ["CH-none"]
+        found = session.scalars(select(AuditEvent.entity_ref).where(one_of(session, AuditEvent.entity_ref, refs)))
+        assert sorted(found) == sorted(refs[:-1])
+        ids = session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+        chosen = [*ids[::7], max(ids) + 1]
+        assert sorted(session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, chosen)))) == ids[::7]
+        assert session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, []))).all() == []
