@@ -258,7 +258,7 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
     move_episodes(session, moves)
     if merged:
         for batch in key_batches(gone):
-            # none left unless moved before 0003
+            # A merged child's actions: none left unless moved before 0003.
             session.execute(delete(Action).where(one_of(session, Action.child_id, batch)))
             session.execute(delete(Child).where(one_of(session, Child.id, batch)))
         review -= set(gone)
