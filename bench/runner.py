@@ -34,6 +34,7 @@ from bench.harness import (
 )
 
 BENCHMARKS = ("ingest", "rules", "firstload", "daily", "worklist", "briefing", "ondemand", "fanout")
+FIRSTLOAD_DATABASES = ("sqlite", "postgresql")
 AS_OF = "2026-11-02T08:30"
 DAY = "2026-11-02"
 
@@ -184,14 +185,22 @@ def bench_rules(report: Report, url: str, episodes: int) -> None:
 # --- 1 + 2: the first load of a region ---------------------------------------------------------------------------
 
 
-def bench_firstload(report: Report, dbs: Databases, directory: Path, episodes: int) -> None:
+def bench_firstload(report: Report, dbs: Databases, directory: Path, episodes: int,
+                    databases: tuple[str, ...] = FIRSTLOAD_DATABASES) -> None:
     """Issue 19 goal 1: register, notifications and outcomes from files to every action stored, through the
     product's own path (the jobs ``missing-episodes load-region`` runs, called directly: the flow adds a task run
     per file and per batch, about 5 ms each, nothing at this scale), against the floor of the same work: pandas
     reading the three files and bulk-inserting their rows, then DuckDB computing the windows over the same facts
     and one bulk insert of the actions. On SQLite (the region built once, shared with the other benchmarks) and
-    on PostgreSQL (the production database; its floor writes the actions with ``COPY``). One run of each side (a
-    build is minutes at the full scale)."""
+    on PostgreSQL (the production database; its floor writes the actions with ``COPY``), or on the ``databases``
+    named. One run of each side (a build is minutes at the full scale)."""
+    if "sqlite" in databases:
+        _firstload_sqlite(report, dbs, directory, episodes)
+    if "postgresql" in databases:
+        _firstload_postgresql(report, dbs, directory, episodes)
+
+
+def _firstload_sqlite(report: Report, dbs: Databases, directory: Path, episodes: int) -> None:
     built = report.built.get("big")
     if built is None or built.get("reused"):
         url = dbs.sqlite("firstload")
@@ -205,6 +214,8 @@ def bench_firstload(report: Report, dbs: Databases, directory: Path, episodes: i
     rules = run_child("bench.sides:bulk_path_reference", url=built["url"], copy=str(WORK / "db" / "floor.sqlite"))
     _firstload_row(report, episodes, "sqlite", built, raw, rules)
 
+
+def _firstload_postgresql(report: Report, dbs: Databases, directory: Path, episodes: int) -> None:
     log(f"first load of the {episodes:,}-episode region through the product, on PostgreSQL")
     url = dbs.postgres()
     try:
@@ -576,7 +587,10 @@ def main(argv: list[str] | None = None) -> int:
                              "issues 19 and 18) instead of a PostgreSQL-backed one")
     parser.add_argument("--fanout", metavar="EPISODES,BATCH",
                         help="benchmark 7's region size and children per batch (default: the scale's)")
+    parser.add_argument("--firstload-on", choices=(*FIRSTLOAD_DATABASES, "both"), default="both",
+                        help="benchmark 1 on one database only (a 1,000,000-episode build is half an hour each)")
     args = parser.parse_args(argv)
+    firstload_on = FIRSTLOAD_DATABASES if args.firstload_on == "both" else (args.firstload_on,)
     scale = SCALES[args.scale]
     if args.fanout:
         episodes, batch = (int(part) for part in args.fanout.split(","))
@@ -596,12 +610,13 @@ def main(argv: list[str] | None = None) -> int:
         if "ingest" in selected:
             bench_ingest(report, dbs, region(max(scale.episodes, scale.ingest_rows // 2)))
         big_url = small_url = None
-        if {"rules", "daily", "worklist", "firstload"} & set(selected):
+        big_needed = {"rules", "daily", "worklist"} | ({"firstload"} if "sqlite" in firstload_on else set())
+        if big_needed & set(selected):
             big_url = build(report, dbs, region(scale.episodes), "big", args.reuse_built)
         if "rules" in selected:
             bench_rules(report, big_url, scale.episodes)  # type: ignore[arg-type]
         if "firstload" in selected:
-            bench_firstload(report, dbs, region(scale.episodes), scale.episodes)
+            bench_firstload(report, dbs, region(scale.episodes), scale.episodes, firstload_on)
         if "daily" in selected:
             small_url = build(report, dbs, region(scale.small_episodes), "small", args.reuse_built)
             bench_daily(report, big_url, small_url, region(scale.episodes), scale.episodes,  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ from sqlalchemy.engine import URL, make_url
 from missing_episodes.db.engine import normalise_url
 
 EXTERNAL_URL_ENV = "MISSING_EPISODES_TEST_POSTGRES_URL"
+WORKDIR_ENV = "MISSING_EPISODES_TEST_POSTGRES_DIR"
 SUPERUSER = "postgres"
 START_TIMEOUT_S = 60.0
 
@@ -74,7 +75,11 @@ def _major_version(path: str) -> int:
 def _base_dir() -> str:
     """Memory (/dev/shm) when there is room: every test copies a template database, and on a disk shared with
     other work that copy took 0.3 s instead of 0.05 s. The path stays short: the server's Unix socket lives in
-    it, and socket paths are limited to ~107 bytes."""
+    it, and socket paths are limited to ~107 bytes. ``MISSING_EPISODES_TEST_POSTGRES_DIR`` names another folder:
+    a benchmark's 1,000,000-episode database and its template copy would not fit in memory."""
+    chosen = os.environ.get(WORKDIR_ENV)
+    if chosen:
+        return chosen
     shm = "/dev/shm"
     with contextlib.suppress(OSError):
         stat = os.statvfs(shm)
