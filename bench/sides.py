@@ -338,14 +338,14 @@ def bulk_path_reference(url: str, copy: str) -> tuple[float, dict[str, Any]]:
     before the clock, as benchmark 2's reference does."""
     import sqlite3
 
-    from missing_episodes.db.types import sqlite_utc_text
+    from missing_episodes.db.types import sqlite_utc_texts
 
     target = _without_actions(url, copy)
     policy, facts, _skip = _facts(target)
     connection = _duckdb_over(facts)
     database = sqlite3.connect(target.removeprefix("sqlite:///"))
     started = time.perf_counter()
-    rows = _reference_actions(policy, connection, sqlite_utc_text)
+    rows = _reference_actions(policy, connection, sqlite_utc_texts)
     database.executemany(f"INSERT INTO action ({', '.join(ACTION_COLUMNS)}) VALUES ({', '.join('?' * 11)})", rows)
     database.commit()
     seconds = time.perf_counter() - started
@@ -386,23 +386,23 @@ ACTION_COLUMNS = ("key", "child_id", "episode_id", "kind", "rule_id", "policy_ve
                   "status", "created_at", "updated_at")
 
 
-def _reference_actions(policy, connection, instant: Callable[[datetime], Any] = lambda moment: moment
+def _reference_actions(policy, connection, instants: Callable[[list[datetime]], list[Any]] = list
                        ) -> list[tuple[Any, ...]]:
-    """The reference windows computed by DuckDB, as one row of ``ACTION_COLUMNS`` per action, each instant as
-    ``instant`` gives it (aware datetimes for PostgreSQL's COPY, the stored text for SQLite's executemany)."""
+    """The reference windows computed by DuckDB, as one row of ``ACTION_COLUMNS`` per action, each column of
+    instants as ``instants`` gives it (aware datetimes for PostgreSQL's COPY; for SQLite's executemany the stored
+    text, converted a column at a time as the product's own bulk insert does)."""
     from missing_episodes.clock import now
 
     frame = connection.execute(
         "SELECT r.*, e.id AS episode_id FROM (" + REFERENCE_SQL + ") r "
         "JOIN episodes e ON e.ref = split_part(r.key, ':', 1)").df()  # an equi-join: a hash join, not a nested loop
     kinds = {rule.id: rule.action for rule in policy.rules}
-    stamp = instant(now())
+    stamp = instants([now()])[0]
+    triggers, dues = (instants(list(frame[name].dt.to_pydatetime())) for name in ("trigger_at", "due_at"))
     return [
-        (key, int(child), int(episode), kinds[rule], rule, policy.version, instant(trigger.to_pydatetime()),
-         instant(due.to_pydatetime()), "open", stamp, stamp)
+        (key, int(child), int(episode), kinds[rule], rule, policy.version, trigger, due, "open", stamp, stamp)
         for key, child, episode, rule, trigger, due in zip(
-            frame["key"], frame["child_id"], frame["episode_id"], frame["rule_id"], frame["trigger_at"],
-            frame["due_at"], strict=True)
+            frame["key"], frame["child_id"], frame["episode_id"], frame["rule_id"], triggers, dues, strict=True)
     ]
 
 
