@@ -4,8 +4,9 @@ both rows made by ``audit_entry``)."""
 
 from __future__ import annotations
 
+import sys
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from missing_episodes.batching import key_batches
 from missing_episodes.db.models import AuditEvent
 from missing_episodes.db.types import UTCDateTime, sqlite_utc_texts, utc_instant
 from missing_episodes.identity import canonical_json
@@ -168,6 +170,18 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(values)
     return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+
+
+def key_slices(session: Session, values: Iterable[Any]) -> Iterator[list[Any]]:
+    """The distinct non-empty values, sorted, in as few lookups as the database takes: on PostgreSQL all of them
+    (``one_of`` passes them as one array parameter), on SQLite in ``IN`` lists of ``IN_LIST_SIZE``.
+
+    Each slice is one statement, one round trip: a chunk's 5,000 keys are one lookup on PostgreSQL, not five.
+    Sorted (``batching.key_batches``), so two workers asking for overlapping keys ask in the same order.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return key_batches(values, size=sys.maxsize)
+    return key_batches(values)
 
 
 def lock_keys(session: Session, namespace: str, keys: Iterable[str | int]) -> None:

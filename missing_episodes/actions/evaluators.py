@@ -35,9 +35,9 @@ class PerChild:
     def recompute_group(self, run: RecomputeRun, group: list[int]) -> None:
         session = run.session
         facts = as_objects(read_facts(session, group))
-        children = {c.id: c for c in session.scalars(select(Child).where(Child.id.in_(group)))}
+        children = {c.id: c for c in session.scalars(select(Child).where(one_of(session, Child.id, group)))}
         stored: dict[int, dict[str, Action]] = defaultdict(dict)
-        for action in session.scalars(select(Action).where(Action.child_id.in_(group))):
+        for action in session.scalars(select(Action).where(one_of(session, Action.child_id, group))):
             stored[action.child_id][action.key] = action
         for child_id in group:
             child = children.get(child_id)

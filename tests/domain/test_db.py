@@ -261,3 +261,31 @@ def test_one_of_selects_what_in_selects_on_both_databases(db_url: str) -> None:
         chosen = [*ids[::7], max(ids) + 1]
         assert sorted(session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, chosen)))) == ids[::7]
         assert session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, []))).all() == []
+
+
+def test_key_slices_are_one_lookup_on_postgresql_and_in_lists_on_sqlite(db_url: str) -> None:
+    """``store.key_slices`` gives the distinct non-empty keys, sorted, in one slice on PostgreSQL (an array is one
+    parameter, so a chunk's thousands of keys are one round trip) and in ``IN`` lists of ``IN_LIST_SIZE`` on
+    SQLite; looked up slice by slice, every stored key is found once."""
+    from missing_episodes.batching import IN_LIST_SIZE
+    from missing_episodes.store import insert_many, key_slices, one_of
+
+    with session_scope(db_url) as session:
+        insert_many(session, AuditEvent, [
+            {"at": datetime(2024, 7, 1, tzinfo=UTC), "actor": "tester", "event": "test", "entity": "child",
+             "entity_ref": f"CH-{n:05}"}
+            for n in range(2500)
+        ])
+    keys = [f"CH-{n:05}" for n in range(2499, -1, -1)] + ["CH-00007", "", None, "CH-none"]
+    with session_scope(db_url) as session:
+        slices = list(key_slices(session, keys))
+        expected = sorted({key for key in keys if key})
+        assert [key for part in slices for key in part] == expected
+        if session.get_bind().dialect.name == "postgresql":
+            assert len(slices) == 1
+        else:
+            assert [len(part) for part in slices] == [IN_LIST_SIZE, IN_LIST_SIZE, len(expected) - 2 * IN_LIST_SIZE]
+        found = [ref for part in slices
+                 for ref in session.scalars(select(AuditEvent.entity_ref).where(one_of(session, AuditEvent.entity_ref,
+                                                                                        part)))]  # fmt: skip
+        assert sorted(found) == expected[:-1]
