@@ -1,7 +1,7 @@
-"""Taking work N at a time: the one helper behind every chunk, batch and ``IN (...)`` slice in the domain.
+"""Taking work N at a time: the one helper behind every chunk, batch and key lookup in the domain.
 
-An ingest stores its rows in chunks (one transaction each), key lookups go to the database in slices small
-enough for one ``IN (...)`` list, and the generators write rows in blocks. Each of those loops is ``batched``.
+An ingest stores its rows in chunks (one transaction each), key lookups go to the database in slices of
+``KEYS_PER_LOOKUP``, and the generators write rows in blocks. Each of those loops is ``batched``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import TypeVar
 _Item = TypeVar("_Item")
 _Key = TypeVar("_Key", str, int)
 
-#: Values in one ``IN (...)`` list: far below SQLite's 32,766 bound parameters and PostgreSQL's 65,535, and big
-#: enough that a chunk of thousands of keys costs a handful of round trips.
-IN_LIST_SIZE = 1000
+#: Keys in one lookup. ``store.one_of`` passes them as one parameter on either database (an array, a JSON list),
+#: so no parameter limit applies: this bounds one statement's result, and is above any chunk or group, so a
+#: chunk's keys are one round trip.
+KEYS_PER_LOOKUP = 50_000
 
 
 def batched(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
@@ -31,8 +32,8 @@ def batched(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
         yield batch
 
 
-def key_batches(values: Iterable[_Key | None], size: int = IN_LIST_SIZE) -> Iterator[list[_Key]]:
-    """The distinct non-empty values, sorted, in slices small enough for one ``IN (...)`` each.
+def key_batches(values: Iterable[_Key | None], size: int = KEYS_PER_LOOKUP) -> Iterator[list[_Key]]:
+    """The distinct non-empty values, sorted, in slices of one lookup each (``store.one_of``).
 
     Sorted, so two workers asking for overlapping keys ask in the same order, and a query's text and plan are
     the same from one run to the next.

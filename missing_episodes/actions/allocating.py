@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.allocation import choose_worker, placement_note
+from missing_episodes.batching import key_batches
 from missing_episodes.db.models import Action, Child
-from missing_episodes.store import audit, key_slices, one_of
+from missing_episodes.store import audit, one_of
 
 
 def open_interview_loads(session: Session) -> dict[str, int]:
@@ -41,7 +42,7 @@ def allocate_children(run: RecomputeRun, child_ids: list[int]) -> int:
     session = run.session
     distances: dict[int, float | None] = {}
     interviews: list[Any] = []
-    for batch in key_slices(session, child_ids):
+    for batch in key_batches(child_ids):
         query = select(Child.id, Child.placement_distance_miles).where(one_of(session, Child.id, batch))
         distances.update((child_id, miles) for child_id, miles in session.execute(query))
         interviews += session.execute(

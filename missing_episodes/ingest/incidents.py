@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from missing_episodes.batching import key_batches
 from missing_episodes.config import Settings
 from missing_episodes.db.models import Child, ContactLog, Episode, Notification, RiskAssessment
 from missing_episodes.episodes import EpisodeState, Message, fold
@@ -33,7 +34,6 @@ from missing_episodes.store import (
     audit_many,
     insert_ignoring_duplicates,
     insert_with_ids,
-    key_slices,
     lock_keys,
     one_of,
 )
@@ -136,7 +136,7 @@ def _incident_messages(
         )
     ).all()
     records = dict(parsed)
-    for batch in key_slices(session, [row_id for row_id, _ in located if row_id not in parsed]):
+    for batch in key_batches(row_id for row_id, _ in located if row_id not in parsed):
         for row_id, payload in session.execute(
             select(Notification.id, Notification.payload).where(one_of(session, Notification.id, batch))
         ):
@@ -194,7 +194,7 @@ def rederive_authority(session: Session, episode_ids: set[int], ours: str) -> No
     """
     table = Episode.__table__
     updates = []
-    for batch in key_slices(session, episode_ids):
+    for batch in key_batches(episode_ids):
         rows = session.execute(
             select(table.c.id, table.c.source, table.c.incident_ref, table.c.state_hash, table.c.responsible_authority,
                    table.c.other_authority, Child.responsible_authority.label("child_authority"))

@@ -37,10 +37,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from missing_episodes.batching import key_batches
 from missing_episodes.db.models import Action, Child, Episode
 from missing_episodes.episodes import EpisodeState
 from missing_episodes.identity import child_ref, match_key
-from missing_episodes.store import audit_entry, audit_many, insert_with_ids, key_slices, lock_keys, one_of
+from missing_episodes.store import audit_entry, audit_many, insert_with_ids, lock_keys, one_of
 
 _NO_NAMES: dict[str, Any] = {"first_name": None, "last_name": None, "date_of_birth": None}
 
@@ -122,7 +123,7 @@ class ChunkChildren:
 
     def _stored(self, column, values: Iterable[str | None]) -> Iterator[Any]:
         columns = (Child.id, Child.ref, Child.person_id, Child.match_key, Child.responsible_authority)
-        for batch in key_slices(self.session, values):
+        for batch in key_batches(values):
             yield from self.session.execute(select(*columns).where(one_of(self.session, column, batch)))
 
     def for_person(self, person_id: str, key: str | None = None, names: dict[str, Any] | None = None) -> ChildRow:
@@ -214,7 +215,7 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
         return Settled(set(), set())
     children: dict[str, list[Any]] = defaultdict(list)
     episodes: dict[str, list[Any]] = defaultdict(list)
-    for batch in key_slices(session, keys):
+    for batch in key_batches(keys):
         for row in session.execute(
             select(Child.id, Child.ref, Child.person_id, Child.match_key).where(one_of(session, Child.match_key, batch))
             .order_by(Child.id)
@@ -246,8 +247,7 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
             if episode.child_id != (target.id if target else None):
                 moves[episode.id] = target.id if target else None
     gone = {child.id: target for child, target in merged}
-    # A merged child's episodes under another key (names corrected since) go too.
-    for batch in key_slices(session, gone):
+    for batch in key_batches(gone):  # a merged child's episodes under another key (names corrected since) go too
         for episode_id, child_id in session.execute(
             select(Episode.id, Episode.child_id).where(one_of(session, Episode.child_id, batch))
         ):
@@ -257,7 +257,7 @@ def settle_keys(session: Session, pseudonym_key: str, names_by_key: Mapping[str,
     review = {c for c in (*(before.get(e) for e in moves), *moves.values()) if c}
     move_episodes(session, moves)
     if merged:
-        for batch in key_slices(session, gone):
+        for batch in key_batches(gone):
             # A merged child's actions: none left unless moved before 0003.
             session.execute(delete(Action).where(one_of(session, Action.child_id, batch)))
             session.execute(delete(Child).where(one_of(session, Child.id, batch)))
@@ -295,7 +295,7 @@ def move_episodes(session: Session, moves: Mapping[int, int | None]) -> None:
     for episode_id, target in sorted(moves.items()):
         by_target[target].append(episode_id)
     for target, episode_ids in by_target.items():
-        for batch in key_slices(session, episode_ids):
+        for batch in key_batches(episode_ids):
             session.execute(update(Episode).where(one_of(session, Episode.id, batch)).values(child_id=target))
             if target is None:
                 session.execute(delete(Action).where(one_of(session, Action.episode_id, batch)))
@@ -306,7 +306,7 @@ def move_episodes(session: Session, moves: Mapping[int, int | None]) -> None:
 def flag_for_review(session: Session, child_ids: Iterable[int | None]) -> None:
     """Mark these children's rules as to be run again (only those not already marked are written)."""
     table = Child.__table__
-    for batch in key_slices(session, child_ids):
+    for batch in key_batches(child_ids):
         session.execute(
             update(table)
             .where(one_of(session, table.c.id, batch), table.c.needs_review.is_(False))

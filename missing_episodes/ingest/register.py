@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from missing_episodes.batching import key_batches
 from missing_episodes.clock import london_date, now
 from missing_episodes.db.models import Child, Episode, LegalStatusPeriod
 from missing_episodes.feeds import ChildRecord
@@ -22,7 +23,7 @@ from missing_episodes.ingest.chunks import Valid
 from missing_episodes.ingest.incidents import normalise_authority, rederive_authority
 from missing_episodes.ingest.matching import flag_for_review, lock_identities, settle_keys
 from missing_episodes.ingest.summary import IngestSummary
-from missing_episodes.store import audit_entry, audit_many, insert_many, insert_with_ids, key_slices, one_of
+from missing_episodes.store import audit_entry, audit_many, insert_many, insert_with_ids, one_of
 
 # Register fields that change which rules apply: a change there means the child's actions are recomputed.
 RULE_FIELDS = ("legal_status", "uasc", "date_of_birth", "responsible_authority", "placement_distance_miles",
@@ -58,19 +59,19 @@ def store_register(
     records: dict[str, ChildRecord] = {v.record.child_id: v.record for v in valid}  # type: ignore[union-attr,misc]
     keys = {person_id: match_key(r.first_name, r.last_name, r.date_of_birth) for person_id, r in records.items()}
     table = Child.__table__
-    old_keys = [key for batch in key_slices(session, records)
+    old_keys = [key for batch in key_batches(records)
                 for key in session.scalars(
                     select(table.c.match_key).where(one_of(session, table.c.person_id, batch)))]  # fmt: skip
     lock_identities(session, records, [*keys.values(), *old_keys])
     columns = [table.c[name] for name in ("id", "ref", "person_id", "match_key", *CHILD_FIELDS)]
     stored = {
         row.person_id: row
-        for batch in key_slices(session, records)
+        for batch in key_batches(records)
         for row in session.execute(select(*columns).where(one_of(session, table.c.person_id, batch)))
     }
     with_period = {
         child_id
-        for batch in key_slices(session, [row.id for row in stored.values()])
+        for batch in key_batches(row.id for row in stored.values())
         for child_id in session.scalars(
             select(LegalStatusPeriod.child_id).where(one_of(session, LegalStatusPeriod.child_id, batch)))
     }
@@ -124,7 +125,7 @@ def store_register(
     writes.store(session)
     settled = settle_keys(session, pseudonym_key, writes.taken)
     moved = set(settled.moved)
-    for batch in key_slices(session, writes.authority_changed):
+    for batch in key_batches(writes.authority_changed):
         moved.update(session.scalars(select(Episode.id).where(one_of(session, Episode.child_id, batch))))
     rederive_authority(session, moved, normalise_authority(authority))
     flag_for_review(session, settled.review)

@@ -263,12 +263,15 @@ def test_one_of_selects_what_in_selects_on_both_databases(db_url: str) -> None:
         assert session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, []))).all() == []
 
 
-def test_key_slices_are_one_lookup_on_postgresql_and_in_lists_on_sqlite(db_url: str) -> None:
-    """``store.key_slices`` gives the distinct non-empty keys, sorted, in one slice on PostgreSQL (an array is one
-    parameter, so a chunk's thousands of keys are one round trip) and in ``IN`` lists of ``IN_LIST_SIZE`` on
-    SQLite; looked up slice by slice, every stored key is found once."""
-    from missing_episodes.batching import IN_LIST_SIZE
-    from missing_episodes.store import insert_many, key_slices, one_of
+
+
+def test_one_of_sends_the_keys_as_one_parameter_and_reads_them_through_the_index(db_url: str) -> None:
+    """``store.one_of`` sends any number of keys as one parameter on either database (an array, a JSON list), so
+    its statement is the same text whatever their number, and it answers as ``IN`` would; SQLite looks each key
+    up in the column's index (a list subquery over ``json_each``), not by scanning the table."""
+    from sqlalchemy import event
+
+    from missing_episodes.store import insert_many, one_of
 
     with session_scope(db_url) as session:
         insert_many(session, AuditEvent, [
@@ -276,16 +279,28 @@ def test_key_slices_are_one_lookup_on_postgresql_and_in_lists_on_sqlite(db_url: 
              "entity_ref": f"CH-{n:05}"}
             for n in range(2500)
         ])
-    keys = [f"CH-{n:05}" for n in range(2499, -1, -1)] + ["CH-00007", "", None, "CH-none"]
+    refs = [f"CH-{n:05}" for n in range(40_000)]
+    sent: list[tuple[str, object]] = []
     with session_scope(db_url) as session:
-        slices = list(key_slices(session, keys))
-        expected = sorted({key for key in keys if key})
-        assert [key for part in slices for key in part] == expected
-        if session.get_bind().dialect.name == "postgresql":
-            assert len(slices) == 1
-        else:
-            assert [len(part) for part in slices] == [IN_LIST_SIZE, IN_LIST_SIZE, len(expected) - 2 * IN_LIST_SIZE]
-        found = [ref for part in slices
-                 for ref in session.scalars(select(AuditEvent.entity_ref).where(one_of(session, AuditEvent.entity_ref,
-                                                                                        part)))]  # fmt: skip
-        assert sorted(found) == expected[:-1]
+        engine = session.get_bind()
+        found = session.execute(
+            select(AuditEvent.id, AuditEvent.entity_ref).where(one_of(session, AuditEvent.entity_ref, refs))).all()
+        assert sorted(ref for _id, ref in found) == refs[:2500]
+        ids = [row_id for row_id, _ref in found]
+        by_id = select(AuditEvent.entity_ref).where(one_of(session, AuditEvent.id, [*ids, *range(10**9, 10**9 + 9)]))
+
+        def record(_connection, _cursor, statement, parameters, _context, _many) -> None:
+            sent.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert len(session.scalars(by_id).all()) == 2500
+            assert len(session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, ids[:3])))
+                       .all()) == 3
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert [len(parameters) for _statement, parameters in sent] == [1, 1]
+        if engine.dialect.name == "sqlite":
+            statement, parameters = sent[0]
+            plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            assert any(row[-1].startswith("SEARCH audit_event USING INTEGER PRIMARY KEY") for row in plan), plan
