@@ -1,7 +1,7 @@
 """The two ways to recompute a group of children, as interchangeable strategies passed to ``recompute_children``.
 
 ``PerChild`` runs ``rules.evaluate_child`` for each child and writes ORM objects: right for the few children
-the per-episode path brings. ``Vectorised`` runs ``bulk.evaluate_bulk`` on the whole group and writes set-based
+the per-episode path brings. ``Vectorised`` runs ``bulk.evaluate_columns`` on the whole group and writes set-based
 statements: the bulk path (a first load, a policy change). Both read the facts through the one loader
 (``bulk.facts.read_facts``: objects for the first, columns for the second), store the same rows and write the
 same audit events (tests/domain/test_bulk.py).
@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.actions.writers import STORED_COLUMNS, write_objects, write_rows
-from missing_episodes.bulk.evaluate import evaluate_bulk
+from missing_episodes.bulk.evaluate import BulkActions, evaluate_columns
 from missing_episodes.bulk.facts import as_objects, load_facts, read_facts
 from missing_episodes.db.models import Action, Child
 from missing_episodes.rules import evaluate_child
@@ -51,18 +51,28 @@ class PerChild:
 
 
 class Vectorised:
-    """``bulk.evaluate_bulk`` on the group's facts (read once, as columns), stored with a few Core statements."""
+    """``bulk.evaluate_columns`` on the group's facts (read once, as columns), stored with a few Core statements.
+
+    The frame's settled rows of a child with no stored action (a first load's every child but those with case
+    events) are inserted straight from their columns: against nothing stored, each is a create, which is what
+    ``diff.changes`` would say of it. With ``audit_each`` (an event per action) every action goes through the diff.
+    """
 
     def recompute_group(self, run: RecomputeRun, group: list[int]) -> None:
         session = run.session
         facts = load_facts(session, group)
-        evaluated = evaluate_bulk(run.policy, facts, run.horizon)
+        evaluated = evaluate_columns(run.policy, facts, run.horizon)
         episode_ids = dict(zip(facts.episodes["ref"], facts.episodes["id"].tolist(), strict=True))
         stored: dict[int, dict[str, Any]] = defaultdict(dict)
         for row in session.execute(select(*STORED_COLUMNS).where(one_of(session, Action.child_id, group))):
             stored[row.child_id][row.key] = row
+        settled = evaluated.settled
+        fresh = ~settled["child_id"].isin(list(stored)) & (not run.audit_each)
+        specs = BulkActions(evaluated.specs, settled[~fresh]).all_specs(run.policy)
         child_ids = facts.children["id"].tolist()
-        write_rows(run, evaluated, stored, episode_ids, child_ids)
+        # By child, as the diff's creates are: the child's index is written in order (frame rows go rule by rule).
+        fresh_rows = settled[fresh].sort_values("child_id", kind="stable")
+        write_rows(run, specs, stored, episode_ids, child_ids, fresh=fresh_rows)
         run.summary.children += len(child_ids)
         session.execute(update(Child).where(one_of(session, Child.id, child_ids)).values(needs_review=False))
 

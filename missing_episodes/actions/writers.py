@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import delete, update
 
 from missing_episodes.actions.context import RecomputeRun
-from missing_episodes.actions.diff import COMPARED, changes
+from missing_episodes.actions.diff import COMPARED, changes, spec_values
+from missing_episodes.bulk.evaluate import column_spec
 from missing_episodes.db.models import Action
 from missing_episodes.facts import ActionSpec
 from missing_episodes.store import insert_ignoring_duplicates, one_of
@@ -42,11 +44,12 @@ def write_objects(run: RecomputeRun, child_id: int, specs: list[ActionSpec], sto
 
 
 def write_rows(run: RecomputeRun, evaluated: Mapping[int, list[ActionSpec]], stored: Mapping[int, Mapping[str, Any]],
-               episode_ids: Mapping[str, int], child_ids: list[int]) -> None:
+               episode_ids: Mapping[str, int], child_ids: list[int], fresh: pd.DataFrame | None = None) -> None:
     """Many children's changes as a few statements: keyed inserts a concurrent run cannot duplicate, updates
-    and deletes by id. ``stored`` holds each child's actions as rows (``STORED_COLUMNS``) by key.
+    and deletes by id. ``stored`` holds each child's actions as rows (``STORED_COLUMNS``) by key. ``fresh`` are
+    column evaluator rows (``bulk.SPEC_COLUMNS``) of children with none stored: each is inserted as created.
     """
-    inserts: list[dict[str, object]] = []
+    inserts = _fresh_rows(run, fresh, episode_ids) if fresh is not None else []
     updates: list[dict[str, object]] = []
     removed: list[int] = []
     withdrawn: list[int] = []
@@ -70,3 +73,23 @@ def write_rows(run: RecomputeRun, evaluated: Mapping[int, list[ActionSpec]], sto
         session.execute(delete(Action).where(one_of(session, Action.id, removed)))
     if withdrawn:
         session.execute(update(Action).where(one_of(session, Action.id, withdrawn)).values(status="withdrawn"))
+
+
+def _fresh_rows(run: RecomputeRun, fresh: pd.DataFrame, episode_ids: Mapping[str, int]) -> list[dict[str, object]]:
+    """The insert of each open action of a column rule, counted as created: the values ``diff.changes`` gives a
+    create (``spec_values``), those of the rule made once per rule, the row's own added per row."""
+    if not len(fresh):
+        return []
+    rules = {rule.id: rule for rule in run.policy.rules}
+    made = {rule_id: spec_values(column_spec(run.policy, rules[rule_id], "", None, None, None))
+            for rule_id in fresh["rule_id"].unique()}
+    triggers, dues = fresh["trigger_at"].dt.to_pydatetime(), fresh["due_at"].dt.to_pydatetime()
+    rows = [
+        {"key": key, "child_id": child_id, "episode_id": episode_ids.get(episode_ref or ""),
+         **made[rule_id], "trigger_at": trigger_at, "due_at": due_at}
+        for child_id, key, rule_id, episode_ref, trigger_at, due_at in zip(
+            fresh["child_id"].tolist(), fresh["key"], fresh["rule_id"], fresh["episode_ref"], triggers, dues,
+            strict=True)
+    ]
+    run.summary.created += len(rows)
+    return rows
