@@ -349,6 +349,6 @@ def check_recorded(
     )
 
 
-def closing_events_by_rule(policy: Policy) -> dict[str, set[str]]:
+def closing_events_by_rule(policy: Policy) -> dict[str, frozenset[str]]:
     """Rule id -> the outcome events that close its actions."""
-    return {rule.id: {*rule.done_by, *rule.declined_by, *rule.not_required_by} for rule in policy.rules}
+    return {rule.id: rule.closing_events for rule in policy.rules}

@@ -101,6 +101,11 @@ class Rule(_Strict):
                 raise ValueError(f"trigger.{name} must be longer than zero (from a few hours up to one year)")
         return self
 
+    @property
+    def closing_events(self) -> frozenset[str]:
+        """The case events that close this rule's actions: done, declined or not required."""
+        return frozenset((*self.done_by, *self.declined_by, *self.not_required_by))
+
 
 #: Trigger fields that must span more than zero (a repeat interval, a counting window).
 NON_EMPTY_SPANS = ("every", "window")

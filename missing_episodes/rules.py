@@ -129,7 +129,7 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
     """
     incident_of = {e.ref: e.incident_ref for e in episodes}
     rules = {r.id: r for r in policy.rules}
-    closing = {r.id: {*r.done_by, *r.declined_by, *r.not_required_by} for r in policy.rules}  # once, not per spec
+    closing = {r.id: r.closing_events for r in policy.rules}  # once, not per spec
     by_key = {s.key: s for s in specs}
     # The actions each recorded event could close, by the incident of their episode (``_ABOUT_CHILD``: an action
     # about the child), so an event looks at its own candidates only, not at every action of a long history.

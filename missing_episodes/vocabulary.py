@@ -61,7 +61,7 @@ SHORT_LABELS: dict[str, str] = {
 
 def closing_events(policy: Policy) -> frozenset[str]:
     """Every event the policy's rules declare as closing an action (done, declined or not required)."""
-    return frozenset(e for r in policy.rules for e in (*r.done_by, *r.declined_by, *r.not_required_by))
+    return frozenset(e for r in policy.rules for e in r.closing_events)
 
 
 def rationale_events(policy: Policy) -> frozenset[str]:
@@ -73,8 +73,7 @@ def contact_events(policy: Policy) -> frozenset[str]:
     """Events whose record must name who was spoken to and their contact details: every closing event of a rule
     with ``record_contact`` (Wokingham: "These actions should be recorded clearly with the relevant name and
     contact number/details of those spoken to")."""
-    return frozenset(e for r in policy.rules if r.record_contact for e in (*r.done_by, *r.declined_by,
-                                                                          *r.not_required_by))
+    return frozenset(e for r in policy.rules if r.record_contact for e in r.closing_events)
 
 
 def outcome_vocabulary(policy: Policy) -> OutcomeVocabulary:

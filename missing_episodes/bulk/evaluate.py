@@ -92,8 +92,7 @@ def _settled(policy: Policy, facts: Facts, frame: pd.DataFrame, skip: set[int]) 
     a case event its rule is done, declined or not required by (the rule's own events: a column action folds no
     other rule), and a child evaluated per child has its actions made again there. A key given twice is left to
     ``close_with_outcomes``, which keeps one."""
-    closing = {rule.id: {*rule.done_by, *rule.declined_by, *rule.not_required_by} for rule in policy.rules}
-    closers = pd.DataFrame([(rule_id, event) for rule_id, events in closing.items() for event in events],
+    closers = pd.DataFrame([(rule.id, event) for rule in policy.rules for event in rule.closing_events],
                            columns=["rule_id", "event"])
     events = facts.outcomes[["child_id", "event"]].drop_duplicates()
     closable = pd.MultiIndex.from_frame(events.merge(closers, on="event")[["child_id", "rule_id"]])
