@@ -164,7 +164,7 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
 
     A chunk looks thousands of keys up at once. Written as ``IN``, every value is a placeholder of its own, which
     SQLAlchemy renders again on every call, and psycopg parses: a fifth to a quarter of a PostgreSQL ingest's
-    time, a fifteenth of a SQLite one's (bench/results.md). One parameter makes the statement the same whatever
+    time, 3.5% of a SQLite one's (bench/results.md). One parameter makes the statement the same whatever
     the number of keys, so it is compiled once and takes any number of keys (``batching.key_batches``). Both
     databases look each key up in the column's index (SQLite's plan: a list subquery probing the index).
     """

@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 
 from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.actions.diff import COMPARED, changes, spec_values
-from missing_episodes.bulk.evaluate import column_spec
+from missing_episodes.bulk.evaluate import column_spec, frame_rows
 from missing_episodes.db.models import Action
 from missing_episodes.facts import ActionSpec
 from missing_episodes.store import insert_ignoring_duplicates, one_of
@@ -78,18 +78,13 @@ def write_rows(run: RecomputeRun, evaluated: Mapping[int, list[ActionSpec]], sto
 def _fresh_rows(run: RecomputeRun, fresh: pd.DataFrame, episode_ids: Mapping[str, int]) -> list[dict[str, object]]:
     """The insert of each open action of a column rule, counted as created: the values ``diff.changes`` gives a
     create (``spec_values``), those of the rule made once per rule, the row's own added per row."""
-    if not len(fresh):
-        return []
     rules = {rule.id: rule for rule in run.policy.rules}
     made = {rule_id: spec_values(column_spec(run.policy, rules[rule_id], "", None, None, None))
             for rule_id in fresh["rule_id"].unique()}
-    triggers, dues = fresh["trigger_at"].dt.to_pydatetime(), fresh["due_at"].dt.to_pydatetime()
     rows = [
         {"key": key, "child_id": child_id, "episode_id": episode_ids.get(episode_ref or ""),
          **made[rule_id], "trigger_at": trigger_at, "due_at": due_at}
-        for child_id, key, rule_id, episode_ref, trigger_at, due_at in zip(
-            fresh["child_id"].tolist(), fresh["key"], fresh["rule_id"], fresh["episode_ref"], triggers, dues,
-            strict=True)
+        for child_id, key, rule_id, episode_ref, trigger_at, due_at in frame_rows(fresh)
     ]
     run.summary.created += len(rows)
     return rows

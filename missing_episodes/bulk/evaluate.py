@@ -12,6 +12,7 @@ clock's edges.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -107,16 +108,22 @@ def _settled(policy: Policy, facts: Facts, frame: pd.DataFrame, skip: set[int]) 
 def as_specs(policy: Policy, frame: pd.DataFrame) -> dict[int, list[ActionSpec]]:
     """The column evaluator's rows as open ``ActionSpec``s by child, in the frame's order."""
     specs: dict[int, list[ActionSpec]] = defaultdict(list)
-    if not len(frame):
-        return specs
     rules = {rule.id: rule for rule in policy.rules}
-    # Instants as datetimes a column at a time (one Timestamp at a time was seconds at 50,000).
-    triggers, dues = frame["trigger_at"].dt.to_pydatetime(), frame["due_at"].dt.to_pydatetime()
-    for child_id, key, rule_id, episode_ref, trigger_at, due_at in zip(
-        frame["child_id"].tolist(), frame["key"], frame["rule_id"], frame["episode_ref"], triggers, dues, strict=True,
-    ):
+    for child_id, key, rule_id, episode_ref, trigger_at, due_at in frame_rows(frame):
         specs[child_id].append(column_spec(policy, rules[rule_id], key, episode_ref, trigger_at, due_at))
     return specs
+
+
+def frame_rows(frame: pd.DataFrame) -> Iterator[tuple[int, str, str, str, datetime, datetime]]:
+    """The column evaluator's rows as Python values: (child id, key, rule id, episode ref, trigger, due).
+
+    Instants become datetimes a column at a time (one Timestamp at a time was seconds at 50,000 episodes).
+    """
+    if not len(frame):
+        return iter(())
+    triggers, dues = frame["trigger_at"].dt.to_pydatetime(), frame["due_at"].dt.to_pydatetime()
+    return zip(frame["child_id"].tolist(), frame["key"], frame["rule_id"], frame["episode_ref"], triggers, dues,
+               strict=True)
 
 
 def column_spec(policy: Policy, rule: Rule, key: str, episode_ref: str | None, trigger_at: datetime | None,
