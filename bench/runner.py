@@ -574,26 +574,50 @@ def markdown(report: Report, seconds: float, selected: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    """A count above zero (argparse's ``type``: a bad one is one line and exit 2)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above zero")
+    return number
+
+
+def _fanout(text: str) -> tuple[int, int]:
+    """``EPISODES,BATCH``: two counts above zero."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not EPISODES,BATCH (two numbers, as 10000,250)")
+    episodes, batch = (_positive(part) for part in parts)
+    return episodes, batch
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run, of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
-    parser.add_argument("--episodes", type=int, help="override the big history's size (and the ingest rows)")
+    parser.add_argument("--episodes", type=_positive, help="override the big history's size (and the ingest rows)")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results.md")
     parser.add_argument("--reuse-built", action="store_true",
                         help="reuse bench/work/db/{big,small}.sqlite from an earlier run instead of building them")
     parser.add_argument("--sqlite-prefect", action="store_true",
                         help="daily run and on-demand commands on a SQLite-backed Prefect server (as before "
                              "issues 19 and 18) instead of a PostgreSQL-backed one")
-    parser.add_argument("--fanout", metavar="EPISODES,BATCH",
+    parser.add_argument("--fanout", metavar="EPISODES,BATCH", type=_fanout,
                         help="benchmark 7's region size and children per batch (default: the scale's)")
     parser.add_argument("--firstload-on", choices=(*FIRSTLOAD_DATABASES, "both"), default="both",
                         help="benchmark 1 on one database only (a 1,000,000-episode build is half an hour each)")
     args = parser.parse_args(argv)
+    from tests.pg import workdir_problem
+
+    if problem := workdir_problem():
+        parser.error(problem)
     firstload_on = FIRSTLOAD_DATABASES if args.firstload_on == "both" else (args.firstload_on,)
     scale = SCALES[args.scale]
     if args.fanout:
-        episodes, batch = (int(part) for part in args.fanout.split(","))
+        episodes, batch = args.fanout
         scale = replace(scale, name=f"{scale.name}, fan-out {episodes:,} episodes in batches of {batch:,}",
                         fanout=(episodes, batch))
     if args.episodes:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cli._app import PROGRAM, click_errors, one_line
 from missing_episodes.config import DEFAULT_DATABASE_PATH, MIGRATIONS_DIR, get_settings
+from missing_episodes.sqlite_support import json_functions_problem
 
 UPGRADE_HINT = f"run `{PROGRAM} db upgrade` (or `bash scripts/demo` for the bundled sample)"
 URL_HINT = "set MISSING_EPISODES_DATABASE_URL to sqlite:///path/to/file.db or postgresql://user@host:5432/name"
@@ -80,6 +81,8 @@ def _sqlite_file(target: Database) -> Database:
     name = str(target.path)
     if name == ":memory:" or name.startswith("file:"):
         raise Mistake(f"database URL {target.shown!r} names no file (an in-memory database keeps nothing): {URL_HINT}")
+    if problem := json_functions_problem():
+        raise Mistake(problem)
     return target
 
 

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from missing_episodes.facts import ActionSpec, ChildFacts, EpisodeFacts, OutcomeFacts
 from missing_episodes.offsets import apply_offset
-from missing_episodes.policy import Policy
+from missing_episodes.policy import Policy, Rule
 from missing_episodes.triggers.base import ChildRun, action_episode, action_subject, child_in_scope
 
 __all__ = [
-    "ActionSpec", "ChildFacts", "EpisodeFacts", "OutcomeFacts", "apply_offset", "close_with_outcomes",
+    "ActionSpec", "ChildFacts", "Closers", "EpisodeFacts", "OutcomeFacts", "apply_offset", "close_with_outcomes",
     "evaluate_child", "evaluate_child_with",
 ]
 
@@ -54,6 +54,7 @@ def evaluate_child_with(
     outcomes: list[OutcomeFacts],
     horizon: datetime,
     given: Mapping[str, list[ActionSpec]] | None = None,
+    closers: Closers | None = None,
 ) -> list[ActionSpec]:
     """``evaluate_child``, with the actions of the rules in ``given`` (by rule id) taken as already evaluated.
 
@@ -61,7 +62,8 @@ def evaluate_child_with(
     child some other rule concerns is evaluated per child for those other rules only; the specs are gathered in
     rule order and folded and closed exactly as ``evaluate_child`` does (tests/domain/test_bulk.py).
     A rule whose scope rules the child out (legal status, UASC, solicitor) is not run: every trigger checks
-    ``applies`` before it emits, which would refuse each episode and event for the same reason.
+    ``applies`` before it emits, which would refuse each episode and event for the same reason. ``closers``: as
+    for ``close_with_outcomes``.
     """
     ordered = sorted(
         (e for e in episodes if e.started_at is not None),
@@ -82,7 +84,7 @@ def evaluate_child_with(
     if later and run.specs:
         position = {rule.id: number for number, rule in enumerate(rules)}
         run.specs.sort(key=lambda spec: position[spec.rule_id])
-    return close_with_outcomes(policy, fold_same_duties(policy, run), episodes, outcomes)
+    return close_with_outcomes(policy, fold_same_duties(policy, run), episodes, outcomes, closers)
 
 
 def fold_same_duties(policy: Policy, run: ChildRun) -> list[ActionSpec]:
@@ -117,20 +119,45 @@ def fold_same_duties(policy: Policy, run: ChildRun) -> list[ActionSpec]:
     return [merged.get(s.key, s) for s in run.specs if s.key not in folded]
 
 
+@dataclass(frozen=True)
+class Closers:
+    """What ``close_with_outcomes`` reads of a policy: each rule by id and the case events that close its actions.
+
+    Made once for many children (the bulk path closes thousands with one policy): made again for each child, these
+    two tables were about a fifth of the bulk path's closing time (cProfile, 4,000 children of the 50,000-episode
+    region: 2.3-2.8 s against 1.9-2.2 s).
+    """
+
+    rules: Mapping[str, Rule]
+    closing: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, policy: Policy) -> Closers:
+        return cls({rule.id: rule for rule in policy.rules}, {rule.id: rule.closing_events for rule in policy.rules})
+
+
 def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[EpisodeFacts],
-                        outcomes: list[OutcomeFacts]) -> list[ActionSpec]:
+                        outcomes: list[OutcomeFacts], closers: Closers | None = None) -> list[ActionSpec]:
     """Mark actions done, declined or not required from the case events, in the order they were recorded.
 
     An event naming an incident closes that episode's matching actions triggered before it. An event naming
     none is taken to be about the most recent matching subject (the episode, or the assessment, with the
     latest trigger before the event). Within a subject it closes every one-off action (one meeting answers the
     24-hour and the high-risk trigger alike) but only the earliest open occurrence of a repeating one (each
-    weekly review needs its own record).
+    weekly review needs its own record). ``closers``: ``Closers.of(policy)``, given by a caller closing many
+    children.
     """
-    incident_of = {e.ref: e.incident_ref for e in episodes}
-    rules = {r.id: r for r in policy.rules}
-    closing = {r.id: r.closing_events for r in policy.rules}  # once, not per spec
     by_key = {s.key: s for s in specs}
+    if outcomes:
+        _close(by_key, episodes, outcomes, closers or Closers.of(policy))
+    return sorted(by_key.values(), key=lambda s: (s.trigger_at, s.key))
+
+
+def _close(by_key: dict[str, ActionSpec], episodes: list[EpisodeFacts], outcomes: list[OutcomeFacts],
+           closers: Closers) -> None:
+    """``close_with_outcomes`` on ``by_key`` (each action by key), in place."""
+    rules, closing = closers.rules, closers.closing
+    incident_of = {e.ref: e.incident_ref for e in episodes}
     # The actions each recorded event could close, by the incident of their episode (``_ABOUT_CHILD``: an action
     # about the child), so an event looks at its own candidates only, not at every action of a long history.
     events = {outcome.event for outcome in outcomes}
@@ -183,7 +210,6 @@ def close_with_outcomes(policy: Policy, specs: list[ActionSpec], episodes: list[
                 evidence=outcome.rationale or outcome.notes or f"{outcome.event} ({outcome.event_id})",
                 detail=detail,
             )
-    return sorted(by_key.values(), key=lambda s: (s.trigger_at, s.key))
 
 
 #: The group of ``close_with_outcomes``'s candidates that are about the child, not an episode's incident.

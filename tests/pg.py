@@ -79,6 +79,8 @@ def _base_dir() -> str:
     a benchmark's 1,000,000-episode database and its template copy would not fit in memory."""
     chosen = os.environ.get(WORKDIR_ENV)
     if chosen:
+        if problem := workdir_problem():
+            raise PostgresUnavailable(problem)
         return chosen
     shm = "/dev/shm"
     with contextlib.suppress(OSError):
@@ -87,6 +89,15 @@ def _base_dir() -> str:
             return shm
     base = tempfile.gettempdir()
     return base if len(base) < 60 else "/tmp"
+
+
+def workdir_problem() -> str | None:
+    """Why ``MISSING_EPISODES_TEST_POSTGRES_DIR`` cannot hold the server's data, in one line, or None (unset is
+    fine: ``_base_dir`` chooses)."""
+    chosen = os.environ.get(WORKDIR_ENV)
+    if chosen and not (os.path.isdir(chosen) and os.access(chosen, os.W_OK | os.X_OK)):
+        return f"{WORKDIR_ENV}={chosen} is not a folder this user can write: create it, or unset it"
+    return None
 
 
 def _free_port() -> int:

@@ -138,3 +138,29 @@ def test_fanout_sides_leave_the_actions_as_they_were(tmp_path: Path, monkeypatch
     (row,) = report.rows
     assert row.ours and row.reference and row.limit == 0.6
     assert "batches of 30" in row.note and "unchanged, none twice" in row.note
+
+
+
+@pytest.mark.parametrize(("argv", "workdir_absent", "said"), [
+    (["--fanout", "10000"], False, "argument --fanout: '10000' is not EPISODES,BATCH"),
+    (["--fanout", "10000,x"], False, "argument --fanout: 'x' is not a whole number above zero"),
+    (["--episodes", "0"], False, "argument --episodes: '0' is not a whole number above zero"),
+    (["--firstload-on", "duckdb"], False, "argument --firstload-on: invalid choice: 'duckdb'"),
+    (["firstload", "nothing"], False, "unknown benchmark(s) nothing"),
+    # The throwaway PostgreSQL server's data folder (tests/pg.py) named but not there.
+    (["firstload"], True, "MISSING_EPISODES_TEST_POSTGRES_DIR="),
+])
+def test_a_mistake_on_bench_run_s_command_line_is_its_last_line_and_exit_2(
+        argv: list[str], workdir_absent: bool, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import pg
+
+    monkeypatch.delenv(pg.WORKDIR_ENV, raising=False)
+    if workdir_absent:
+        monkeypatch.setenv(pg.WORKDIR_ENV, str(tmp_path / "absent"))
+    output = tmp_path / "results.md"
+    with pytest.raises(SystemExit) as exited:
+        runner.main([*argv, "--output", str(output)])
+    assert exited.value.code == 2
+    assert said in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not output.exists()

@@ -23,7 +23,7 @@ from missing_episodes.bulk.frame import evaluate_frame
 from missing_episodes.bulk.scope import fallback_children, on_columns
 from missing_episodes.facts import ActionSpec
 from missing_episodes.policy import Policy, Rule
-from missing_episodes.rules import close_with_outcomes, evaluate_child_with
+from missing_episodes.rules import Closers, close_with_outcomes, evaluate_child_with
 
 
 @dataclass
@@ -73,6 +73,7 @@ def evaluate_columns(policy: Policy, facts: Facts, horizon: datetime) -> BulkAct
     # column rules' actions only, and such a child may have actions of the others too.
     column_rules = [rule.id for rule in policy.active_rules
                     if on_columns(rule) and not rule.trigger.reads_other_rules]
+    closers = Closers.of(policy)
     result: dict[int, list[ActionSpec]] = {}
     for child_id, child in child_facts(facts).items():
         if child_id in skip:
@@ -81,10 +82,10 @@ def evaluate_columns(policy: Policy, facts: Facts, horizon: datetime) -> BulkAct
                 if spec.rule_id in given:
                     given[spec.rule_id].append(spec)
             result[child_id] = evaluate_child_with(policy, child, episodes.get(child_id, []),
-                                                   outcomes.get(child_id, []), horizon, given)
+                                                   outcomes.get(child_id, []), horizon, given, closers)
         else:
             result[child_id] = close_with_outcomes(policy, specs.get(child_id, []), episodes.get(child_id, []),
-                                                   outcomes.get(child_id, []))
+                                                   outcomes.get(child_id, []), closers)
     return BulkActions(result, frame[settled].reset_index(drop=True))
 
 

@@ -4,6 +4,7 @@ give what the long way gives, and a command line start must not import the heavy
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli import checks
+from missing_episodes import sqlite_support
 from missing_episodes.db.engine import MIGRATIONS_DIR
 
 PLAIN = ["sqlite:///var/x.db", "sqlite:////tmp/a b/x.db", "sqlite+pysqlite:///rel/x.sqlite", "sqlite:///./x.db",
@@ -44,3 +46,26 @@ def test_starting_the_command_line_imports_no_heavy_library() -> None:
              "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'holidays', 'rich', 'pandas', "
              "'jinja2', 'prefect'}))")
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_a_sqlite_without_json_functions_is_one_line_before_anything_starts(monkeypatch, tmp_path: Path) -> None:
+    """Key lookups read their keys through ``json_each`` (``store.one_of``): a Python whose SQLite lacks it is
+    told so at the command's first check, not by a traceback from deep in a flow."""
+    class OldSqlite:
+        def execute(self, statement: str) -> None:
+            raise sqlite3.OperationalError("no such function: json_valid")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(sqlite_support.sqlite3, "connect", lambda *args, **kwargs: OldSqlite())
+    target = tmp_path / "x.db"
+    with pytest.raises(checks.Mistake, match=r"has no JSON functions \(no such function: json_valid\): "
+                                             r"missing-episodes needs SQLite 3\.38 or later"):
+        checks.writable_database(f"sqlite:///{target}")
+    assert not target.exists()
+
+
+def test_this_python_s_sqlite_has_the_json_functions() -> None:
+    assert sqlite_support.json_functions_problem() is None
+

@@ -20,7 +20,7 @@ from missing_episodes.db import (
     session_scope,
     upgrade,
 )
-from missing_episodes.db.engine import normalise_url
+from missing_episodes.db.engine import SQLITE_CACHE_KIB, normalise_url
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -47,6 +47,21 @@ def test_fixture_gives_a_fresh_migrated_database(db_url: str) -> None:
     )
     with session_scope(db_url) as session:
         assert session.scalars(select(Notification)).all() == []
+
+
+def test_a_sqlite_connection_keeps_a_page_cache_a_first_load_s_indexes_fit_in(tmp_path) -> None:
+    """2 MiB (SQLite's default) made each insert into a large index read its pages back from the OS."""
+    with make_engine(f"sqlite:///{tmp_path / 'x.db'}").connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_sqlite_without_json_functions_is_refused_on_connect(tmp_path, monkeypatch) -> None:
+    import missing_episodes.db.engine as engine
+
+    monkeypatch.setattr(engine, "json_functions_problem", lambda connection: "no JSON functions: use 3.38")
+    with pytest.raises(RuntimeError, match=r"no JSON functions: use 3\.38"):
+        engine.make_engine.__wrapped__(f"sqlite:///{tmp_path / 'y.db'}").connect()
 
 
 def test_postgres_urls_drive_psycopg3(pg_url: str) -> None:
