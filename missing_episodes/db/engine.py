@@ -30,9 +30,10 @@ def normalise_url(url: str) -> str:
 #: SQLite's page cache per connection, in KiB (its default is 2 MiB). A region's first load inserts into indexes of
 #: millions of rows at scattered keys (an action's key begins with its episode's hashed reference), and with 2 MiB
 #: each insert read its pages back from the operating system. At 1,000,000 episodes (bench/results.md) the bulk
-#: path's first 12 batches took 91.0 s against 100.0 s and the outcomes ingest 311.9 s against 332.3 s. Only pages
-#: read take memory, so a small database costs nothing more.
-SQLITE_CACHE_KIB = 256 * 1024
+#: path's first 12 batches took 91.0 s with 256 MiB against 100.0 s with 2 MiB, and 83.6 s with 64 MiB against
+#: 85.5 s with 256 MiB; the outcomes ingest 311.9 s (256 MiB) against 332.3 s. So 64 MiB: a process that reads a
+#: large database grows by about that much; a small database costs nothing more.
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 @lru_cache(maxsize=16)
