@@ -180,6 +180,19 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
 _JSON_KEYS = (str, int)  # exactly: a bool is an int to Python but not to the column, numpy integers are no JSON
 
 
+def unindexed(column: Any) -> ColumnElement[Any]:
+    """A text column as a value no index is searched by (``column || ''``), for a condition that narrows less than
+    the query's list of keys.
+
+    Without statistics (SQLite has none, and a first load outgrows any), SQLite's planner searched the index
+    ``ix_action_assigned`` for ``kind = 'return_home_interview'`` rather than the child's or the episode's index
+    for a list of keys, and so read every interview of the region for each lookup: ten children's interviews took
+    8 s against 4 ms at 1,000,000 episodes (bench/results.md). An expression is not an indexed column, which is
+    how SQLite's documentation says to steer it (its unary ``+``, which PostgreSQL has not for text).
+    """
+    return column.concat("")
+
+
 def lock_keys(session: Session, namespace: str, keys: Iterable[str | int]) -> None:
     """Serialise work on the same incident or child across workers (PostgreSQL transaction-level locks).
 

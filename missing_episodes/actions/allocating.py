@@ -17,7 +17,7 @@ from missing_episodes.actions.context import RecomputeRun
 from missing_episodes.allocation import choose_worker, placement_note
 from missing_episodes.batching import key_batches
 from missing_episodes.db.models import Action, Child
-from missing_episodes.store import audit, one_of
+from missing_episodes.store import audit, one_of, unindexed
 
 
 def open_interview_loads(session: Session) -> dict[str, int]:
@@ -47,7 +47,7 @@ def allocate_children(run: RecomputeRun, child_ids: list[int]) -> int:
         distances.update((child_id, miles) for child_id, miles in session.execute(query))
         interviews += session.execute(
             select(Action.id, Action.child_id, Action.key, Action.trigger_at, Action.status, Action.assigned_to)
-            .where(one_of(session, Action.child_id, batch), Action.kind == "return_home_interview")
+            .where(one_of(session, Action.child_id, batch), unindexed(Action.kind) == "return_home_interview")
         ).all()
     assigned = [
         {"action_key": action.id, "assigned_to": worker, "assignment_note": note}

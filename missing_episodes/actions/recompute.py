@@ -21,12 +21,14 @@ from missing_episodes.actions.evaluators import PER_CHILD, Evaluator
 from missing_episodes.actions.summary import RecomputeSummary
 from missing_episodes.allocation import load_roster
 from missing_episodes.batching import batched
+from missing_episodes.collector import collecting_less
 from missing_episodes.policy import Policy
 from missing_episodes.store import audit, lock_keys
 
 GROUP_SIZE = 500  # children evaluated and written together: bounds memory and statement sizes
 
 
+@collecting_less()
 def recompute_children(
     session: Session,
     child_ids: Iterable[int],

@@ -7,13 +7,11 @@ and docxtpl are imported on first use: they take about a second to import and th
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from missing_episodes import collector
 from missing_episodes.documents.briefing_pack import BriefingPack
 from missing_episodes.documents.docx_templates import RHI_HEADINGS, docx_template_bytes
 from missing_episodes.documents.environment import DOCUMENT_TEMPLATES, docx_environment, html_environment
@@ -27,28 +25,11 @@ def render_html(template: str, **context: Any) -> str:
     return html_environment().get_template(template).render(**context)
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector, restoring its state after.
-
-    WeasyPrint keeps every page's boxes alive until the PDF is written: at a region's thousand-page briefing that
-    is millions of long-lived objects, which each full collection walks again (about 15% of the render) although
-    none of them is garbage yet. Reference counting still frees everything else as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def write_pdf(html: str, path: Path) -> Path:
     """Lay out the HTML as a paginated PDF; fonts come from the system (Pango/fontconfig)."""
     from weasyprint import HTML
 
-    with _cyclic_gc_paused():
+    with collector.paused():
         HTML(string=html, base_url=str(DOCUMENT_TEMPLATES)).write_pdf(str(path))
     return path
 

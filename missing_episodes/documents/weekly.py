@@ -17,6 +17,7 @@ from missing_episodes.clock import hours_between, london_instant, now
 from missing_episodes.db.models import Action, Child, Episode
 from missing_episodes.documents.common import ChildView, child_view
 from missing_episodes.policy import Policy
+from missing_episodes.store import unindexed
 from missing_episodes.worklist import status_as_of
 
 
@@ -77,7 +78,7 @@ def build_weekly_list(session: Session, week_ending: date, policy: Policy) -> We
         action.episode_id: status_as_of(action, as_of)
         for action in session.scalars(
             select(Action).where(
-                Action.kind == "return_home_interview",
+                unindexed(Action.kind) == "return_home_interview",
                 Action.episode_id.in_([episode.id for episode, _ in pairs]),
                 Action.trigger_at <= as_of,
                 Action.status != "withdrawn",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from missing_episodes.batching import batched
+from missing_episodes.collector import collecting_less
 from missing_episodes.config import Settings
 from missing_episodes.db.models import Quarantine
 from missing_episodes.feeds import SOURCE_LENGTH
@@ -39,6 +40,7 @@ def known_outcome_events(policy: Policy) -> frozenset[str]:
     return outcome_vocabulary(policy)
 
 
+@collecting_less()
 def ingest_rows(
     session_factory,
     *,

@@ -68,4 +68,3 @@ def test_a_sqlite_without_json_functions_is_one_line_before_anything_starts(monk
 
 def test_this_python_s_sqlite_has_the_json_functions() -> None:
     assert sqlite_support.json_functions_problem() is None
-
