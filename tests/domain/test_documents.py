@@ -269,6 +269,35 @@ def test_write_pdf_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -
 # -- escaping through every document -------------------------------------------------------------------------
 
 
+def test_the_weekly_list_finds_its_interviews_by_episode(sqlite_url: str, policy: Policy) -> None:
+    """By the episode index, not the kind index: SQLite, without statistics, took the index on (kind, status,
+    worker) for ``kind = 'return_home_interview'`` and read every interview of the history (``store.unindexed``)."""
+    from sqlalchemy import event
+
+    from missing_episodes.db.engine import make_engine
+
+    with session_scope(sqlite_url) as session:
+        seed_briefing(session)
+    sent: list[tuple[str, object]] = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many) -> None:
+        if "return_home_interview" in str(parameters) and "action.episode_id IN" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(make_engine(sqlite_url), "before_cursor_execute", record)
+    try:
+        with session_scope(sqlite_url) as session:
+            assert build_weekly_list(session, date(2026, 10, 25), policy).rows
+    finally:
+        event.remove(make_engine(sqlite_url), "before_cursor_execute", record)
+    assert len(sent) == 1
+    statement, parameters = sent[0]
+    with session_scope(sqlite_url) as session:
+        plan = " ".join(row[-1] for row in session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters))  # type: ignore[arg-type]
+    assert "ix_action_episode_id" in plan and "ix_action_assigned" not in plan, plan
+
+
 @needs_pdftotext
 def test_hostile_and_non_latin_text_survives_every_document(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
     pack = _pack(sqlite_url, policy)
