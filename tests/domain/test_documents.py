@@ -52,6 +52,7 @@ from tests.builders.documents import (
     local,
     seed_briefing,
 )
+from tests.builders.plans import sqlite_plan, statements_sent
 
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
 
@@ -272,29 +273,13 @@ def test_write_pdf_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -
 def test_the_weekly_list_finds_its_interviews_by_episode(sqlite_url: str, policy: Policy) -> None:
     """By the episode index, not the kind index: SQLite, without statistics, took the index on (kind, status,
     worker) for ``kind = 'return_home_interview'`` and read every interview of the history (``store.unindexed``)."""
-    from sqlalchemy import event
-
-    from missing_episodes.db.engine import make_engine
-
     with session_scope(sqlite_url) as session:
         seed_briefing(session)
-    sent: list[tuple[str, object]] = []
-
-    def record(_connection, _cursor, statement, parameters, _context, _many) -> None:
-        if "return_home_interview" in str(parameters) and "action.episode_id IN" in statement:
-            sent.append((statement, parameters))
-
-    event.listen(make_engine(sqlite_url), "before_cursor_execute", record)
-    try:
-        with session_scope(sqlite_url) as session:
-            assert build_weekly_list(session, date(2026, 10, 25), policy).rows
-    finally:
-        event.remove(make_engine(sqlite_url), "before_cursor_execute", record)
+    with statements_sent(sqlite_url, lambda statement, parameters: "return_home_interview" in str(parameters)
+                         and "action.episode_id IN" in statement) as sent, session_scope(sqlite_url) as session:
+        assert build_weekly_list(session, date(2026, 10, 25), policy).rows
     assert len(sent) == 1
-    statement, parameters = sent[0]
-    with session_scope(sqlite_url) as session:
-        plan = " ".join(row[-1] for row in session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {statement}", parameters))  # type: ignore[arg-type]
+    plan = sqlite_plan(sqlite_url, *sent[0])
     assert "ix_action_episode_id" in plan and "ix_action_assigned" not in plan, plan
 
 

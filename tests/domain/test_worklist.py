@@ -8,14 +8,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from missing_episodes import worklist as worklist_module
 from missing_episodes.allocation import Worker, choose_worker, placement_note
 from missing_episodes.clock import as_london
 from missing_episodes.config import DATA_DIR
-from missing_episodes.db.engine import make_engine, session_scope
+from missing_episodes.db.engine import session_scope
 from missing_episodes.db.models import Action, AuditEvent
 from missing_episodes.jobs.ingest import ingest_path
 from missing_episodes.jobs.rules import flag_for_review, pending_reviews, review_children, review_next_batch
@@ -23,6 +23,7 @@ from missing_episodes.policy import Allocation
 from missing_episodes.worklist import WorklistItem, json_chunks, worklist
 from tests.builders.facts import london
 from tests.builders.feeds import message, write_csv
+from tests.builders.plans import sqlite_plan, statements_sent
 
 MISSING = message(
     "N1",
@@ -203,17 +204,9 @@ def test_interviews_are_allocated_once_from_the_roster_and_kept(db_url, monkeypa
         assert len(p1) == 2 and p1[0].assigned_to == p1[1].assigned_to  # the same worker for the same child
         before = {k: a.assigned_to for k, a in rhis.items()}
     flag_for_review(everyone=True, reason="test")
-    sent: list[tuple[str, object]] = []
-
-    def record(_connection, _cursor, statement, parameters, _context, _many) -> None:
-        if "return_home_interview" in str(parameters) and "action.child_id" in statement:
-            sent.append((statement, parameters))
-
-    event.listen(make_engine(db_url), "before_cursor_execute", record)
-    try:
+    with statements_sent(db_url, lambda statement, parameters: "return_home_interview" in str(parameters)
+                         and "action.child_id" in statement) as sent:
         review_next_batch(100)
-    finally:
-        event.remove(make_engine(db_url), "before_cursor_execute", record)
     with session_scope(db_url) as session:
         after = {
             a.key.split(":")[0]: a.assigned_to
@@ -224,10 +217,7 @@ def test_interviews_are_allocated_once_from_the_roster_and_kept(db_url, monkeypa
     # ``kind = ...`` and read every interview of the region for each batch (``store.unindexed``).
     assert len(sent) == 1
     if db_url.startswith("sqlite"):
-        with session_scope(db_url) as session:
-            statement, parameters = sent[0]
-            plan = " ".join(row[-1] for row in session.connection().exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {statement}", parameters))  # type: ignore[arg-type]
+        plan = sqlite_plan(db_url, *sent[0])
         assert "ix_action_child_id" in plan and "ix_action_assigned" not in plan, plan
 
 
