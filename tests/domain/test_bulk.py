@@ -274,3 +274,20 @@ def test_working_days_on_a_column_are_the_clock_modules_working_days():
         column = add_working_days_column(series, days)
         assert [t.to_pydatetime() for t in column[:-1]] == [add_working_days(m, days) for m in moments], days
         assert pd.isna(column.iloc[-1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.one_of(st.none(), st.text("ab\u00e9Z", max_size=3))),
+                max_size=40))
+def test_rows_sorted_with_texts_ranked_only_among_ties_are_in_pandas_order(rows):
+    """``sorted_rows`` gives exactly ``sort_values``'s stable order: rows tied on the numbers and the instant are
+    ordered by their text (code point order; a missing text last), equal texts keep their order."""
+    from missing_episodes.triggers.base import sorted_rows
+
+    frame = pd.DataFrame(rows, columns=["child_id", "hour", "event_id"]).astype({"event_id": "str"})
+    frame.loc[frame["event_id"] == "None", "event_id"] = None
+    frame["recorded_at"] = pd.to_datetime(frame["hour"], unit="h", utc=True)
+    want = frame.sort_values(["child_id", "recorded_at", "event_id"], kind="stable")
+    got = sorted_rows(frame, ["child_id", "recorded_at"], "event_id")
+    assert got.index.tolist() == want.index.tolist()
+    assert got.columns.tolist() == frame.columns.tolist()
