@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -97,6 +98,11 @@ def workdir_problem() -> str | None:
     chosen = os.environ.get(WORKDIR_ENV)
     if chosen and not (os.path.isdir(chosen) and os.access(chosen, os.W_OK | os.X_OK)):
         return f"{WORKDIR_ENV}={chosen} is not a folder this user can write: create it, or unset it"
+    if chosen and os.geteuid() == 0 and not os.stat(chosen).st_mode & stat.S_IXOTH:
+        # root hands the server to another user (``_run_as``), who must be able to pass through the folder
+        # to the data folder made for it inside; otherwise initdb fails after the benchmark has started.
+        return (f"{WORKDIR_ENV}={chosen}: the server runs as another user, who cannot enter this folder: "
+                f"chmod o+x {chosen}, or choose another folder")
     return None
 
 

@@ -5,6 +5,7 @@ the on-demand and fan-out benchmarks start real servers and are marked slow.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,18 @@ def test_a_mistake_on_bench_run_s_command_line_is_its_last_line_and_exit_2(
     assert exited.value.code == 2
     assert said in capsys.readouterr().err.strip().splitlines()[-1]
     assert not output.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another user")
+def test_a_postgres_folder_the_server_s_user_cannot_enter_is_refused_before_anything_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as root, the throwaway server runs as another user, who must pass through the named folder to its data
+    folder inside; a folder closed to others (0700) used to pass the check and then fail in initdb."""
+    from tests import pg
+
+    folder = tmp_path / "pgdata"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv(pg.WORKDIR_ENV, str(folder))
+    assert f"chmod o+x {folder}" in (pg.workdir_problem() or "")
+    folder.chmod(0o711)
+    assert pg.workdir_problem() is None
