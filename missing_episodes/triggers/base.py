@@ -237,10 +237,10 @@ class EpisodeColumns:
 def sorted_rows(frame: pd.DataFrame, keys: list[str], text: str) -> pd.DataFrame:
     """``frame.sort_values([*keys, text], kind="stable")``, without comparing every text.
 
-    pandas sorts a column of Python strings one comparison at a time in Python: the case events of the
-    1,000,000-episode region (about 2,000,000) took 14 s to sort by child, time and event id, most of the column
-    evaluation. The text only breaks ties between rows equal on ``keys`` (numbers and instants), and those are
-    few, so only their texts are ranked; the rest sort on the numbers alone. The same order, ties and missing
+    pandas sorts a column of Python strings one comparison at a time in Python: sorting 2,000,000 rows (as many
+    as the 1,000,000-episode region's case events) by child, time and event id took 14 s, against 1.3 s by child
+    and time alone. The text only breaks ties between rows equal on ``keys`` (numbers and instants), and those
+    are few, so only their texts are ranked; the rest sort on the numbers alone. The same order, ties and missing
     texts (last among their ties) included: tests/domain/test_bulk.py compares the two.
     """
     import pandas as pd
